@@ -1,0 +1,81 @@
+//! Command line: one file per subcommand, each `run(&Global, &Args) -> Result<ExitStatus>`.
+//!
+//! Parsed arguments are plain data; walkers, compiled rules and reporters are
+//! built by the subcommand after parsing.
+
+mod rules;
+mod scan;
+
+use clap::{Parser, Subcommand};
+
+/// Process exit status (DESIGN §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Nothing at or above the gate.
+    Clean = 0,
+    /// Findings at or above the gate, or an incomplete reset.
+    Findings = 1,
+    /// Usage, configuration or input error.
+    Error = 2,
+    /// Reset verification inconclusive.
+    Inconclusive = 3,
+}
+
+/// keytrace: find secrets and prove a credential reset is complete.
+#[derive(Debug, Parser)]
+#[command(name = "keytrace", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand understands.
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// Print no progress or warnings on stderr (errors still print).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// When to colour human output: auto (terminal and no NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories for secrets.
+    Scan(scan::ScanArgs),
+    /// List, check and explain detection rules.
+    Rules(rules::RulesArgs),
+}
+
+/// Runs the parsed command and maps errors to exit status 2 (a closed pipe is not an error).
+pub fn execute(cli: &Cli) -> ExitStatus {
+    let result = match &cli.command {
+        Command::Scan(args) => scan::run(&cli.global, args),
+        Command::Rules(args) => rules::run(&cli.global, args),
+    };
+    match result {
+        Ok(status) => status,
+        Err(err) if is_broken_pipe(&err) => ExitStatus::Clean,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitStatus::Error
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,130 @@
+//! `keytrace rules`: list, check, explain and document the detection rules.
+
+use super::{ExitStatus, Global};
+use crate::matcher::selftest::{check_rules, CONTEXTS};
+use crate::matcher::Matcher;
+use crate::rules::RuleSet;
+use anyhow::bail;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub command: RulesCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum RulesCommand {
+    /// List the rules in force (built-in plus --rules).
+    List {
+        /// Extra rule files or directories.
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Run every rule's examples and negatives through the real matcher.
+    ///
+    /// With PATHs, checks only the rules in those files or directories;
+    /// without, the built-in rules.
+    #[command(alias = "test")]
+    Check {
+        /// Rule files or directories to check (default: the built-in rules).
+        paths: Vec<PathBuf>,
+        /// Same as giving the PATHs (kept for `rules test --rules DIR`).
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Print what a rule finds, why it matters and how to rotate the secret.
+    Explain {
+        /// Rule id (old ids from rules/aliases.toml work too).
+        id: String,
+    },
+    /// Print the Markdown rule reference (docs/rules.md).
+    Docs,
+    /// Print the Markdown list of diagnostic codes (docs/diagnostics.md).
+    #[command(hide = true)]
+    Diagnostics,
+}
+
+pub fn run(_global: &Global, args: &RulesArgs) -> anyhow::Result<ExitStatus> {
+    let mut out = std::io::stdout().lock();
+    match &args.command {
+        RulesCommand::List { rules } => {
+            let set = RuleSet::with_user_rules(rules)?;
+            for r in &set.rules {
+                writeln!(
+                    out,
+                    "{:<44} {:<6} {:<8} {}",
+                    r.id,
+                    r.confidence.as_str(),
+                    r.severity,
+                    r.name
+                )?;
+            }
+            writeln!(out, "{} rules", set.rules.len())?;
+            Ok(ExitStatus::Clean)
+        }
+        RulesCommand::Check { paths, rules } => {
+            let mut all = paths.clone();
+            all.extend(rules.iter().cloned());
+            let set = if all.is_empty() {
+                RuleSet::embedded()?
+            } else {
+                RuleSet::from_paths(&all)?
+            };
+            let matcher = Matcher::new(&set)?;
+            let report = check_rules(&set, &matcher);
+            writeln!(out, "contexts for bare examples: {}", CONTEXTS.join(", "))?;
+            for line in &report.lines {
+                writeln!(out, "{line}")?;
+            }
+            for p in &report.problems {
+                writeln!(out, "error: {}: rule `{}`: {}", p.place, p.rule, p.message)?;
+            }
+            writeln!(
+                out,
+                "{} rules checked, {} problems",
+                set.rules.len(),
+                report.problems.len()
+            )?;
+            Ok(if report.problems.is_empty() {
+                ExitStatus::Clean
+            } else {
+                ExitStatus::Findings
+            })
+        }
+        RulesCommand::Explain { id } => {
+            let set = RuleSet::embedded()?;
+            let resolved = set.resolve_id(id);
+            let Some(r) = set.rules.iter().find(|r| r.id == resolved) else {
+                bail!("no rule `{id}` (see `keytrace rules list`)");
+            };
+            writeln!(out, "{} — {}\n", r.id, r.name)?;
+            for line in r.description.trim().lines() {
+                writeln!(out, "{}", line.trim())?;
+            }
+            writeln!(
+                out,
+                "\nconfidence: {}   severity: {}   tags: {}",
+                r.confidence.as_str(),
+                r.severity,
+                r.tags.join(", ")
+            )?;
+            writeln!(out, "keywords: {}", r.keywords.join(", "))?;
+            writeln!(out, "regex: {}", r.regex)?;
+            if let Some(v) = r.validate {
+                writeln!(out, "validator: {v:?}")?;
+            }
+            writeln!(out, "defined in: {}:{}", r.origin.file, r.origin.line)?;
+            Ok(ExitStatus::Clean)
+        }
+        RulesCommand::Diagnostics => {
+            write!(out, "{}", crate::diag::markdown())?;
+            Ok(ExitStatus::Clean)
+        }
+        RulesCommand::Docs => {
+            write!(out, "{}", RuleSet::embedded()?.markdown())?;
+            Ok(ExitStatus::Clean)
+        }
+    }
+}

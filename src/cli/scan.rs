@@ -1,0 +1,227 @@
+//! `keytrace scan`: scan paths, print findings, exit by the gate.
+
+use super::{ColorChoice, ExitStatus, Global};
+use crate::config::Config;
+use crate::diag::{Code, Diagnostic};
+use crate::fingerprint::Fingerprinter;
+use crate::link::{Allowlist, Linker};
+use crate::matcher::Matcher;
+use crate::report::options::{Format, HumanStyle, RuleInfo};
+use crate::report::{self, Summary};
+use crate::rules::RuleSet;
+use crate::source::WalkOptions;
+use crate::types::{Confidence, Severity};
+use anyhow::{bail, Context as _};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Environment variable holding the key for `hmac-sha256:` fingerprints.
+pub const FINGERPRINT_KEY_ENV: &str = "KEYTRACE_FINGERPRINT_KEY";
+
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Config file (default: .keytrace.toml at the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Extra rule files or directories, added to the built-in rules.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = Severity::Low)]
+    pub fail_on: Severity,
+    /// Report only findings of rules at or above this confidence.
+    #[arg(long, value_enum, default_value_t = Confidence::Low)]
+    pub min_confidence: Confidence,
+    /// Skip files larger than this (bytes, or with K/M/G suffix: 25M).
+    #[arg(long, value_name = "SIZE", default_value = "25M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub threads: usize,
+    /// Print plaintext secrets in human output (never in other formats).
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Do not honour .gitignore, .ignore and .keytraceignore files.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Treat unreadable files and directories as errors (exit 2).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Parses `25M`, `512K`, `1G` or plain bytes (binary multiples).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => {
+            let unit = s[i..].to_ascii_lowercase();
+            let mult = match unit.trim_end_matches("ib").trim_end_matches('b') {
+                "" => 1,
+                "k" => 1 << 10,
+                "m" => 1 << 20,
+                "g" => 1 << 30,
+                _ => return Err(format!("unknown size unit `{}` (use K, M or G)", &s[i..])),
+            };
+            (&s[..i], mult)
+        }
+        None => (s, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .map(|n| n * mult)
+        .map_err(|e| format!("bad size `{s}`: {e}"))
+}
+
+/// The fingerprinter chosen by the environment.
+pub fn fingerprinter_from_env() -> Fingerprinter {
+    match std::env::var_os(FINGERPRINT_KEY_ENV) {
+        Some(k) if !k.is_empty() => Fingerprinter::hmac(k.to_string_lossy().as_bytes()),
+        _ => Fingerprinter::sha256(),
+    }
+}
+
+/// The directory config and relative paths hang off: the repository root of the first path.
+fn config_root(path: &Path) -> PathBuf {
+    let abs = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let dir = if abs.is_dir() {
+        abs.clone()
+    } else {
+        abs.parent().map_or(abs.clone(), Path::to_path_buf)
+    };
+    dir.ancestors()
+        .find(|a| a.join(".git").exists())
+        .unwrap_or(&dir)
+        .to_path_buf()
+}
+
+pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
+    for p in &args.paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            bail!("{}: no such file or directory", p.display());
+        }
+    }
+    let root = config_root(&args.paths[0]);
+    let config = Config::load(args.config.as_deref(), &root)?;
+    let mut rule_paths = args.rules.clone();
+    rule_paths.extend(config.rule_paths());
+    let set = RuleSet::with_user_rules(&rule_paths)?;
+    let (set, overrides) = config.apply(set)?;
+    let matcher = Matcher::new(&set)?;
+    let allow = Allowlist::new(&config.allowlist_paths()).context("allow-list")?;
+    let linker = Linker::new(
+        &matcher,
+        fingerprinter_from_env(),
+        allow,
+        args.min_confidence,
+        overrides.into_iter().collect(),
+        args.show_secrets && args.format == Format::Human,
+    );
+    let opts = WalkOptions {
+        max_file_size: args.max_file_size,
+        respect_ignore_files: !args.no_ignore,
+        threads: args.threads,
+    };
+    let outcome = crate::scan::scan_paths(&args.paths, &opts, &matcher, &linker);
+
+    let mut warnings = outcome.stats.warnings.clone();
+    let config_name = config
+        .file
+        .as_ref()
+        .map_or_else(String::new, |f| f.display().to_string());
+    for glob in linker.allowlist().unused() {
+        warnings.push(Diagnostic::new(
+            Code::UnusedAllowlistEntry,
+            config_name.clone(),
+            format!("[allowlist] paths entry `{glob}` matched no finding"),
+        ));
+    }
+    if !global.quiet {
+        let mut err = std::io::stderr().lock();
+        for w in &warnings {
+            let _ = writeln!(err, "{w}");
+        }
+    }
+    let mut by_severity = std::collections::BTreeMap::new();
+    for f in &outcome.findings {
+        *by_severity
+            .entry(f.severity.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+    let summary = Summary {
+        findings: outcome.findings.len(),
+        by_severity,
+        stats: outcome.stats.clone(),
+        warnings,
+    };
+    write_report(global, args, &set, &outcome.findings, &summary)?;
+
+    if args.strict && outcome.stats.unreadable > 0 {
+        bail!(
+            "{} file(s) or directories could not be read (--strict)",
+            outcome.stats.unreadable
+        );
+    }
+    if outcome.stats.files_scanned == 0 {
+        bail!("nothing was scanned: the paths given hold no readable text file");
+    }
+    let gated = outcome.findings.iter().any(|f| f.severity >= args.fail_on);
+    Ok(if gated {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    })
+}
+
+fn write_report(
+    global: &Global,
+    args: &ScanArgs,
+    set: &RuleSet,
+    findings: &[crate::types::Finding],
+    summary: &Summary,
+) -> anyhow::Result<()> {
+    let rules: Vec<RuleInfo> = set
+        .rules
+        .iter()
+        .map(|r| RuleInfo {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            severity: r.severity,
+            tags: r.tags.clone(),
+        })
+        .collect();
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let style = HumanStyle {
+        color,
+        show_secrets: args.show_secrets,
+    };
+    let out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("{}: cannot create output file", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut sink = report::sink(args.format, out, style, &rules);
+    for f in findings {
+        sink.finding(f)?;
+    }
+    sink.finish(summary)?;
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! Warnings and notes: each has a stable kebab-case code, the place it concerns and what to do.
+
+use serde::Serialize;
+use std::fmt;
+
+/// Every diagnostic code keytrace emits. Listed in docs/diagnostics.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    UnreadableFile,
+    UnreadableDirectory,
+    InvalidUtf8,
+    FileTooLarge,
+    SymlinkLoop,
+    WalkError,
+    UnusedAllowlistEntry,
+    UnknownRuleId,
+    NothingScanned,
+}
+
+impl Code {
+    /// Every code, for docs and the uniqueness test.
+    pub const ALL: &'static [Code] = &[
+        Code::UnreadableFile,
+        Code::UnreadableDirectory,
+        Code::InvalidUtf8,
+        Code::FileTooLarge,
+        Code::SymlinkLoop,
+        Code::WalkError,
+        Code::UnusedAllowlistEntry,
+        Code::UnknownRuleId,
+        Code::NothingScanned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::UnreadableFile => "unreadable-file",
+            Code::UnreadableDirectory => "unreadable-directory",
+            Code::InvalidUtf8 => "invalid-utf8",
+            Code::FileTooLarge => "file-too-large",
+            Code::SymlinkLoop => "symlink-loop",
+            Code::WalkError => "walk-error",
+            Code::UnusedAllowlistEntry => "unused-allowlist-entry",
+            Code::UnknownRuleId => "unknown-rule-id",
+            Code::NothingScanned => "nothing-scanned",
+        }
+    }
+
+    /// One line: what happened and what keytrace did about it.
+    pub fn description(self) -> &'static str {
+        match self {
+            Code::UnreadableFile => {
+                "a file could not be read (permissions, I/O error); it was skipped and counted"
+            }
+            Code::UnreadableDirectory => {
+                "a directory could not be listed; its contents were skipped"
+            }
+            Code::InvalidUtf8 => "a file is not valid UTF-8; it was scanned as bytes",
+            Code::FileTooLarge => {
+                "a file is larger than --max-file-size; it was skipped and counted"
+            }
+            Code::SymlinkLoop => "a symbolic link loops back on itself; it was not followed",
+            Code::WalkError => {
+                "the directory walk reported an error for this path; the rest was scanned"
+            }
+            Code::UnusedAllowlistEntry => {
+                "an allow-list entry in the config matched no finding; remove it or fix it"
+            }
+            Code::UnknownRuleId => "the config names a rule id that does not exist",
+            Code::NothingScanned => "a path given on the command line held no file to scan",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A warning with its code, the place (path, optional line) and a message.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            path: path.into(),
+            line: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(
+                f,
+                "warning[{}]: {}:{}: {}",
+                self.code, self.path, line, self.message
+            ),
+            None => write!(f, "warning[{}]: {}: {}", self.code, self.path, self.message),
+        }
+    }
+}
+
+/// The Markdown listing of every code, as committed in docs/diagnostics.md.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Diagnostics\n\nEvery warning keytrace prints has a stable code. Generated from `src/diag.rs`; `cargo test` fails when this file is stale.\n\n| code | meaning |\n| --- | --- |\n",
+    );
+    for code in Code::ALL {
+        out.push_str(&format!(
+            "| `{}` | {} |\n",
+            code.as_str(),
+            code.description()
+        ));
+    }
+    out
+}

@@ -1,0 +1,126 @@
+//! Rejects captures that are placeholders, references or documented examples rather than values.
+
+/// Substrings (lower-case) that mark a placeholder or a template, not a secret.
+const PLACEHOLDER_MARKS: &[&str] = &[
+    "${",
+    "{{",
+    "$(",
+    "%(",
+    "xxxx",
+    "****",
+    "....",
+    "example",
+    "placeholder",
+    "changeme",
+    "change_me",
+    "your_",
+    "your-",
+    "yourkey",
+    "dummy",
+    "redacted",
+    "sample",
+    "insert",
+    "replace",
+];
+
+/// Code that reads a secret from elsewhere: the capture names a reference, not a value.
+const REFERENCE_MARKS: &[&str] = &[
+    "os.environ",
+    "process.env",
+    "getenv(",
+    "env[",
+    "env(",
+    "secrets.",
+    "vault:",
+    "secretkeyref",
+    "valuefrom",
+    "lookup(",
+    "import.meta.env",
+];
+
+/// Why a capture is not reported, if it is not.
+pub(crate) fn rejection(value: &str) -> Option<&'static str> {
+    let lower = value.to_ascii_lowercase();
+    if PLACEHOLDER_MARKS.iter().any(|m| lower.contains(m)) {
+        return Some("placeholder");
+    }
+    if REFERENCE_MARKS.iter().any(|m| lower.contains(m)) {
+        return Some("reference");
+    }
+    if let Some(open) = value.find('<') {
+        if value[open..].contains('>') {
+            return Some("placeholder");
+        }
+    }
+    let bytes = value.as_bytes();
+    if let Some(&first) = bytes.first() {
+        if bytes.iter().all(|&b| b == first) {
+            return Some("repeated character");
+        }
+    }
+    if has_ascending_run(bytes, 8) {
+        return Some("sequential characters");
+    }
+    None
+}
+
+fn has_ascending_run(bytes: &[u8], len: usize) -> bool {
+    let mut run = 1;
+    for w in bytes.windows(2) {
+        if w[0].is_ascii_alphanumeric() && w[1] == w[0] + 1 {
+            run += 1;
+            if run >= len {
+                return true;
+            }
+        } else {
+            run = 1;
+        }
+    }
+    false
+}
+
+/// A UUID in canonical 8-4-4-4-12 form: an identifier, not a low-confidence secret.
+pub(crate) fn is_uuid(value: &str) -> bool {
+    let b = value.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_rejected() {
+        for v in [
+            "${GITHUB_TOKEN}",
+            "{{ .Values.token }}",
+            "<your-token>",
+            "xxxxxxxxxxxx",
+            "AKIAIOSFODNN7EXAMPLE",
+            "os.environ['TOKEN']",
+            "aaaaaaaaaaaa",
+            "abcdefgh1234",
+            "0123456789",
+            "changeme",
+        ] {
+            assert!(rejection(v).is_some(), "{v} should be rejected");
+        }
+        for v in [
+            "ghp_Zq3Vn8RkT2wLp5YsB7xHc4JmD9fGa10abcde",
+            "s3cr3t-P4ss!word",
+            "hunter2hunter2",
+        ] {
+            assert_eq!(rejection(v), None, "{v} should pass");
+        }
+    }
+
+    #[test]
+    fn uuid_shape() {
+        assert!(is_uuid("123e4567-e89b-12d3-a456-426614174000"));
+        assert!(!is_uuid("123e4567e89b12d3a456426614174000"));
+    }
+}

@@ -1,0 +1,334 @@
+//! Matcher: finds secrets in a chunk of bytes with a keyword prefilter, regex confirmation around each hit, then entropy, validators and placeholder rejection.
+//!
+//! It knows nothing of files or git: it sees a [`Chunk`] and reports
+//! [`RawMatch`]es to a [`MatchSink`].
+
+mod decode;
+mod filters;
+mod lines;
+pub mod selftest;
+mod validate;
+
+use crate::fingerprint::{canonical, Fingerprinter};
+use crate::rules::model::{Rule, RuleKind};
+use crate::rules::RuleSet;
+use crate::types::{Chunk, Confidence, RawMatch};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex::bytes::{Regex, RegexBuilder};
+use std::collections::HashSet;
+use std::ops::Range;
+
+/// Receives confirmed matches; the one thing the matcher needs from its caller.
+pub trait MatchSink {
+    fn on_match(&mut self, chunk: &Chunk<'_>, m: RawMatch);
+}
+
+impl MatchSink for Vec<RawMatch> {
+    fn on_match(&mut self, _chunk: &Chunk<'_>, m: RawMatch) {
+        self.push(m);
+    }
+}
+
+/// A rule set compiled for scanning.
+pub struct Matcher {
+    rules: Vec<CompiledRule>,
+    prefilter: AhoCorasick,
+    /// Keyword pattern index → rules that use it.
+    keyword_rules: Vec<Vec<usize>>,
+    known_test_keys: HashSet<String>,
+    decoders: decode::Decoders,
+}
+
+/// A rule that cannot be compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum MatcherError {
+    #[error("{file}:{line}: rule `{id}`: regex does not compile: {message}")]
+    Regex {
+        file: String,
+        line: usize,
+        id: String,
+        message: String,
+    },
+    #[error("cannot build keyword prefilter: {0}")]
+    Prefilter(String),
+}
+
+struct CompiledRule {
+    rule: Rule,
+    regex: Regex,
+    /// Ids (as indices) of the secret rules an identifier pairs with.
+    pairs_with: Vec<usize>,
+}
+
+/// Bytes on either side of a keyword hit that a rule's regex may look at.
+const WINDOW_SIDE: usize = 1024;
+/// Lines between an identifier and the secret it pairs with.
+const PAIR_DISTANCE: u32 = 5;
+
+/// A match before line numbers are known: span in the scanned view.
+#[derive(Debug, Clone)]
+struct Candidate {
+    rule: usize,
+    span: Range<usize>,
+    raw: String,
+    canonical: String,
+}
+
+impl Matcher {
+    /// Compiles every rule and the shared keyword automaton.
+    pub fn new(set: &RuleSet) -> Result<Matcher, MatcherError> {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut rules = Vec::with_capacity(set.rules.len());
+        for (idx, rule) in set.rules.iter().enumerate() {
+            let regex = RegexBuilder::new(&rule.regex)
+                .size_limit(64 << 20)
+                .build()
+                .map_err(|e| MatcherError::Regex {
+                    file: rule.origin.file.clone(),
+                    line: rule.origin.line,
+                    id: rule.id.clone(),
+                    message: e.to_string(),
+                })?;
+            for kw in &rule.keywords {
+                let kw = kw.to_ascii_lowercase();
+                match keywords.iter().position(|k| *k == kw) {
+                    Some(p) => keyword_rules[p].push(idx),
+                    None => {
+                        keywords.push(kw);
+                        keyword_rules.push(vec![idx]);
+                    }
+                }
+            }
+            let pairs_with = rule
+                .pairs_with
+                .iter()
+                .filter_map(|id| set.rules.iter().position(|r| &r.id == id))
+                .collect();
+            rules.push(CompiledRule {
+                rule: rule.clone(),
+                regex,
+                pairs_with,
+            });
+        }
+        let prefilter = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&keywords)
+            .map_err(|e| MatcherError::Prefilter(e.to_string()))?;
+        Ok(Matcher {
+            rules,
+            prefilter,
+            keyword_rules,
+            known_test_keys: set.known_test_keys.clone(),
+            decoders: decode::Decoders::new(),
+        })
+    }
+
+    /// The rule behind a match's `rule` index.
+    pub fn rule(&self, idx: usize) -> &Rule {
+        &self.rules[idx].rule
+    }
+
+    /// Number of compiled rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether the matcher has no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Scans one chunk and reports each confirmed match to `sink`, in order of position.
+    pub fn scan<S: MatchSink>(&self, chunk: &Chunk<'_>, sink: &mut S) {
+        let bytes = chunk.bytes;
+        let mut found: Vec<RawMatch> = Vec::new();
+        let hits = self.keyword_hits(bytes);
+        let line_index = lines::LineIndex::new(bytes);
+        for c in self.confirm(bytes, &hits) {
+            let (line, column) = line_index.position(c.span.start);
+            found.push(self.raw_match(c, line, column, None));
+        }
+        // Decoded views: JSON strings with escapes, base64 values of Kubernetes Secrets.
+        for view in self.decoders.views(bytes, &hits) {
+            let view_hits = self.keyword_hits(&view.text);
+            for c in self.confirm(&view.text, &view_hits) {
+                let (line, column) = line_index.position(view.origin);
+                found.push(self.raw_match(c, line, column, Some(view.decoding)));
+            }
+        }
+        for m in self.pair_and_dedup(found) {
+            sink.on_match(chunk, m);
+        }
+    }
+
+    /// Keyword hits per rule: `(rule index, byte offset of the hit)`, sorted.
+    fn keyword_hits(&self, bytes: &[u8]) -> Vec<(usize, Range<usize>)> {
+        let mut hits = Vec::new();
+        for m in self.prefilter.find_overlapping_iter(bytes) {
+            for &rule in &self.keyword_rules[m.pattern().as_usize()] {
+                hits.push((rule, m.start()..m.end()));
+            }
+        }
+        hits.sort_unstable_by_key(|(r, span)| (*r, span.start));
+        hits
+    }
+
+    /// Runs each hit rule's regex around its hits and keeps the captures that pass every check.
+    fn confirm(&self, bytes: &[u8], hits: &[(usize, Range<usize>)]) -> Vec<Candidate> {
+        let mut out: Vec<Candidate> = Vec::new();
+        let mut i = 0;
+        while i < hits.len() {
+            let rule_idx = hits[i].0;
+            let end = hits[i..]
+                .iter()
+                .position(|(r, _)| *r != rule_idx)
+                .map_or(hits.len(), |n| i + n);
+            let compiled = &self.rules[rule_idx];
+            let mut seen_spans: HashSet<(usize, usize)> = HashSet::new();
+            for window in windows(bytes, &hits[i..end], compiled.rule.window) {
+                for caps in compiled.regex.captures_iter(&bytes[window.clone()]) {
+                    let Some(g) = caps.get(1) else { continue };
+                    let span = window.start + g.start()..window.start + g.end();
+                    if !seen_spans.insert((span.start, span.end)) {
+                        continue;
+                    }
+                    if let Some(c) = self.accept(rule_idx, span, bytes) {
+                        out.push(c);
+                    }
+                }
+            }
+            i = end;
+        }
+        out
+    }
+
+    /// Entropy, validator, placeholder and known-test-key checks on one capture.
+    fn accept(&self, rule_idx: usize, span: Range<usize>, bytes: &[u8]) -> Option<Candidate> {
+        let rule = &self.rules[rule_idx].rule;
+        let raw = String::from_utf8_lossy(&bytes[span.clone()]).into_owned();
+        let canonical = canonical(&raw);
+        if canonical.is_empty() {
+            return None;
+        }
+        if let Some(min) = rule.entropy {
+            if validate::shannon_entropy(&canonical) < min {
+                return None;
+            }
+        }
+        if let Some(v) = rule.validate {
+            if !validate::validate(v, &canonical, &raw) {
+                return None;
+            }
+        }
+        if filters::rejection(&canonical).is_some() {
+            return None;
+        }
+        if rule.confidence == Confidence::Low && filters::is_uuid(&canonical) {
+            return None;
+        }
+        if !self.known_test_keys.is_empty()
+            && self
+                .known_test_keys
+                .contains(&Fingerprinter::sha256().of_canonical(&canonical))
+        {
+            return None;
+        }
+        Some(Candidate {
+            rule: rule_idx,
+            span,
+            raw,
+            canonical,
+        })
+    }
+
+    fn raw_match(
+        &self,
+        c: Candidate,
+        line: u32,
+        column: u32,
+        decoding: Option<&'static str>,
+    ) -> RawMatch {
+        RawMatch {
+            rule: c.rule,
+            secret: c.raw,
+            canonical: c.canonical,
+            line,
+            column,
+            decoding,
+            identifiers: Vec::new(),
+        }
+    }
+
+    /// Attaches identifiers to the secrets they pair with and drops overlapping weaker matches.
+    fn pair_and_dedup(&self, mut found: Vec<RawMatch>) -> Vec<RawMatch> {
+        found.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
+        // Same line and same canonical value: keep the strongest rule only.
+        let mut kept: Vec<RawMatch> = Vec::with_capacity(found.len());
+        for m in found {
+            let dup = kept
+                .iter()
+                .position(|k| k.line == m.line && (k.canonical == m.canonical || overlaps(k, &m)));
+            match dup {
+                Some(i) if self.rank(m.rule) > self.rank(kept[i].rule) => kept[i] = m,
+                Some(_) => {}
+                None => kept.push(m),
+            }
+        }
+        let (identifiers, mut secrets): (Vec<RawMatch>, Vec<RawMatch>) = kept
+            .into_iter()
+            .partition(|m| self.rules[m.rule].rule.kind == RuleKind::Identifier);
+        let mut lonely = Vec::new();
+        for id in identifiers {
+            let pairs = &self.rules[id.rule].pairs_with;
+            let partner = secrets
+                .iter_mut()
+                .filter(|s| pairs.contains(&s.rule) && s.line.abs_diff(id.line) <= PAIR_DISTANCE)
+                .min_by_key(|s| s.line.abs_diff(id.line));
+            match partner {
+                Some(s) => {
+                    if !s.identifiers.contains(&id.secret) {
+                        s.identifiers.push(id.secret);
+                    }
+                }
+                None => lonely.push(id),
+            }
+        }
+        secrets.extend(lonely);
+        secrets.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
+        secrets
+    }
+
+    /// Strength of a rule when two matches compete for one value.
+    fn rank(&self, rule: usize) -> (Confidence, std::cmp::Reverse<usize>) {
+        (self.rules[rule].rule.confidence, std::cmp::Reverse(rule))
+    }
+}
+
+/// Two matches at the same place whose values overlap (one inside the other).
+fn overlaps(a: &RawMatch, b: &RawMatch) -> bool {
+    a.column == b.column
+        || a.canonical.contains(b.canonical.as_str())
+        || b.canonical.contains(a.canonical.as_str())
+}
+
+/// Merged byte ranges around a rule's keyword hits where its regex runs.
+fn windows(bytes: &[u8], hits: &[(usize, Range<usize>)], extra: usize) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for (_, hit) in hits {
+        let lo = hit.start.saturating_sub(WINDOW_SIDE);
+        let start = lines::start_of_previous_line(bytes, hit.start, lo);
+        let hi = (hit.end + WINDOW_SIDE).min(bytes.len());
+        let mut end = lines::end_of_next_line(bytes, hit.end, hi);
+        if extra > 0 {
+            end = end.max((hit.end + extra).min(bytes.len()));
+        }
+        match out.last_mut() {
+            Some(last) if start <= last.end => last.end = last.end.max(end),
+            _ => out.push(start..end),
+        }
+    }
+    out
+}

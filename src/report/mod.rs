@@ -1,0 +1,52 @@
+//! Reports: format sorted findings as human text, JSON, JSONL, SARIF or GitHub annotations.
+//!
+//! Every format implements [`Sink`]; reports only format, they decide nothing.
+
+mod github;
+mod human;
+mod json;
+pub mod options;
+mod sarif;
+
+use crate::diag::Diagnostic;
+use crate::source::WalkStats;
+use crate::types::Finding;
+use options::{Format, HumanStyle, RuleInfo};
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// Receives findings in their final order, then the run summary.
+pub trait Sink {
+    /// One finding, in sorted order.
+    fn finding(&mut self, finding: &Finding) -> io::Result<()>;
+    /// Called once after the last finding.
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything a report may print besides findings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub findings: usize,
+    pub by_severity: std::collections::BTreeMap<String, usize>,
+    #[serde(flatten)]
+    pub stats: WalkStats,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Builds the sink for `format` writing to `out`.
+pub fn sink<'w>(
+    format: Format,
+    out: Box<dyn Write + 'w>,
+    style: HumanStyle,
+    rules: &[RuleInfo],
+) -> Box<dyn Sink + 'w> {
+    match format {
+        Format::Human => Box::new(human::Human::new(out, style, rules)),
+        Format::Json => Box::new(json::Json::new(out)),
+        Format::Jsonl => Box::new(json::Jsonl::new(out)),
+        Format::Sarif => Box::new(sarif::Sarif::new(out, rules)),
+        Format::Github => Box::new(github::Github::new(out)),
+    }
+}

@@ -1,0 +1,242 @@
+//! Plain data shared by the pipeline stages; no I/O happens here.
+//!
+//! Sources produce [`Chunk`]s, the matcher turns them into [`RawMatch`]es, the
+//! linker turns those into [`Finding`]s and reports format them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Version of the JSON/JSONL report layout; bumped on incompatible changes.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// Where a chunk of bytes came from: enough to point a user at it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Origin {
+    /// Repository (or scan root) name, as given by the source.
+    pub repo: String,
+    /// Path relative to the repository root, `/`-separated.
+    pub path: String,
+    /// Commit that introduced this content, for history scans.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Author of that commit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// Author date of that commit (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+/// Bytes to scan plus their provenance: the one input type of the matcher.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk<'a> {
+    pub bytes: &'a [u8],
+    pub origin: &'a Origin,
+}
+
+/// How sure a rule is that its capture is a real secret (DESIGN §3).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// Severity of a finding; `--fail-on` gates on it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// One confirmed rule match in a chunk, before any inventory is consulted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMatch {
+    /// Index of the rule in the compiled rule set.
+    pub rule: usize,
+    /// The captured secret as written.
+    pub secret: String,
+    /// The same value in canonical form (`fingerprint::canonical`).
+    pub canonical: String,
+    /// 1-based line and column of the capture (of the encoded text when decoded).
+    pub line: u32,
+    pub column: u32,
+    /// Decoding applied before the rule matched, if any (`base64`, `json-string`).
+    pub decoding: Option<&'static str>,
+    /// Identifiers (e.g. AWS key ids) found next to this secret.
+    pub identifiers: Vec<String>,
+}
+
+/// The stable list of finding kinds (DESIGN §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    RevokedSecretPresent,
+    ActiveSecretExposed,
+    StaleSecret,
+    UnmanagedSecret,
+    RevokedIdentifierPresent,
+    RetiredReference,
+    UnknownReference,
+}
+
+impl FindingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::RevokedSecretPresent => "revoked-secret-present",
+            FindingKind::ActiveSecretExposed => "active-secret-exposed",
+            FindingKind::StaleSecret => "stale-secret",
+            FindingKind::UnmanagedSecret => "unmanaged-secret",
+            FindingKind::RevokedIdentifierPresent => "revoked-identifier-present",
+            FindingKind::RetiredReference => "retired-reference",
+            FindingKind::UnknownReference => "unknown-reference",
+        }
+    }
+
+    /// Default severity from the DESIGN §5 table.
+    pub fn default_severity(self) -> Severity {
+        match self {
+            FindingKind::ActiveSecretExposed => Severity::Critical,
+            FindingKind::RevokedSecretPresent
+            | FindingKind::UnmanagedSecret
+            | FindingKind::StaleSecret => Severity::High,
+            FindingKind::RevokedIdentifierPresent | FindingKind::RetiredReference => {
+                Severity::Medium
+            }
+            FindingKind::UnknownReference => Severity::Info,
+        }
+    }
+}
+
+/// A secret as reports may show it: never the plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SecretRef {
+    pub fingerprint: String,
+    pub redacted: String,
+}
+
+/// Exact place of a finding.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub repo: String,
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+/// Inventory credential a finding belongs to (null when unmanaged).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct CredentialRef {
+    pub id: String,
+    pub version: u32,
+    pub status: String,
+    pub owner: String,
+}
+
+/// What kind of file the finding is in and how its value was decoded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct FindingContext {
+    pub file_kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decoding: Option<String>,
+}
+
+/// A classified finding: what reports print.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub rule: String,
+    /// One-line reason shown to humans (from the rule's name).
+    pub title: String,
+    pub secret: SecretRef,
+    pub location: Location,
+    pub credential: Option<CredentialRef>,
+    pub context: FindingContext,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<String>,
+    /// Plaintext, only when the user asked for `--show-secrets` (human output only).
+    #[serde(skip)]
+    pub plaintext: Option<String>,
+}
+
+impl Finding {
+    /// Sort key that makes output independent of thread scheduling.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        (
+            &self.location.repo,
+            &self.location.path,
+            self.location.line,
+            self.location.column,
+            &self.rule,
+            &self.secret.fingerprint,
+            &self.location.commit,
+        )
+    }
+}

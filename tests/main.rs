@@ -1,0 +1,9 @@
+//! Integration tests: the real `keytrace` binary on fixture trees made in temp dirs.
+
+#[macro_use]
+mod macros;
+mod architecture;
+mod rules_check;
+mod sarif;
+mod scan;
+mod synth;
