@@ -10,6 +10,7 @@ use std::path::Path;
 fn builtin_rules_pass_examples_and_negatives_in_every_context() {
     let set = RuleSet::embedded().expect("embedded rules load");
     let matcher = Matcher::new(&set).expect("rules compile");
+    matcher.compile_all().expect("every regex compiles");
     let report = check_rules(&set, &matcher);
     println!("contexts: {}", CONTEXTS.join(", "));
     for line in &report.lines {

@@ -61,9 +61,9 @@ kttest!(finds_planted_secrets_with_exact_places, |dir, _cmd| {
     assert_eq!(
         found,
         vec![
-            f("aws-secret-access-key", ".env", 3),
+            f("aws-secret-access-key-near-id", ".env", 3),
             f("slack-bot-token", ".github/workflows/notify.yml", 6),
-            f("stripe-secret-key", "billing/config.json", 3),
+            f("stripe-secret-key-live", "billing/config.json", 3),
             f("postgres-uri-password", "deploy/compose.yaml", 4),
             f("github-pat-classic", "src/settings.py", 4),
         ]
@@ -423,4 +423,81 @@ kttest!(json_report_matches_its_published_schema, |dir, cmd| {
         .collect();
     assert!(errors.is_empty(), "{}", errors.join("\n"));
     assert_eq!(doc["findings"][0]["identifiers"][0], id.as_str());
+});
+
+/// The synthetic PKCS#8 key of the demo fixture, as PEM text.
+fn demo_private_key() -> String {
+    let sa = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/demo/deploy/service-account.json"
+    ))
+    .expect("fixture");
+    let v: Value = serde_json::from_str(&sa).expect("json");
+    v["private_key"].as_str().expect("private_key").to_string()
+}
+
+kttest!(
+    finds_keys_in_json_strings_and_notebook_cells_with_one_fingerprint,
+    |dir, cmd| {
+        let pem = demo_private_key();
+        dir.write("id.pem", &pem);
+        dir.write(
+            "sa.json",
+            serde_json::json!({ "type": "service_account", "private_key": pem }).to_string(),
+        );
+        let cell_lines: Vec<String> = pem.lines().map(|l| format!("{l}\n")).collect();
+        let notebook = serde_json::json!({ "cells": [{ "cell_type": "code", "source": cell_lines }], "nbformat": 4 });
+        dir.write(
+            "analysis.ipynb",
+            serde_json::to_string_pretty(&notebook).expect("json"),
+        );
+        let (_, stdout, _) = run(cmd.args(["scan", ".", "--format", "json"]));
+        let v: Value = serde_json::from_str(&stdout).expect("json");
+        let found = v["findings"].as_array().expect("findings");
+        let summary: Vec<(&str, &str, Option<&str>)> = found
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap(),
+                    f["location"]["path"].as_str().unwrap(),
+                    f["context"]["decoding"].as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("private-key-pkcs8", "analysis.ipynb", Some("notebook-cell")),
+                ("private-key-pkcs8", "id.pem", None),
+                ("private-key-pkcs8", "sa.json", None),
+            ]
+        );
+        let fps: std::collections::BTreeSet<&str> = found
+            .iter()
+            .map(|f| f["secret"]["fingerprint"].as_str().unwrap())
+            .collect();
+        assert_eq!(fps.len(), 1, "one key, one fingerprint wherever it sits");
+    }
+);
+
+kttest!(readme_demo_finds_exactly_the_planted_secrets, |dir, cmd| {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo");
+    let _ = dir;
+    let (code, stdout, stderr) = run(cmd.args(["scan", demo, "--format", "json"]));
+    assert_eq!(code, 1, "{stderr}");
+    let mut found: Vec<(String, String, u64)> = findings(&stdout)
+        .into_iter()
+        .map(|(r, p, l)| (r, p.trim_start_matches("fixtures/demo/").to_string(), l))
+        .collect();
+    found.sort();
+    let mut want = vec![
+        f("aws-secret-access-key-near-id", ".env", 4),
+        f("postgres-uri-password", ".env", 5),
+        f("slack-webhook-url", ".github/workflows/deploy.yml", 10),
+        f("private-key-pkcs8", "deploy/service-account.json", 5),
+        f("stripe-secret-key-live", "k8s/payments-secret.yaml", 8),
+        f("github-pat-classic", "src/payments/config.py", 5),
+    ];
+    want.sort();
+    assert_eq!(found, want);
 });

@@ -73,6 +73,7 @@ pub fn run(_global: &Global, args: &RulesArgs) -> anyhow::Result<ExitStatus> {
                 RuleSet::from_paths(&all)?
             };
             let matcher = Matcher::new(&set)?;
+            matcher.compile_all()?;
             let report = check_rules(&set, &matcher);
             writeln!(out, "contexts for bare examples: {}", CONTEXTS.join(", "))?;
             for line in &report.lines {

@@ -3,6 +3,7 @@
 
 use crate::fingerprint::{redact, Fingerprinter};
 use crate::matcher::Matcher;
+use crate::rules::model::RuleKind;
 use crate::types::{
     Chunk, Confidence, Finding, FindingContext, FindingKind, Location, RawMatch, SecretRef,
     Severity,
@@ -91,6 +92,11 @@ impl<'m> Linker<'m> {
     /// The finding for a match, or `None` when it is gated or allowed.
     pub fn link(&self, chunk: &Chunk<'_>, m: RawMatch) -> Option<Finding> {
         let rule = self.matcher.rule(m.rule);
+        // An identifier alone (an AWS key id with no secret near it) names a
+        // credential but is not one; it matters only when the inventory knows it.
+        if rule.kind == RuleKind::Identifier {
+            return None;
+        }
         if rule.confidence < self.min_confidence {
             return None;
         }

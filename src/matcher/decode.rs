@@ -54,6 +54,9 @@ impl Decoders {
                 }
             }
         }
+        if memmem::find(bytes, b"\"cell_type\"").is_some() {
+            views.extend(notebook_views(bytes));
+        }
         if memmem::find(bytes, b";base64,").is_some() {
             for caps in self.data_url.captures_iter(bytes) {
                 let value = caps.get(1).expect("group");
@@ -68,6 +71,36 @@ impl Decoders {
         }
         views
     }
+}
+
+/// Jupyter notebooks keep a cell's text as a JSON array of lines: join each
+/// `"source"` / `"text"` array so a key split across lines reads as one.
+fn notebook_views(bytes: &[u8]) -> Vec<View> {
+    use serde::Deserialize as _;
+    let mut views = Vec::new();
+    for key in [&b"\"source\""[..], &b"\"text\""[..]] {
+        for pos in memmem::find_iter(bytes, key) {
+            let rest = &bytes[pos + key.len()..];
+            let Some(open) = rest.iter().position(|b| !b" \t\r\n:".contains(b)) else {
+                continue;
+            };
+            if rest[open] != b'[' {
+                continue;
+            }
+            let start = pos + key.len() + open;
+            let mut de = serde_json::Deserializer::from_slice(&bytes[start..]);
+            if let Ok(lines) = Vec::<String>::deserialize(&mut de) {
+                if lines.len() > 1 {
+                    views.push(View {
+                        text: lines.concat().into_bytes(),
+                        origin: start,
+                        decoding: "notebook-cell",
+                    });
+                }
+            }
+        }
+    }
+    views
 }
 
 /// Base64 that decodes to text (UTF-8, no control bytes other than whitespace).

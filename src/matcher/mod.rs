@@ -17,6 +17,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 use std::collections::HashSet;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 /// Receives confirmed matches; the one thing the matcher needs from its caller.
 pub trait MatchSink {
@@ -55,15 +56,41 @@ pub enum MatcherError {
 
 struct CompiledRule {
     rule: Rule,
-    regex: Regex,
+    /// Compiled on first use: most rules never see a keyword hit in a given run.
+    regex: OnceLock<Option<Regex>>,
     /// Ids (as indices) of the secret rules an identifier pairs with.
     pairs_with: Vec<usize>,
+}
+
+impl CompiledRule {
+    /// The rule's regex, compiled on first use (`None` if it exceeds the size limit).
+    fn regex(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| build_regex(&self.rule.regex).ok())
+            .as_ref()
+    }
+}
+
+fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    // ASCII classes: secrets are ASCII, and Unicode `\w`/`\s` make automata
+    // many times larger and slower to build.
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(64 << 20)
+        .build()
 }
 
 /// Bytes on either side of a keyword hit that a rule's regex may look at.
 const WINDOW_SIDE: usize = 1024;
 /// Lines between an identifier and the secret it pairs with.
 const PAIR_DISTANCE: u32 = 5;
+
+/// A place where a rule recognised a value it rejects; rules below `above` may not report it.
+#[derive(Debug, Clone)]
+struct Veto {
+    span: Range<usize>,
+    above: Confidence,
+}
 
 /// A match before line numbers are known: span in the scanned view.
 #[derive(Debug, Clone)]
@@ -81,15 +108,6 @@ impl Matcher {
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut rules = Vec::with_capacity(set.rules.len());
         for (idx, rule) in set.rules.iter().enumerate() {
-            let regex = RegexBuilder::new(&rule.regex)
-                .size_limit(64 << 20)
-                .build()
-                .map_err(|e| MatcherError::Regex {
-                    file: rule.origin.file.clone(),
-                    line: rule.origin.line,
-                    id: rule.id.clone(),
-                    message: e.to_string(),
-                })?;
             for kw in &rule.keywords {
                 let kw = kw.to_ascii_lowercase();
                 match keywords.iter().position(|k| *k == kw) {
@@ -107,7 +125,7 @@ impl Matcher {
                 .collect();
             rules.push(CompiledRule {
                 rule: rule.clone(),
-                regex,
+                regex: OnceLock::new(),
                 pairs_with,
             });
         }
@@ -124,6 +142,22 @@ impl Matcher {
             known_test_keys: set.known_test_keys.clone(),
             decoders: decode::Decoders::new(),
         })
+    }
+
+    /// Compiles every rule's regex now, reporting the first that fails (used by `rules check`).
+    pub fn compile_all(&self) -> Result<(), MatcherError> {
+        for c in &self.rules {
+            if let Err(e) = build_regex(&c.rule.regex) {
+                return Err(MatcherError::Regex {
+                    file: c.rule.origin.file.clone(),
+                    line: c.rule.origin.line,
+                    id: c.rule.id.clone(),
+                    message: e.to_string(),
+                });
+            }
+            let _ = c.regex();
+        }
+        Ok(())
     }
 
     /// The rule behind a match's `rule` index.
@@ -179,6 +213,7 @@ impl Matcher {
     /// Runs each hit rule's regex around its hits and keeps the captures that pass every check.
     fn confirm(&self, bytes: &[u8], hits: &[(usize, Range<usize>)]) -> Vec<Candidate> {
         let mut out: Vec<Candidate> = Vec::new();
+        let mut vetoes: Vec<Veto> = Vec::new();
         let mut i = 0;
         while i < hits.len() {
             let rule_idx = hits[i].0;
@@ -187,56 +222,85 @@ impl Matcher {
                 .position(|(r, _)| *r != rule_idx)
                 .map_or(hits.len(), |n| i + n);
             let compiled = &self.rules[rule_idx];
+            let Some(regex) = compiled.regex() else {
+                i = end;
+                continue;
+            };
             let mut seen_spans: HashSet<(usize, usize)> = HashSet::new();
             for window in windows(bytes, &hits[i..end], compiled.rule.window) {
-                for caps in compiled.regex.captures_iter(&bytes[window.clone()]) {
+                for caps in regex.captures_iter(&bytes[window.clone()]) {
                     let Some(g) = caps.get(1) else { continue };
                     let span = window.start + g.start()..window.start + g.end();
                     if !seen_spans.insert((span.start, span.end)) {
                         continue;
                     }
-                    if let Some(c) = self.accept(rule_idx, span, bytes) {
-                        out.push(c);
+                    match self.accept(rule_idx, span, bytes) {
+                        Ok(c) => out.push(c),
+                        Err(Some(veto)) => vetoes.push(veto),
+                        Err(None) => {}
                     }
                 }
             }
             i = end;
         }
+        if !vetoes.is_empty() {
+            out.retain(|c| {
+                let confidence = self.rules[c.rule].rule.confidence;
+                !vetoes.iter().any(|v| {
+                    v.span.start < c.span.end && c.span.start < v.span.end && confidence < v.above
+                })
+            });
+        }
         out
     }
 
     /// Entropy, validator, placeholder and known-test-key checks on one capture.
-    fn accept(&self, rule_idx: usize, span: Range<usize>, bytes: &[u8]) -> Option<Candidate> {
+    ///
+    /// A value that a rule recognises by shape but rejects by checksum, or that
+    /// is a published test key, vetoes weaker rules at the same place: a
+    /// wrong-checksum token assigned to `token =` is still not a secret.
+    fn accept(
+        &self,
+        rule_idx: usize,
+        span: Range<usize>,
+        bytes: &[u8],
+    ) -> Result<Candidate, Option<Veto>> {
         let rule = &self.rules[rule_idx].rule;
         let raw = String::from_utf8_lossy(&bytes[span.clone()]).into_owned();
         let canonical = canonical(&raw);
         if canonical.is_empty() {
-            return None;
+            return Err(None);
         }
         if let Some(min) = rule.entropy {
             if validate::shannon_entropy(&canonical) < min {
-                return None;
+                return Err(None);
             }
         }
         if let Some(v) = rule.validate {
             if !validate::validate(v, &canonical, &raw) {
-                return None;
+                return Err(Some(Veto {
+                    span,
+                    above: rule.confidence,
+                }));
             }
         }
         if filters::rejection(&canonical).is_some() {
-            return None;
+            return Err(None);
         }
         if rule.confidence == Confidence::Low && filters::is_uuid(&canonical) {
-            return None;
+            return Err(None);
         }
         if !self.known_test_keys.is_empty()
             && self
                 .known_test_keys
                 .contains(&Fingerprinter::sha256().of_canonical(&canonical))
         {
-            return None;
+            return Err(Some(Veto {
+                span,
+                above: Confidence::High,
+            }));
         }
-        Some(Candidate {
+        Ok(Candidate {
             rule: rule_idx,
             span,
             raw,

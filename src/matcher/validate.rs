@@ -99,7 +99,7 @@ fn pem(raw: &str) -> bool {
     if text[begin..header_end].contains("OPENSSH") {
         return decoded.starts_with(b"openssh-key-v1\0");
     }
-    decoded.len() >= 64
+    decoded.len() >= 40
 }
 
 /// Standard base64, padding optional.

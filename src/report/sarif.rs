@@ -67,8 +67,12 @@ impl Sarif<'_> {
             "security-severity".to_string(),
             serde_json::json!(security_severity(r.severity)),
         );
-        let mut tags = r.tags.clone();
-        tags.insert(0, "security".to_string());
+        let mut tags = vec!["security".to_string()];
+        for t in &r.tags {
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
         let bag = sarif::PropertyBag::builder()
             .tags(tags)
             .additional_properties(props)

@@ -233,12 +233,16 @@ fn static_checks(rule: &Rule) -> Result<(), String> {
         return Err("id must be kebab-case (a-z, 0-9, single dashes)".into());
     }
     check_description(&rule.description)?;
-    let re = regex::bytes::Regex::new(&rule.regex)
-        .map_err(|e| format!("regex does not compile: {e}"))?;
-    if re.captures_len() != 2 {
+    let hir = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .unicode(false)
+        .build()
+        .parse(&rule.regex)
+        .map_err(|e| format!("regex does not parse: {e}"))?;
+    let groups = hir.properties().explicit_captures_len();
+    if groups != 1 {
         return Err(format!(
-            "regex must have exactly one capturing group (the secret), it has {}",
-            re.captures_len() - 1
+            "regex must have exactly one capturing group (the secret), it has {groups}"
         ));
     }
     if rule.keywords.is_empty() {

@@ -58,7 +58,7 @@ pub enum Validator {
     Crc32Base62,
     /// Header and payload decode to JSON objects; header has `alg`.
     Jwt,
-    /// PEM / OpenSSH body is base64 of at least 64 bytes.
+    /// PEM / OpenSSH body is base64 of at least 40 bytes.
     Pem,
     /// Standard base64 decoding to at least 16 bytes.
     Base64,

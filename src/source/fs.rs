@@ -133,69 +133,72 @@ fn visit<F>(
         return;
     }
     let rel = relative(entry.path(), &root.base);
-    let bytes = match read_limited(entry.path(), opts.max_file_size) {
-        Ok(Some(b)) => b,
-        Ok(None) => {
-            counters.too_large.fetch_add(1, Ordering::Relaxed);
-            counters.warn(Diagnostic::new(
-                Code::FileTooLarge,
-                rel,
-                format!(
+    READ_BUF.with_borrow_mut(|buf| {
+        match read_limited(entry.path(), opts.max_file_size, buf) {
+            Ok(true) => {}
+            Ok(false) => {
+                counters.too_large.fetch_add(1, Ordering::Relaxed);
+                let message = format!(
                     "larger than --max-file-size ({} bytes); skipped",
                     opts.max_file_size
-                ),
+                );
+                counters.warn(Diagnostic::new(Code::FileTooLarge, rel, message));
+                return;
+            }
+            Err(e) => {
+                counters.unreadable.fetch_add(1, Ordering::Relaxed);
+                counters.warn(Diagnostic::new(Code::UnreadableFile, rel, e.to_string()));
+                return;
+            }
+        }
+        let utf16 = decode_utf16(buf);
+        let bytes: &[u8] = match &utf16 {
+            Some(utf8) => utf8,
+            None if memchr::memchr(0, &buf[..buf.len().min(BINARY_SNIFF)]).is_some() => {
+                counters.binary.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            None => buf,
+        };
+        if std::str::from_utf8(bytes).is_err() {
+            counters.warn(Diagnostic::new(
+                Code::InvalidUtf8,
+                rel.clone(),
+                "not valid UTF-8; scanned as bytes",
             ));
-            return;
         }
-        Err(e) => {
-            counters.unreadable.fetch_add(1, Ordering::Relaxed);
-            counters.warn(Diagnostic::new(Code::UnreadableFile, rel, e.to_string()));
-            return;
-        }
-    };
-    let bytes = match decode_utf16(&bytes) {
-        Some(utf8) => utf8,
-        None if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF)]).is_some() => {
-            counters.binary.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        None => bytes,
-    };
-    if std::str::from_utf8(&bytes).is_err() {
-        counters.warn(Diagnostic::new(
-            Code::InvalidUtf8,
-            rel.clone(),
-            "not valid UTF-8; scanned as bytes",
-        ));
-    }
-    counters.files.fetch_add(1, Ordering::Relaxed);
-    counters
-        .bytes
-        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-    let origin = Origin {
-        repo: root.name.clone(),
-        path: rel,
-        ..Origin::default()
-    };
-    on_chunk(&Chunk {
-        bytes: &bytes,
-        origin: &origin,
+        counters.files.fetch_add(1, Ordering::Relaxed);
+        counters
+            .bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let origin = Origin {
+            repo: root.name.clone(),
+            path: rel,
+            ..Origin::default()
+        };
+        on_chunk(&Chunk {
+            bytes,
+            origin: &origin,
+        });
     });
 }
 
-/// Reads a file unless it is larger than `max` bytes (`Ok(None)`).
-fn read_limited(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+/// Reads a file into `buf` unless it is larger than `max` bytes (`Ok(false)`).
+fn read_limited(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> {
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
     if len > max {
-        return Ok(None);
+        return Ok(false);
     }
-    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 1);
-    file.by_ref().take(max + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > max {
-        return Ok(None);
-    }
-    Ok(Some(buf))
+    buf.clear();
+    buf.reserve(usize::try_from(len).unwrap_or(0) + 1);
+    file.by_ref().take(max + 1).read_to_end(buf)?;
+    Ok(buf.len() as u64 <= max)
+}
+
+thread_local! {
+    /// One read buffer per worker thread, reused across files.
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// UTF-16 text with a byte-order mark, re-encoded as UTF-8.
