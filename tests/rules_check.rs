@@ -150,3 +150,31 @@ fn descriptions_have_the_fixed_shape() {
         );
     }
 }
+
+#[test]
+fn renamed_rule_ids_keep_working_through_aliases() {
+    let dir = TestDir::new();
+    dir.write(
+        "extra/aliases.toml",
+        "[aliases]\ngithub-personal-token = \"github-pat-classic\"\n",
+    );
+    dir.write(
+        ".keytrace.toml",
+        "[rules]\npaths = [\"extra\"]\ndisable = [\"github-personal-token\"]\n",
+    );
+    let token = crate::synth::Synth::new(3).github_pat();
+    dir.write("app.py", format!("print(\"{token}\")\n"));
+    let (code, stdout, stderr) = run(dir.command().args(["scan", "app.py", "--format", "json"]));
+    assert_eq!(
+        code, 0,
+        "an old id in the config still disables the renamed rule: {stdout}{stderr}"
+    );
+    let (code, stdout, _) = run(dir
+        .command()
+        .args(["rules", "explain", "github-pat-classic"]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with("github-pat-classic — ") && stdout.contains("Rotate: "),
+        "{stdout}"
+    );
+}

@@ -53,6 +53,30 @@ pub(crate) fn end_of_next_line(bytes: &[u8], pos: usize, ceiling: usize) -> usiz
     memchr(b'\n', &bytes[first + 1..ceiling]).map_or(ceiling, |i| first + 1 + i)
 }
 
+/// Moves `pos` forward past the rest of a run of non-space bytes, at most to `ceiling`,
+/// so a window never ends inside a long token and captures it cut short.
+pub(crate) fn end_of_token(bytes: &[u8], pos: usize, ceiling: usize) -> usize {
+    let ceiling = ceiling.min(bytes.len());
+    if pos >= ceiling {
+        return pos.min(bytes.len());
+    }
+    bytes[pos..ceiling]
+        .iter()
+        .position(|b| b.is_ascii_whitespace())
+        .map_or(ceiling, |i| pos + i)
+}
+
+/// Moves `pos` back to the start of the run of non-space bytes it sits in, at most to `floor`.
+pub(crate) fn start_of_token(bytes: &[u8], pos: usize, floor: usize) -> usize {
+    if pos <= floor {
+        return pos;
+    }
+    bytes[floor..pos]
+        .iter()
+        .rposition(|b| b.is_ascii_whitespace())
+        .map_or(floor, |i| floor + i + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -82,6 +82,8 @@ fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
 
 /// Bytes on either side of a keyword hit that a rule's regex may look at.
 const WINDOW_SIDE: usize = 1024;
+/// How far a window may grow so that it does not cut a long token in two.
+const TOKEN_REACH: usize = 64 * 1024;
 /// Lines between an identifier and the secret it pairs with.
 const PAIR_DISTANCE: u32 = 5;
 
@@ -328,7 +330,7 @@ impl Matcher {
 
     /// Attaches identifiers to the secrets they pair with and drops overlapping weaker matches.
     fn pair_and_dedup(&self, mut found: Vec<RawMatch>) -> Vec<RawMatch> {
-        found.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
+        found.sort_by_key(|m| (m.line, m.column, m.rule));
         // Same line and same canonical value: keep the strongest rule only.
         let mut kept: Vec<RawMatch> = Vec::with_capacity(found.len());
         for m in found {
@@ -361,7 +363,7 @@ impl Matcher {
             }
         }
         secrets.extend(lonely);
-        secrets.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
+        secrets.sort_by_key(|m| (m.line, m.column, m.rule));
         secrets
     }
 
@@ -383,11 +385,17 @@ fn windows(bytes: &[u8], hits: &[(usize, Range<usize>)], extra: usize) -> Vec<Ra
     let mut out: Vec<Range<usize>> = Vec::new();
     for (_, hit) in hits {
         let lo = hit.start.saturating_sub(WINDOW_SIDE);
-        let start = lines::start_of_previous_line(bytes, hit.start, lo);
+        let mut start = lines::start_of_previous_line(bytes, hit.start, lo);
+        if start == lo && lo > 0 {
+            start = lines::start_of_token(bytes, lo, lo.saturating_sub(TOKEN_REACH));
+        }
         let hi = (hit.end + WINDOW_SIDE).min(bytes.len());
         let mut end = lines::end_of_next_line(bytes, hit.end, hi);
         if extra > 0 {
             end = end.max((hit.end + extra).min(bytes.len()));
+        }
+        if end < bytes.len() && !bytes[end].is_ascii_whitespace() {
+            end = lines::end_of_token(bytes, end, end + TOKEN_REACH);
         }
         match out.last_mut() {
             Some(last) if start <= last.end => last.end = last.end.max(end),
