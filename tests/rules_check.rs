@@ -178,3 +178,57 @@ fn renamed_rule_ids_keep_working_through_aliases() {
         "{stdout}"
     );
 }
+
+#[test]
+fn matcher_never_panics_on_hostile_bytes() {
+    let set = RuleSet::embedded().expect("embedded rules load");
+    let matcher = Matcher::new(&set).expect("rules compile");
+    let origin = keytrace::types::Origin::default();
+    // Keyword fragments, escapes, PEM armour and base64 glued with random bytes.
+    let pieces: &[&[u8]] = &[
+        b"-----BEGIN RSA PRIVATE KEY-----",
+        b"-----END",
+        b"\\n",
+        b"\\u00",
+        b"\"",
+        b"password=",
+        b"ghp_",
+        b"AKIA",
+        b"kind: Secret\ndata:\n  k: ",
+        b"data:text/plain;base64,",
+        b"\"cell_type\"",
+        b"\"source\": [",
+        b"\xff\xfe",
+        b"\x00",
+        b"%4",
+        b"xoxb-",
+        b"eyJ",
+        b"==",
+        b"\n",
+        b"\r\n",
+        b"\xe2\x82",
+        b"postgres://u:",
+        b"@h/",
+        b"sk_live_",
+    ];
+    let mut rng = crate::synth::Synth::new(99);
+    for _ in 0..3000 {
+        let mut buf = Vec::new();
+        let n = rng.chars(b"0123456789", 2).parse::<usize>().unwrap_or(10);
+        for _ in 0..n {
+            let pick = rng.chars(b"0123456789", 2).parse::<usize>().unwrap_or(0);
+            match pieces.get(pick % (pieces.len() + 4)) {
+                Some(p) => buf.extend_from_slice(p),
+                None => buf.extend_from_slice(rng.base62(pick % 50).as_bytes()),
+            }
+        }
+        let mut found: Vec<keytrace::types::RawMatch> = Vec::new();
+        matcher.scan(
+            &keytrace::types::Chunk {
+                bytes: &buf,
+                origin: &origin,
+            },
+            &mut found,
+        );
+    }
+}
