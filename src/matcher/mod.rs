@@ -6,6 +6,7 @@
 mod decode;
 mod filters;
 mod lines;
+mod prefilter;
 pub mod selftest;
 mod validate;
 
@@ -13,7 +14,6 @@ use crate::fingerprint::{canonical, Fingerprinter};
 use crate::rules::model::{Rule, RuleKind};
 use crate::rules::RuleSet;
 use crate::types::{Chunk, Confidence, RawMatch};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -33,7 +33,7 @@ impl MatchSink for Vec<RawMatch> {
 /// A rule set compiled for scanning.
 pub struct Matcher {
     rules: Vec<CompiledRule>,
-    prefilter: AhoCorasick,
+    prefilter: prefilter::Prefilter,
     /// Keyword pattern index → rules that use it.
     keyword_rules: Vec<Vec<usize>>,
     known_test_keys: HashSet<String>,
@@ -131,11 +131,7 @@ impl Matcher {
                 pairs_with,
             });
         }
-        let prefilter = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&keywords)
+        let prefilter = prefilter::Prefilter::new(&keywords)
             .map_err(|e| MatcherError::Prefilter(e.to_string()))?;
         Ok(Matcher {
             rules,
@@ -203,11 +199,11 @@ impl Matcher {
     /// Keyword hits per rule: `(rule index, byte offset of the hit)`, sorted.
     fn keyword_hits(&self, bytes: &[u8]) -> Vec<(usize, Range<usize>)> {
         let mut hits = Vec::new();
-        for m in self.prefilter.find_overlapping_iter(bytes) {
-            for &rule in &self.keyword_rules[m.pattern().as_usize()] {
-                hits.push((rule, m.start()..m.end()));
+        self.prefilter.for_each_hit(bytes, |keyword, start, end| {
+            for &rule in &self.keyword_rules[keyword] {
+                hits.push((rule, start..end));
             }
-        }
+        });
         hits.sort_unstable_by_key(|(r, span)| (*r, span.start));
         hits
     }
