@@ -328,7 +328,7 @@ impl Matcher {
 
     /// Attaches identifiers to the secrets they pair with and drops overlapping weaker matches.
     fn pair_and_dedup(&self, mut found: Vec<RawMatch>) -> Vec<RawMatch> {
-        found.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
+        found.sort_by_key(|m| (m.line, m.column, m.rule));
         // Same line and same canonical value: keep the strongest rule only.
         let mut kept: Vec<RawMatch> = Vec::with_capacity(found.len());
         for m in found {
@@ -361,7 +361,7 @@ impl Matcher {
             }
         }
         secrets.extend(lonely);
-        secrets.sort_by(|a, b| (a.line, a.column, a.rule).cmp(&(b.line, b.column, b.rule)));
+        secrets.sort_by_key(|m| (m.line, m.column, m.rule));
         secrets
     }
 
