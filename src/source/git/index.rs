@@ -6,8 +6,28 @@
 //! in reverse post-order) instead of re-walking each commit's full tree.
 
 use crate::diag::{Code, Diagnostic};
-use git2::{ObjectType, Oid, Repository};
+use git2::{Oid, Repository};
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Object ids are already uniformly distributed: hash one by its first eight bytes.
+#[derive(Default)]
+pub(super) struct OidHasher(u64);
+
+impl Hasher for OidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(b);
+        }
+    }
+}
+
+type OidMap<V> = HashMap<Oid, V, BuildHasherDefault<OidHasher>>;
 
 /// One commit in scope, with what attribution needs.
 #[derive(Debug, Clone)]
@@ -47,9 +67,12 @@ const BLOB_BIT: u32 = 1 << 31;
 /// Builds the blob index over one repository.
 pub(super) struct Index<'r> {
     repo: &'r Repository,
-    trees: HashMap<Oid, TreeState>,
+    odb: Option<git2::Odb<'r>>,
+    trees: OidMap<TreeState>,
     /// Blob id → index in `blobs`, or `u32::MAX` for a base blob.
-    blob_ids: HashMap<Oid, u32>,
+    blob_ids: OidMap<u32>,
+    /// Tree buffers to reuse.
+    spare: Vec<Vec<u8>>,
     pub blobs: Vec<BlobEntry>,
     /// Children of each finished new tree (post-order index), tagged with `BLOB_BIT` for blobs.
     children: Vec<Vec<u32>>,
@@ -63,20 +86,39 @@ pub(super) struct Index<'r> {
     repo_name: String,
 }
 
-struct Frame<'r> {
+struct Frame {
     oid: Oid,
-    prefix: Vec<u8>,
-    tree: Option<git2::Tree<'r>>,
+    /// Length of this tree's path in the shared path buffer.
+    prefix: usize,
+    /// Raw tree object: `<mode> <name>\0<20-byte id>` entries.
+    data: Vec<u8>,
     pos: usize,
     kids: Vec<u32>,
+}
+
+/// One raw tree entry: (mode, name, id).
+fn next_entry(data: &[u8], pos: &mut usize) -> Option<(u32, std::ops::Range<usize>, Oid)> {
+    let rest = data.get(*pos..)?;
+    let sp = memchr::memchr(b' ', rest)?;
+    let nul = sp + memchr::memchr(0, &rest[sp..])?;
+    let id = Oid::from_bytes(rest.get(nul + 1..nul + 21)?).ok()?;
+    let mode = rest[..sp].iter().try_fold(0u32, |m, &b| {
+        (b'0'..=b'7')
+            .contains(&b)
+            .then(|| m * 8 + u32::from(b - b'0'))
+    })?;
+    let name = *pos + sp + 1..*pos + nul;
+    *pos += nul + 21;
+    Some((mode, name, id))
 }
 
 impl<'r> Index<'r> {
     pub(super) fn new(repo: &'r Repository, repo_name: &str) -> Self {
         Index {
+            odb: repo.odb().ok(),
             repo,
-            trees: HashMap::new(),
-            blob_ids: HashMap::new(),
+            trees: OidMap::default(),
+            blob_ids: OidMap::default(),
             blobs: Vec::new(),
             children: Vec::new(),
             root_counts: Vec::new(),
@@ -86,17 +128,18 @@ impl<'r> Index<'r> {
             non_utf8: BTreeMap::new(),
             warnings: Vec::new(),
             repo_name: repo_name.to_string(),
+            spare: Vec::new(),
         }
-    }
-
-    /// Whether a blob id is known (new or base).
-    pub(super) fn is_new_blob(&self, oid: Oid) -> bool {
-        self.blob_ids.get(&oid).is_some_and(|&i| i != u32::MAX)
     }
 
     /// Whether a blob id was seen at all (new or base).
     pub(super) fn is_known_blob(&self, oid: Oid) -> bool {
         self.blob_ids.contains_key(&oid)
+    }
+
+    /// Whether a blob id is new in this scope.
+    pub(super) fn is_new_blob(&self, oid: Oid) -> bool {
+        self.blob_ids.get(&oid).is_some_and(|&i| i != u32::MAX)
     }
 
     /// Marks every tree and blob under `tree` as already present (the base of a limited scope).
@@ -106,18 +149,18 @@ impl<'r> Index<'r> {
             if self.trees.insert(oid, TreeState::Base).is_some() {
                 continue;
             }
-            let Some(t) = self.read_tree(oid, "") else {
-                continue;
-            };
-            for e in t.iter() {
-                match e.kind() {
-                    Some(ObjectType::Tree) => stack.push(e.id()),
-                    Some(ObjectType::Blob) => {
-                        self.blob_ids.entry(e.id()).or_insert(u32::MAX);
+            let data = self.read_tree(oid, b"");
+            let mut pos = 0;
+            while let Some((mode, _, id)) = next_entry(&data, &mut pos) {
+                match mode & 0o170_000 {
+                    0o040_000 => stack.push(id),
+                    0o100_000 => {
+                        self.blob_ids.entry(id).or_insert(u32::MAX);
                     }
                     _ => {}
                 }
             }
+            self.spare.push(data);
         }
     }
 
@@ -134,17 +177,22 @@ impl<'r> Index<'r> {
         }
     }
 
-    fn read_tree(&mut self, oid: Oid, path: &str) -> Option<git2::Tree<'r>> {
+    /// The raw bytes of a tree (empty, with a warning, when it cannot be read).
+    fn read_tree(&mut self, oid: Oid, path: &[u8]) -> Vec<u8> {
         self.trees_read += 1;
-        match self.repo.find_tree(oid) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                self.unreadable += 1;
-                self.warnings
-                    .push(object_warning(&self.repo_name, oid, "tree", path, &e));
-                None
-            }
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        let read = match &self.odb {
+            Some(odb) => odb.read(oid).map(|o| buf.extend_from_slice(o.data())),
+            None => self.repo.odb().map(|_| ()),
+        };
+        if let Err(e) = read {
+            self.unreadable += 1;
+            let shown = String::from_utf8_lossy(path);
+            self.warnings
+                .push(object_warning(&self.repo_name, oid, "tree", &shown, &e));
         }
+        buf
     }
 
     /// Walks the tree of commit number `commit` (`None`: a tree tagged directly), recording new blobs.
@@ -161,23 +209,18 @@ impl<'r> Index<'r> {
 
     fn walk(&mut self, root: Oid, commit: Option<u32>) -> Option<u32> {
         self.trees.insert(root, TreeState::Open);
-        let tree = self.read_tree(root, "");
+        let mut path: Vec<u8> = Vec::new();
+        let data = self.read_tree(root, b"");
         let mut stack = vec![Frame {
             oid: root,
-            prefix: Vec::new(),
-            tree,
+            prefix: 0,
+            data,
             pos: 0,
             kids: Vec::new(),
         }];
         let mut last = None;
         while let Some(top) = stack.last_mut() {
-            let entry = top
-                .tree
-                .as_ref()
-                .and_then(|t| t.get(top.pos))
-                .map(|e| (e.kind(), e.id(), e.name_bytes().to_vec(), e.filemode()));
-            top.pos += 1;
-            let Some((kind, oid, name, mode)) = entry else {
+            let Some((mode, name, oid)) = next_entry(&top.data, &mut top.pos) else {
                 let done = stack.pop().expect("frame");
                 let idx = self.children.len() as u32;
                 let mut kids = done.kids;
@@ -186,43 +229,44 @@ impl<'r> Index<'r> {
                 self.children.push(kids);
                 self.root_counts.push(0);
                 self.trees.insert(done.oid, TreeState::Done(idx));
+                self.spare.push(done.data);
                 if let Some(parent) = stack.last_mut() {
                     parent.kids.push(idx);
                 }
                 last = Some(idx);
                 continue;
             };
-            let mut path = top.prefix.clone();
+            path.truncate(top.prefix);
             if !path.is_empty() {
                 path.push(b'/');
             }
-            path.extend_from_slice(&name);
-            match kind {
-                Some(ObjectType::Tree) => match self.trees.get(&oid) {
+            path.extend_from_slice(&top.data[name]);
+            match mode & 0o170_000 {
+                0o040_000 => match self.trees.get(&oid) {
                     Some(TreeState::Done(i)) => top.kids.push(*i),
                     Some(_) => {}
                     None => {
                         self.trees.insert(oid, TreeState::Open);
-                        let shown = String::from_utf8_lossy(&path).into_owned();
-                        let tree = self.read_tree(oid, &shown);
+                        let data = self.read_tree(oid, &path);
                         stack.push(Frame {
                             oid,
-                            prefix: path,
-                            tree,
+                            prefix: path.len(),
+                            data,
                             pos: 0,
                             kids: Vec::new(),
                         });
                     }
                 },
-                Some(ObjectType::Blob) if mode != 0o120_000 => {
+                0o100_000 => {
                     if let Some(i) = self.blob(oid, &path, commit) {
                         top.kids.push(i | BLOB_BIT);
                     }
                 }
-                Some(ObjectType::Commit) => {
+                0o160_000 => {
                     let shown = String::from_utf8_lossy(&path).into_owned();
                     self.submodules.entry(shown).or_insert(oid);
                 }
+                // Symbolic links (0o120000) hold a path, not content: skipped as in the tree walk.
                 _ => {}
             }
         }
