@@ -118,6 +118,11 @@ kttest!(
         assert_eq!(f["first_seen"], "2024-01-02T00:00:00Z");
         assert_eq!(f["location"]["commits"], 1);
         assert_eq!(v["summary"]["history"]["commits"], 2);
+        // --since: history from a date on; the secret came in before it.
+        let (code, v, _) = scan(&dir, &["--git", ".", "--since", "2024-01-03"]);
+        assert_eq!((code, places(&v)), (0, vec![]));
+        let (_, v, _) = scan(&dir, &["--git", ".", "--since", "2024-01-01T00:00:00Z"]);
+        assert_eq!(places(&v), vec![p("config.py", &c1)]);
         // Without --git, the working tree alone is clean.
         let (code, v, _) = scan(&dir, &["."]);
         assert_eq!((code, places(&v)), (0, vec![]));
@@ -362,6 +367,12 @@ kttest!(git_bare_repo_and_hard_cases, |dir, _cmd| {
     )
     .expect("write");
     std::fs::write(work.join("model.bin"), "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n").expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+        std::fs::write(work.join(name), "plain\n").expect("write");
+    }
     let c1 = commit(&work, 1, "add");
     let sub = git(&work, &["rev-parse", "HEAD"]);
     git(
@@ -387,6 +398,11 @@ kttest!(git_bare_repo_and_hard_cases, |dir, _cmd| {
     assert_eq!(
         (h["skipped_too_large"].as_u64(), h["lfs_pointers"].as_u64()),
         (Some(1), Some(1))
+    );
+    #[cfg(unix)]
+    assert!(
+        stderr.contains("warning[non-utf8-path]: mirror.git:caf\u{FFFD}.txt"),
+        "{stderr}"
     );
     for code in ["blob-too-large", "lfs-pointer", "git-submodule"] {
         assert!(
