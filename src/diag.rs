@@ -16,6 +16,17 @@ pub enum Code {
     UnusedAllowlistEntry,
     UnknownRuleId,
     NothingScanned,
+    UnreadableRepository,
+    ShallowClone,
+    EmptyRepository,
+    BrokenRef,
+    MissingGitObject,
+    CorruptGitObject,
+    GitSubmodule,
+    BlobTooLarge,
+    LfsPointer,
+    NonUtf8Path,
+    NothingStaged,
 }
 
 impl Code {
@@ -30,6 +41,17 @@ impl Code {
         Code::UnusedAllowlistEntry,
         Code::UnknownRuleId,
         Code::NothingScanned,
+        Code::UnreadableRepository,
+        Code::ShallowClone,
+        Code::EmptyRepository,
+        Code::BrokenRef,
+        Code::MissingGitObject,
+        Code::CorruptGitObject,
+        Code::GitSubmodule,
+        Code::BlobTooLarge,
+        Code::LfsPointer,
+        Code::NonUtf8Path,
+        Code::NothingStaged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +65,17 @@ impl Code {
             Code::UnusedAllowlistEntry => "unused-allowlist-entry",
             Code::UnknownRuleId => "unknown-rule-id",
             Code::NothingScanned => "nothing-scanned",
+            Code::UnreadableRepository => "unreadable-repository",
+            Code::ShallowClone => "shallow-clone",
+            Code::EmptyRepository => "empty-repository",
+            Code::BrokenRef => "broken-ref",
+            Code::MissingGitObject => "missing-git-object",
+            Code::CorruptGitObject => "corrupt-git-object",
+            Code::GitSubmodule => "git-submodule",
+            Code::BlobTooLarge => "blob-too-large",
+            Code::LfsPointer => "lfs-pointer",
+            Code::NonUtf8Path => "non-utf8-path",
+            Code::NothingStaged => "nothing-staged",
         }
     }
 
@@ -68,6 +101,39 @@ impl Code {
             }
             Code::UnknownRuleId => "the config names a rule id that does not exist",
             Code::NothingScanned => "a path given on the command line held no file to scan",
+            Code::UnreadableRepository => {
+                "a directory that looks like a git repository could not be opened; its history was not scanned"
+            }
+            Code::ShallowClone => {
+                "the repository is a shallow clone: history beyond its boundary is not there and was not scanned"
+            }
+            Code::EmptyRepository => {
+                "the repository has no commit on any ref (empty, or unborn HEAD): only its working tree was scanned"
+            }
+            Code::BrokenRef => {
+                "a ref could not be resolved to an object; it was skipped and the other refs were scanned"
+            }
+            Code::MissingGitObject => {
+                "a commit, tree or blob referenced in history is missing from the object store; it was skipped and counted"
+            }
+            Code::CorruptGitObject => {
+                "a git object could not be read or decompressed; it was skipped and counted"
+            }
+            Code::GitSubmodule => {
+                "a submodule (gitlink) was found; its repository is not followed, scan it on its own"
+            }
+            Code::BlobTooLarge => {
+                "a blob in history is larger than --max-file-size; it was skipped and counted"
+            }
+            Code::LfsPointer => {
+                "Git LFS pointer files are in history; the pointers were scanned, the LFS content was not fetched"
+            }
+            Code::NonUtf8Path => {
+                "a path in history is not valid UTF-8; it is shown with replacement characters"
+            }
+            Code::NothingStaged => {
+                "--staged found no staged change that adds content; nothing was scanned"
+            }
         }
     }
 }

@@ -25,6 +25,12 @@ pub struct Origin {
     /// Author date of that commit (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// Number of commits whose tree holds this blob, for history scans.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commits: Option<u64>,
+    /// Committer time of `commit` (seconds since the epoch): orders history locations.
+    #[serde(skip)]
+    pub time: Option<i64>,
 }
 
 /// Bytes to scan plus their provenance: the one input type of the matcher.
@@ -185,6 +191,26 @@ pub struct Location {
     pub author: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// Number of commits whose tree holds the blob (history only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commits: Option<u64>,
+    /// Committer time of `commit`, for ordering (not serialized).
+    #[serde(skip)]
+    pub time: Option<i64>,
+}
+
+impl Location {
+    /// Order of locations within a finding: working tree first, then history oldest first.
+    pub fn order_key(&self) -> impl Ord + '_ {
+        (
+            self.time.is_some(),
+            self.time,
+            &self.commit,
+            &self.path,
+            self.line,
+            self.column,
+        )
+    }
 }
 
 /// Inventory credential a finding belongs to (null when unmanaged).
@@ -214,7 +240,10 @@ pub struct Finding {
     /// One-line reason shown to humans (from the rule's name).
     pub title: String,
     pub secret: SecretRef,
+    /// The primary place: the working-tree copy if there is one, else the oldest commit.
     pub location: Location,
+    /// Every place this secret (same rule, fingerprint, repository and path) was found, sorted.
+    pub locations: Vec<Location>,
     pub credential: Option<CredentialRef>,
     pub context: FindingContext,
     #[serde(skip_serializing_if = "Vec::is_empty")]

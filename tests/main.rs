@@ -3,6 +3,7 @@
 #[macro_use]
 mod macros;
 mod architecture;
+mod git;
 mod rules_check;
 mod sarif;
 mod scan;

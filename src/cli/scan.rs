@@ -9,11 +9,16 @@ use crate::matcher::Matcher;
 use crate::report::options::{Format, HumanStyle, RuleInfo};
 use crate::report::{self, Summary};
 use crate::rules::RuleSet;
+use crate::source::git::{self, HistoryOptions, Progress, Scope};
 use crate::source::WalkOptions;
 use crate::types::{Confidence, Severity};
 use anyhow::{bail, Context as _};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
 
 /// Environment variable holding the key for `hmac-sha256:` fingerprints.
 pub const FINGERPRINT_KEY_ENV: &str = "KEYTRACE_FINGERPRINT_KEY";
@@ -53,9 +58,23 @@ pub struct ScanArgs {
     /// Do not honour .gitignore, .ignore and .keytraceignore files.
     #[arg(long)]
     pub no_ignore: bool,
-    /// Treat unreadable files and directories as errors (exit 2).
+    /// Treat unreadable files, directories and git objects as errors (exit 2).
     #[arg(long)]
     pub strict: bool,
+    /// Also scan the history of every git repository at or under the paths: every blob
+    /// reachable from any ref (branches, tags, remotes, notes, stash), read once.
+    #[arg(long)]
+    pub git: bool,
+    /// Scan only the blobs introduced by the commits of this range (e.g. origin/main..HEAD),
+    /// not the working tree; findings already in the base version are not reported.
+    #[arg(long, value_name = "A..B", conflicts_with = "staged")]
+    pub rev_range: Option<String>,
+    /// Scan only what is staged in the index and differs from HEAD (pre-commit gate).
+    #[arg(long, conflicts_with = "since")]
+    pub staged: bool,
+    /// With --git: only history committed at or after DATE (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE", value_parser = crate::source::git::parse_date, conflicts_with = "rev_range")]
+    pub since: Option<i64>,
 }
 
 /// Parses `25M`, `512K`, `1G` or plain bytes (binary multiples).
@@ -129,10 +148,19 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         max_file_size: args.max_file_size,
         respect_ignore_files: !args.no_ignore,
         threads: args.threads,
+        skip_dirs: Vec::new(),
     };
-    let outcome = crate::scan::scan_paths(&args.paths, &opts, &matcher, &linker);
+    let history = args.git || args.rev_range.is_some() || args.staged || args.since.is_some();
+    let outcome = if history {
+        scan_git(global, args, &opts, &matcher, &linker)?
+    } else {
+        crate::scan::scan_paths(&args.paths, &opts, &matcher, &linker)
+    };
 
     let mut warnings = outcome.stats.warnings.clone();
+    if let Some(h) = &outcome.history {
+        warnings.extend(h.warnings.iter().cloned());
+    }
     let config_name = config
         .file
         .as_ref()
@@ -160,17 +188,17 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         findings: outcome.findings.len(),
         by_severity,
         stats: outcome.stats.clone(),
+        history: outcome.history.clone(),
         warnings,
     };
     write_report(global, args, &set, &outcome.findings, &summary)?;
 
-    if args.strict && outcome.stats.unreadable > 0 {
-        bail!(
-            "{} file(s) or directories could not be read (--strict)",
-            outcome.stats.unreadable
-        );
+    let unreadable =
+        outcome.stats.unreadable + outcome.history.as_ref().map_or(0, |h| h.unreadable);
+    if args.strict && unreadable > 0 {
+        bail!("{unreadable} file(s), directories or git objects could not be read (--strict)");
     }
-    if outcome.stats.files_scanned == 0 {
+    if outcome.stats.files_scanned == 0 && outcome.history.is_none() {
         bail!("nothing was scanned: the paths given hold no readable text file");
     }
     let gated = outcome.findings.iter().any(|f| f.severity >= args.fail_on);
@@ -179,6 +207,86 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Clean
     })
+}
+
+/// `--git`, `--rev-range`, `--staged`: find the repositories, then scan trees and history.
+fn scan_git(
+    global: &Global,
+    args: &ScanArgs,
+    opts: &WalkOptions,
+    matcher: &Matcher,
+    linker: &Linker<'_>,
+) -> anyhow::Result<crate::scan::Outcome> {
+    let found = git::discover(&args.paths);
+    if found.repos.is_empty() {
+        let names: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        bail!("no git repository at or under {}", names.join(", "));
+    }
+    let scope = match (&args.rev_range, args.staged) {
+        (Some(spec), _) => Scope::Range(spec.clone()),
+        (None, true) => Scope::Staged,
+        (None, false) => Scope::All { since: args.since },
+    };
+    let tree = matches!(scope, Scope::All { .. }).then_some(opts);
+    let hist = HistoryOptions {
+        scope,
+        max_file_size: args.max_file_size,
+        threads: args.threads,
+    };
+    let bar = Bar::new(!global.quiet && std::io::stderr().is_terminal());
+    Ok(crate::scan::scan_git(
+        &found, tree, &hist, &bar, matcher, linker,
+    )?)
+}
+
+/// The history progress bar: blobs done of total and MB/s, on a terminal only.
+struct Bar {
+    bar: Option<ProgressBar>,
+    bytes: AtomicU64,
+    start: Mutex<Instant>,
+}
+
+impl Bar {
+    fn new(show: bool) -> Self {
+        Bar {
+            bar: show.then(|| ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())),
+            bytes: AtomicU64::new(0),
+            start: Mutex::new(Instant::now()),
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn begin(&self, repo: &str, blobs: u64) {
+        if let Some(b) = &self.bar {
+            b.reset();
+            b.set_length(blobs);
+            b.set_prefix(repo.to_string());
+            b.set_style(
+                ProgressStyle::with_template("{prefix} {wide_bar} {pos}/{len} blobs {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            self.bytes.store(0, Ordering::Relaxed);
+            *self.start.lock().expect("bar") = Instant::now();
+        }
+    }
+
+    fn advance(&self, bytes: u64) {
+        if let Some(b) = &self.bar {
+            let total = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+            b.inc(1);
+            if b.position() % 256 == 0 {
+                let secs = self.start.lock().expect("bar").elapsed().as_secs_f64();
+                b.set_message(format!("{:.1} MB/s", total as f64 / 1e6 / secs.max(1e-3)));
+            }
+        }
+    }
+
+    fn end(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
 }
 
 fn write_report(

@@ -111,6 +111,17 @@ impl<'m> Linker<'m> {
             .copied()
             .unwrap_or(rule.severity);
         let origin = chunk.origin;
+        let location = Location {
+            repo: origin.repo.clone(),
+            path: origin.path.clone(),
+            line: m.line,
+            column: m.column,
+            commit: origin.commit.clone(),
+            author: origin.author.clone(),
+            date: origin.date.clone(),
+            commits: origin.commits,
+            time: origin.time,
+        };
         Some(Finding {
             kind,
             severity,
@@ -121,15 +132,8 @@ impl<'m> Linker<'m> {
                 fingerprint: self.fingerprinter.of_canonical(canon),
                 redacted: redact(canon, rule.prefix.as_deref()),
             },
-            location: Location {
-                repo: origin.repo.clone(),
-                path: origin.path.clone(),
-                line: m.line,
-                column: m.column,
-                commit: origin.commit.clone(),
-                author: origin.author.clone(),
-                date: origin.date.clone(),
-            },
+            locations: vec![location.clone()],
+            location,
             credential: None,
             context: FindingContext {
                 file_kind: crate::context::file_kind(&origin.path, chunk.bytes).to_string(),

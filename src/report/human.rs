@@ -30,6 +30,21 @@ impl<'w> Human<'w> {
     }
 }
 
+/// Extra locations shown per finding before "… and N more".
+const MORE: usize = 5;
+
+/// `path:line:col`, plus `@ commit (date, author)` for history.
+fn place(l: &crate::types::Location) -> String {
+    let mut s = format!("{}:{}:{}", l.path, l.line, l.column);
+    if let Some(commit) = &l.commit {
+        s.push_str(&format!(" @ {}", &commit[..commit.len().min(12)]));
+        if let (Some(date), Some(author)) = (&l.date, &l.author) {
+            s.push_str(&format!(" ({date}, {author})"));
+        }
+    }
+    s
+}
+
 fn severity_color(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "1;35",
@@ -47,12 +62,13 @@ impl Sink for Human<'_> {
             &format!("{}[{}]", f.severity, f.kind.as_str()),
         );
         let title = self.paint("1", &f.title);
-        let mut place = format!(
-            "{}:{}:{}",
-            f.location.path, f.location.line, f.location.column
-        );
-        if let Some(commit) = &f.location.commit {
-            place.push_str(&format!(" @ {}", &commit[..commit.len().min(12)]));
+        let mut place = place(&f.location);
+        let others = f.locations.len().saturating_sub(1);
+        for l in f.locations.iter().filter(|l| **l != f.location).take(MORE) {
+            place.push_str(&format!("\n  --> {}", self::place(l)));
+        }
+        if others > MORE {
+            place.push_str(&format!("\n      … and {} more", others - MORE));
         }
         let value = match &f.plaintext {
             Some(p) => p.clone(),
@@ -101,11 +117,23 @@ impl Sink for Human<'_> {
             )
         };
         let mb = s.stats.bytes_scanned as f64 / 1_000_000.0;
-        writeln!(
-            self.out,
-            "{found} in {} files ({mb:.1} MB)",
-            s.stats.files_scanned
-        )?;
+        match &s.history {
+            None => writeln!(
+                self.out,
+                "{found} in {} files ({mb:.1} MB)",
+                s.stats.files_scanned
+            )?,
+            Some(h) => writeln!(
+                self.out,
+                "{found} in {} files ({mb:.1} MB) and {} blobs ({:.1} MB) of {} commits in {} repositor{}",
+                s.stats.files_scanned,
+                h.blobs_scanned,
+                h.bytes_scanned as f64 / 1_000_000.0,
+                h.commits,
+                h.repositories,
+                if h.repositories == 1 { "y" } else { "ies" }
+            )?,
+        }
         let skipped = s.stats.skipped_binary
             + s.stats.skipped_too_large
             + s.stats.skipped_symlinks

@@ -9,6 +9,7 @@ pub mod options;
 mod sarif;
 
 use crate::diag::Diagnostic;
+use crate::source::git::HistoryStats;
 use crate::source::WalkStats;
 use crate::types::Finding;
 use options::{Format, HumanStyle, RuleInfo};
@@ -32,6 +33,9 @@ pub struct Summary {
     pub by_severity: std::collections::BTreeMap<String, usize>,
     #[serde(flatten)]
     pub stats: WalkStats,
+    /// What the history scan read, for `--git`, `--rev-range` and `--staged`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryStats>,
     pub warnings: Vec<Diagnostic>,
 }
 

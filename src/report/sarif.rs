@@ -2,7 +2,7 @@
 
 use super::options::RuleInfo;
 use super::{Sink, Summary};
-use crate::types::{Finding, Severity};
+use crate::types::{Finding, Location, Severity};
 use serde_sarif::sarif;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -95,16 +95,30 @@ impl Sarif<'_> {
 }
 
 impl Sink for Sarif<'_> {
+    /// One result per location, all with the finding's partial fingerprint.
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        for l in &f.locations {
+            self.result(f, l);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+        self.write_log()
+    }
+}
+
+impl Sarif<'_> {
+    fn result(&mut self, f: &Finding, l: &Location) {
         let rule_index = self.rules.iter().position(|r| r.id == f.rule);
         let region = sarif::Region::builder()
-            .start_line(i64::from(f.location.line))
-            .start_column(i64::from(f.location.column))
+            .start_line(i64::from(l.line))
+            .start_column(i64::from(l.column))
             .build();
         let physical = sarif::PhysicalLocation::builder()
             .artifact_location(
                 sarif::ArtifactLocation::builder()
-                    .uri(f.location.path.clone())
+                    .uri(l.path.clone())
                     .build(),
             )
             .region(region)
@@ -125,6 +139,15 @@ impl Sink for Sarif<'_> {
             "confidence".to_string(),
             serde_json::json!(f.confidence.as_str()),
         );
+        for (k, v) in [
+            ("commit", &l.commit),
+            ("author", &l.author),
+            ("date", &l.date),
+        ] {
+            if let Some(v) = v {
+                props.insert(k.to_string(), serde_json::json!(v));
+            }
+        }
         let builder = sarif::Result::builder()
             .rule_id(f.rule.clone())
             .level(level(f.severity))
@@ -141,10 +164,9 @@ impl Sink for Sarif<'_> {
             None => builder.build(),
         };
         self.results.push(result);
-        Ok(())
     }
 
-    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+    fn write_log(&mut self) -> io::Result<()> {
         let driver = sarif::ToolComponent::builder()
             .name("keytrace".to_string())
             .version(env!("CARGO_PKG_VERSION").to_string())

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Bytes sniffed for a NUL to call a file binary, as git does.
-const BINARY_SNIFF: usize = 8 * 1024;
+pub(super) const BINARY_SNIFF: usize = 8 * 1024;
 
 #[derive(Default)]
 struct Counters {
@@ -91,6 +91,7 @@ fn walk_one<F>(path: &Path, root: &Root, opts: &WalkOptions, counters: &Counters
 where
     F: Fn(&Chunk<'_>) + Sync,
 {
+    let skip = opts.skip_dirs.clone();
     let mut builder = WalkBuilder::new(path);
     builder
         .hidden(false)
@@ -98,7 +99,9 @@ where
         .require_git(false)
         .git_global(false)
         .threads(opts.threads)
-        .filter_entry(|e| e.file_name() != ".git");
+        .filter_entry(move |e| {
+            e.file_name() != ".git" && (e.depth() == 0 || !skip.iter().any(|d| d == e.path()))
+        });
     if opts.respect_ignore_files {
         builder.add_custom_ignore_filename(".keytraceignore");
     } else {
@@ -202,7 +205,7 @@ thread_local! {
 }
 
 /// UTF-16 text with a byte-order mark, re-encoded as UTF-8.
-fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
     let (le, body) = match bytes {
         [0xFF, 0xFE, rest @ ..] => (true, rest),
         [0xFE, 0xFF, rest @ ..] => (false, rest),

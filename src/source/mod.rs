@@ -4,6 +4,7 @@
 //! nothing of rules: they produce [`Chunk`]s and count what they skipped.
 
 mod fs;
+pub mod git;
 
 pub use fs::walk;
 
@@ -19,6 +20,8 @@ pub struct WalkOptions {
     pub respect_ignore_files: bool,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Directories not to enter unless given as a root (nested and bare repositories).
+    pub skip_dirs: Vec<std::path::PathBuf>,
 }
 
 impl Default for WalkOptions {
@@ -27,6 +30,7 @@ impl Default for WalkOptions {
             max_file_size: 25 * 1024 * 1024,
             respect_ignore_files: true,
             threads: 0,
+            skip_dirs: Vec::new(),
         }
     }
 }

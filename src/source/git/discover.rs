@@ -1,0 +1,154 @@
+//! Finds the git repositories at or under the scanned paths: working trees (by their `.git`),
+//! bare repositories, and the repository enclosing a path given inside one.
+
+use crate::diag::{Code, Diagnostic};
+use git2::{Repository, RepositoryOpenFlags};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One repository whose history is to be read.
+#[derive(Debug, Clone)]
+pub struct RepoTarget {
+    /// Path to open (working tree or bare directory).
+    pub open_path: PathBuf,
+    /// Working tree root; `None` for a bare repository.
+    pub workdir: Option<PathBuf>,
+    /// Name used in findings, the same the filesystem walk gives this root.
+    pub name: String,
+}
+
+/// The repositories found, and what the working-tree walk must cover and skip.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub repos: Vec<RepoTarget>,
+    /// Roots for the filesystem walk: the given paths (unless inside a git directory) and
+    /// every working tree found below them, so each is named after its own repository.
+    pub walk_roots: Vec<PathBuf>,
+    /// Directories the walk of an enclosing root must not enter (nested and bare repositories).
+    pub skip_dirs: Vec<PathBuf>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+fn looks_bare(dir: &Path) -> bool {
+    dir.join("HEAD").is_file() && dir.join("objects").is_dir() && dir.join("refs").is_dir()
+}
+
+fn name_of(dir: &Path) -> String {
+    dir.file_name().map_or_else(
+        || dir.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Finds repositories at, under or around each path.
+pub fn discover(paths: &[PathBuf]) -> Discovery {
+    let mut found: BTreeMap<PathBuf, RepoTarget> = BTreeMap::new();
+    let mut out = Discovery::default();
+    for path in paths {
+        let Ok(path) = path.canonicalize() else {
+            continue;
+        };
+        let dir = if path.is_dir() {
+            path.clone()
+        } else {
+            path.parent().map_or(path.clone(), Path::to_path_buf)
+        };
+        let mut inside_git_dir = false;
+        // The repository enclosing the path (nearest ancestor with `.git`, or a bare repo).
+        if let Some(a) = dir
+            .ancestors()
+            .find(|a| a.join(".git").exists() || looks_bare(a))
+        {
+            inside_git_dir = looks_bare(a) || dir.components().any(|c| c.as_os_str() == ".git");
+            consider(a, &mut found, &mut out.warnings);
+        }
+        out.walk_roots
+            .extend((!inside_git_dir && !looks_bare(&dir)).then(|| path.clone()));
+        if path.is_dir() {
+            for d in candidate_dirs(&path) {
+                consider(&d, &mut found, &mut out.warnings);
+            }
+        }
+    }
+    let mut repos: Vec<RepoTarget> = found.into_values().collect();
+    repos.sort_by(|a, b| a.open_path.cmp(&b.open_path));
+    for r in &repos {
+        let dir = r.workdir.clone().unwrap_or_else(|| r.open_path.clone());
+        if let Some(w) = &r.workdir {
+            let strictly_under = out
+                .walk_roots
+                .iter()
+                .any(|root| w != root && w.starts_with(root));
+            if strictly_under && !out.walk_roots.contains(w) && !paths_inside(&out.walk_roots, w) {
+                out.walk_roots.push(w.clone());
+            }
+        }
+        out.skip_dirs.push(dir);
+    }
+    out.walk_roots.sort();
+    out.walk_roots.dedup();
+    out.repos = repos;
+    out.warnings.sort();
+    out.warnings.dedup();
+    out
+}
+
+/// Whether some walk root lies inside `w` (a subdirectory was given: walk only that).
+fn paths_inside(roots: &[PathBuf], w: &Path) -> bool {
+    roots.iter().any(|r| r != w && r.starts_with(w))
+}
+
+/// Directories under `root` that hold a `.git` or look like bare repositories.
+fn candidate_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .standard_filters(false)
+        .hidden(false)
+        .follow_links(false)
+        .filter_entry(|e| e.file_type().is_some_and(|t| t.is_dir()) && e.file_name() != ".git")
+        .build();
+    for entry in walker.flatten() {
+        let p = entry.path();
+        if p.join(".git").exists() || (entry.depth() > 0 && looks_bare(p)) {
+            out.push(p.to_path_buf());
+        }
+    }
+    out
+}
+
+/// Opens `dir` as a repository and records it once (worktrees share their common directory).
+fn consider(dir: &Path, found: &mut BTreeMap<PathBuf, RepoTarget>, warnings: &mut Vec<Diagnostic>) {
+    let repo = match Repository::open_ext(dir, RepositoryOpenFlags::NO_SEARCH, [] as [&Path; 0]) {
+        Ok(r) => r,
+        Err(e) => {
+            warnings.push(Diagnostic::new(
+                Code::UnreadableRepository,
+                dir.display().to_string(),
+                format!("cannot open as a git repository: {}", e.message()),
+            ));
+            return;
+        }
+    };
+    let gitdir = repo.path().to_path_buf();
+    if dir.join(".git").is_file() && gitdir.components().any(|c| c.as_os_str() == "modules") {
+        warnings.push(Diagnostic::new(
+            Code::GitSubmodule,
+            dir.display().to_string(),
+            "checked-out submodule: its history is not followed (scan it on its own to include it)",
+        ));
+        return;
+    }
+    let common = repo
+        .commondir()
+        .canonicalize()
+        .unwrap_or_else(|_| repo.commondir().to_path_buf());
+    let workdir = repo
+        .workdir()
+        .map(|w| w.canonicalize().unwrap_or_else(|_| w.to_path_buf()));
+    let named = workdir.clone().unwrap_or_else(|| dir.to_path_buf());
+    found.entry(common).or_insert(RepoTarget {
+        open_path: dir.to_path_buf(),
+        name: name_of(&named),
+        workdir,
+    });
+}

@@ -1,0 +1,164 @@
+//! Reads the indexed blobs in parallel (one `git2::Repository` per worker thread) and hands each
+//! text blob to the callback as a [`Chunk`], counting what it skips.
+
+use super::{HistoryStats, Progress, Role};
+use crate::diag::{Code, Diagnostic};
+use crate::source::fs::{decode_utf16, BINARY_SNIFF};
+use crate::types::{Chunk, Origin};
+use git2::{Oid, Repository};
+use rayon::prelude::*;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// A blob to read with the provenance its findings carry.
+pub(super) struct Item {
+    pub oid: Oid,
+    pub origin: Origin,
+    pub role: Role,
+}
+
+#[derive(Default)]
+struct Counters {
+    scanned: AtomicU64,
+    bytes: AtomicU64,
+    binary: AtomicU64,
+    too_large: AtomicU64,
+    lfs: AtomicU64,
+    unreadable: AtomicU64,
+    warnings: Mutex<Vec<Diagnostic>>,
+    lfs_example: Mutex<Option<String>>,
+}
+
+const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/v1";
+
+/// Reads every item on `pool`, calling `on_chunk` for each text blob.
+pub(super) fn read_all<F>(
+    pool: &rayon::ThreadPool,
+    (open_path, repo_name, max_size): (&Path, &str, u64),
+    items: &[Item],
+    progress: &dyn Progress,
+    stats: &mut HistoryStats,
+    on_chunk: &F,
+) where
+    F: Fn(&Chunk<'_>, Role) + Sync,
+{
+    let slots: Vec<Mutex<Option<Repository>>> = (0..pool.current_num_threads())
+        .map(|_| Mutex::new(None))
+        .collect();
+    let c = Counters::default();
+    pool.install(|| {
+        items.par_iter().with_min_len(16).for_each(|item| {
+            let slot = &slots[pool.current_thread_index().unwrap_or(0) % slots.len()];
+            let mut guard = slot.lock().expect("repo slot");
+            if guard.is_none() {
+                match Repository::open(open_path) {
+                    Ok(r) => *guard = Some(r),
+                    Err(e) => {
+                        c.unreadable.fetch_add(1, Ordering::Relaxed);
+                        c.warnings.lock().expect("warnings").push(Diagnostic::new(
+                            Code::UnreadableRepository,
+                            repo_name.to_string(),
+                            e.message().to_string(),
+                        ));
+                        return;
+                    }
+                }
+            }
+            let repo = guard.as_ref().expect("repo");
+            let n = read_one(repo, repo_name, item, max_size, &c, on_chunk);
+            progress.advance(n);
+        });
+    });
+    stats.blobs_scanned += c.scanned.into_inner();
+    stats.bytes_scanned += c.bytes.into_inner();
+    stats.skipped_binary += c.binary.into_inner();
+    stats.skipped_too_large += c.too_large.into_inner();
+    stats.unreadable += c.unreadable.into_inner();
+    let lfs = c.lfs.into_inner();
+    stats.lfs_pointers += lfs;
+    let mut warnings = c.warnings.into_inner().expect("warnings");
+    if let Some(example) = c.lfs_example.into_inner().expect("lfs") {
+        warnings.push(Diagnostic::new(
+            Code::LfsPointer,
+            format!("{repo_name}:{example}"),
+            format!("{lfs} Git LFS pointer file(s) in history; their content lives on the LFS server and was not fetched"),
+        ));
+    }
+    stats.warnings.extend(warnings);
+}
+
+/// Reads and hands on one blob; returns the bytes read.
+fn read_one<F>(
+    repo: &Repository,
+    repo_name: &str,
+    item: &Item,
+    max_size: u64,
+    c: &Counters,
+    on_chunk: &F,
+) -> u64
+where
+    F: Fn(&Chunk<'_>, Role) + Sync,
+{
+    let fail = |e: git2::Error| {
+        c.unreadable.fetch_add(1, Ordering::Relaxed);
+        let w = super::index::object_warning(repo_name, item.oid, "blob", &item.origin.path, &e);
+        c.warnings.lock().expect("warnings").push(w);
+        0
+    };
+    let odb = match repo.odb() {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
+    match odb.read_header(item.oid) {
+        Ok((size, _)) if size as u64 > max_size => {
+            if item.role == Role::Scan {
+                c.too_large.fetch_add(1, Ordering::Relaxed);
+                let at = item.origin.commit.as_deref().unwrap_or("index");
+                c.warnings.lock().expect("warnings").push(Diagnostic::new(
+                    Code::BlobTooLarge,
+                    format!("{repo_name}:{}", item.origin.path),
+                    format!("blob {} ({size} bytes, first in {at}) is larger than --max-file-size ({max_size} bytes); skipped", item.oid),
+                ));
+            }
+            return 0;
+        }
+        Ok(_) => {}
+        Err(e) => return fail(e),
+    }
+    let obj = match odb.read(item.oid) {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
+    let data = obj.data();
+    let utf16 = decode_utf16(data);
+    let bytes: &[u8] = match &utf16 {
+        Some(t) => t,
+        None if memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF)]).is_some() => {
+            if item.role == Role::Scan {
+                c.binary.fetch_add(1, Ordering::Relaxed);
+            }
+            return data.len() as u64;
+        }
+        None => data,
+    };
+    if item.role == Role::Scan {
+        if bytes.starts_with(LFS_POINTER) {
+            c.lfs.fetch_add(1, Ordering::Relaxed);
+            let mut ex = c.lfs_example.lock().expect("lfs");
+            if ex.as_ref().is_none_or(|e| item.origin.path < *e) {
+                *ex = Some(item.origin.path.clone());
+            }
+        }
+        c.scanned.fetch_add(1, Ordering::Relaxed);
+        c.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    }
+    on_chunk(
+        &Chunk {
+            bytes,
+            origin: &item.origin,
+        },
+        item.role,
+    );
+    data.len() as u64
+}
