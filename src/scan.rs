@@ -125,8 +125,10 @@ pub fn scan_git(
     })
 }
 
-/// Joins findings of the same secret at the same path (tree copy, history blobs, repeated lines)
-/// into one, listing every location; the primary is the working-tree copy, else the oldest.
+/// Joins findings of the same secret at the same path across history: each
+/// working-tree occurrence stays its own finding (two lines, two places to
+/// fix), and the history copies (blobs of old commits) are listed under the
+/// first of them, or under the oldest commit when the tree no longer holds it.
 pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
     let mut groups: BTreeMap<(String, String, String, String), Vec<Finding>> = BTreeMap::new();
     for f in findings {
@@ -138,25 +140,34 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
         );
         groups.entry(key).or_default().push(f);
     }
-    let mut out: Vec<Finding> = groups
-        .into_values()
-        .map(|mut group| {
-            group.sort_by(|a, b| a.location.order_key().cmp(&b.location.order_key()));
-            let mut locations: Vec<_> = group.iter().map(|f| f.location.clone()).collect();
-            locations.dedup();
-            let mut primary = group.swap_remove(0);
-            primary.first_seen = locations.iter().find_map(|l| l.date.clone());
-            for f in &group {
-                for id in &f.identifiers {
-                    if !primary.identifiers.contains(id) {
-                        primary.identifiers.push(id.clone());
+    let mut out: Vec<Finding> = Vec::new();
+    for mut group in groups.into_values() {
+        group.sort_by(|a, b| a.location.order_key().cmp(&b.location.order_key()));
+        let first_seen = group.iter().find_map(|f| f.location.date.clone());
+        let tree = group
+            .iter()
+            .take_while(|f| f.location.commit.is_none())
+            .count();
+        let history: Vec<Finding> = group.split_off(tree.max(1));
+        let mut history_locations: Vec<_> = history.iter().map(|f| f.location.clone()).collect();
+        history_locations.dedup();
+        for (i, mut f) in group.into_iter().enumerate() {
+            f.locations = vec![f.location.clone()];
+            if i == 0 {
+                f.locations.extend(history_locations.iter().cloned());
+                for h in &history {
+                    for id in &h.identifiers {
+                        if !f.identifiers.contains(id) {
+                            f.identifiers.push(id.clone());
+                        }
                     }
                 }
             }
-            primary.locations = locations;
-            primary
-        })
-        .collect();
+            f.locations.dedup();
+            f.first_seen.clone_from(&first_seen);
+            out.push(f);
+        }
+    }
     out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out
 }

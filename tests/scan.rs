@@ -501,3 +501,19 @@ kttest!(readme_demo_finds_exactly_the_planted_secrets, |dir, cmd| {
     want.sort();
     assert_eq!(found, want);
 });
+
+kttest!(
+    the_same_secret_on_two_lines_is_two_places_to_fix,
+    |dir, cmd| {
+        let gh = Synth::new(13).github_pat();
+        dir.write("a.py", format!("A = \"{gh}\"\nB = 1\nC = \"{gh}\"\n"));
+        let (_, stdout, _) = run(cmd.args(["scan", ".", "--format", "json"]));
+        assert_eq!(
+            findings(&stdout),
+            vec![
+                f("github-pat-classic", "a.py", 1),
+                f("github-pat-classic", "a.py", 3)
+            ]
+        );
+    }
+);
