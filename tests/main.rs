@@ -3,6 +3,7 @@
 #[macro_use]
 mod macros;
 mod architecture;
+mod inventory;
 mod rules_check;
 mod sarif;
 mod scan;

@@ -1,0 +1,144 @@
+//! RFC 3339 timestamps as whole seconds since the Unix epoch, without a date crate.
+//!
+//! Inventory dates, AWS dates and commit dates are all RFC 3339; this parses the
+//! forms they use (`Z` or `±HH:MM`, optional fractional seconds) and prints `Z` form.
+
+/// Environment variable that fixes "now" (RFC 3339), for reproducible tests and records.
+pub const NOW_ENV: &str = "KEYTRACE_NOW";
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
+/// Parses `2026-09-01T00:00:00Z`, `2026-09-01T00:00:00.123+02:00` or `2026-09-01`.
+pub fn parse(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let num = |a: usize, b: usize| -> Option<i64> {
+        let part = s.get(a..b)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    if s.get(4..5)? != "-"
+        || s.get(7..8)? != "-"
+        || !(1..=12).contains(&mo)
+        || !(1..=31).contains(&d)
+    {
+        return None;
+    }
+    let day = days_from_civil(y, mo, d) * 86_400;
+    if s.len() == 10 {
+        return Some(day);
+    }
+    if !matches!(s.get(10..11)?, "T" | "t" | " ") || s.get(13..14)? != ":" || s.get(16..17)? != ":"
+    {
+        return None;
+    }
+    let (h, mi, se) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    if h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        rest = &frac[n..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ if rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && &rest[3..4] == ":" =>
+        {
+            let oh: i64 = rest[1..3].parse().ok()?;
+            let om: i64 = rest[4..6].parse().ok()?;
+            let o = oh * 3600 + om * 60;
+            if rest.starts_with('-') {
+                -o
+            } else {
+                o
+            }
+        }
+        _ => return None,
+    };
+    Some(day + h * 3600 + mi * 60 + se - offset)
+}
+
+/// Formats seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn format(t: i64) -> String {
+    let (y, m, d) = civil_from_days(t.div_euclid(86_400));
+    let s = t.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// Now, or the time in `KEYTRACE_NOW` when set and valid.
+pub fn now() -> i64 {
+    if let Some(t) = std::env::var(NOW_ENV).ok().and_then(|v| parse(&v)) {
+        return t;
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Whole days from `then` to `now` (0 when `then` is in the future).
+pub fn days_between(then: i64, now: i64) -> u32 {
+    u32::try_from((now - then).max(0) / 86_400).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_offsets() {
+        let t = parse("2026-09-01T00:00:00Z").expect("parse");
+        assert_eq!(format(t), "2026-09-01T00:00:00Z");
+        assert_eq!(parse("2026-09-01T02:00:00+02:00"), Some(t));
+        assert_eq!(parse("2026-09-01T00:00:00.250Z"), Some(t));
+        assert_eq!(parse("2026-09-01"), Some(t));
+        assert_eq!(format(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            parse("2024-02-29T12:00:00Z").map(format).as_deref(),
+            Some("2024-02-29T12:00:00Z")
+        );
+        assert_eq!(parse("N/A"), None);
+        assert_eq!(parse("2026-13-01T00:00:00Z"), None);
+        assert_eq!(days_between(t, t + 86_400 * 3 + 5), 3);
+    }
+}
