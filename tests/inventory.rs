@@ -712,6 +712,7 @@ const INVALID: &[(&str, &str)] = &[
     ("{\n  \"version\": 2\n}\n", "2:14: unsupported inventory version 2 (this keytrace reads version 1)"),
     ("{\n  \"version\": 1,\n  \"credentials\": [\n    {\"id\": \"a\", \"kind\": \"k\", \"colour\": \"red\"}\n  ]\n}\n", "4:30: unknown field `colour`, expected one of `id`, `kind`, `owner`, `rotation_days`, `references`, `retired_references`, `identifiers`, `repos`, `versions`"),
     ("{\n  \"version\": 1,\n  \"credentials\": [\n    {\"id\": \"a\", \"kind\": \"k\", \"versions\": [\n      {\"fingerprint\": \"hmac-sha256:0000000000000000000000000000000000000000000000000000000000000000\", \"created\": \"2026-01-01T00:00:00Z\", \"status\": \"active\"}\n    ]}\n  ]\n}\n", "5:23: an hmac-sha256 fingerprint needs `fingerprint_key_id` at the top level"),
+    ("{\n  \"version\": 1,\n  \"credentials\": [\n    {\"id\": \"a\", \"kind\": \"k\", \"versions\": [{\"fingerprint\": \"sha256:1111111111111111111111111111111111111111111111111111111111111111\", \"created\": \"2026-01-01\", \"status\": \"active\"}]},\n    {\"id\": \"b\", \"kind\": \"k\", \"versions\": [{\"fingerprint\": \"sha256:1111111111111111111111111111111111111111111111111111111111111111\", \"created\": \"2026-01-01\", \"status\": \"active\"}]}\n  ]\n}\n", "5:59: fingerprint of credential `b` is already listed under `a`"),
 ];
 
 kttest!(

@@ -189,7 +189,7 @@ pub fn run(_global: &Global, args: &InventoryArgs) -> anyhow::Result<ExitStatus>
             let text = std::fs::read_to_string(report)
                 .with_context(|| format!("{}: cannot read", report.display()))?;
             update(path, &fp, |inv| {
-                let done = import::adopt(inv, report, &text, root, now)?;
+                let done = import::adopt(inv, report, &text, root, fp.key_id().is_some(), now)?;
                 if done.credentials_added > 0 && inv.fingerprint_key_id.is_none() {
                     inv.fingerprint_key_id = fp.key_id();
                 }

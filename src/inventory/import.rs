@@ -281,11 +281,15 @@ struct ReportContext {
 /// The id is `<rule>-<first 8 hex digits>`, the owner is empty, and references
 /// are inferred from the name the value is assigned to where it was found
 /// (read from `root`/path when the file is there).
+///
+/// `keyed` says whether fingerprints are HMAC now (`KEYTRACE_FINGERPRINT_KEY`
+/// set); a report made the other way is refused rather than adopted unmatched.
 pub fn adopt(
     inv: &mut Inventory,
     path: &Path,
     text: &str,
     root: &Path,
+    keyed: bool,
     now: i64,
 ) -> Result<Imported, InventoryError> {
     let report: Report = serde_json::from_str(text).map_err(|e| InventoryError::Import {
@@ -310,13 +314,12 @@ pub fn adopt(
                 line: 1,
                 message: m,
             })?;
-        if fp.is_hmac() != inv.fingerprint_key_id.is_some()
-            && inv.credentials.iter().any(|c| !c.versions.is_empty())
-        {
+        if fp.is_hmac() != keyed {
             return Err(InventoryError::Usage(format!(
-                "{}: the report's fingerprints ({}) do not use the inventory's fingerprint scheme; rescan with the same KEYTRACE_FINGERPRINT_KEY",
+                "{}: the report's fingerprints are {}, but KEYTRACE_FINGERPRINT_KEY is {}; adopt with the key the report was made with",
                 path.display(),
-                fingerprint.split(':').next().unwrap_or_default()
+                fingerprint.split(':').next().unwrap_or_default(),
+                if keyed { "set" } else { "not set" }
             )));
         }
         if inv.find_fingerprint(&fingerprint).is_some() {

@@ -392,10 +392,12 @@ impl Inventory {
             }
             for v in &c.versions {
                 let Some(fp) = &v.fingerprint else { continue };
-                let at = text.find(fp.as_str()).map(|a| a - 1);
+                // Positions are looked up only for an error: a large inventory validates in one pass.
+                let at = || text.find(fp.as_str()).map(|a| a - 1);
                 if let Some(other) = fps.insert(fp.as_str(), c.id.as_str()) {
+                    let second = text.match_indices(fp.as_str()).nth(1).map(|(a, _)| a - 1);
                     return Err(invalid(
-                        at,
+                        second,
                         format!(
                             "fingerprint of credential `{}` is already listed under `{other}`",
                             c.id
@@ -408,7 +410,7 @@ impl Inventory {
                     } else {
                         "a plain sha256 fingerprint in an inventory with `fingerprint_key_id` (all fingerprints must use the same key)"
                     };
-                    return Err(invalid(at, msg.into()));
+                    return Err(invalid(at(), msg.into()));
                 }
             }
         }

@@ -224,3 +224,69 @@ fn line_has_inline_allow(bytes: &[u8], line: u32) -> bool {
         .nth(line.saturating_sub(1) as usize)
         .is_some_and(|l| memchr::memmem::find(l, INLINE_ALLOW.as_bytes()).is_some())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+    use crate::types::Origin;
+
+    /// A classic GitHub token with a valid checksum.
+    fn github_token() -> String {
+        const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let random = "Qm7tWx2Lp9Rk4Zn8Vb3Hc6Jd1Fs5Gy0Ta2";
+        let random = &random[..30];
+        let mut n = crc32fast::hash(random.as_bytes());
+        let mut tail = [b'0'; 6];
+        for slot in tail.iter_mut().rev() {
+            *slot = B62[(n % 62) as usize];
+            n /= 62;
+        }
+        format!("ghp_{random}{}", String::from_utf8_lossy(&tail))
+    }
+
+    fn kinds(linker: &Linker<'_>, matcher: &Matcher, date: Option<&str>) -> Vec<FindingKind> {
+        let text = format!("TOKEN = \"{}\"\n", github_token());
+        let origin = Origin {
+            repo: "r".into(),
+            path: "a.py".into(),
+            date: date.map(str::to_string),
+            ..Origin::default()
+        };
+        let chunk = Chunk {
+            bytes: text.as_bytes(),
+            origin: &origin,
+        };
+        let mut raw: Vec<RawMatch> = Vec::new();
+        matcher.scan(&chunk, &mut raw);
+        raw.into_iter()
+            .filter_map(|m| linker.link(&chunk, m))
+            .map(|f| f.kind)
+            .collect()
+    }
+
+    #[test]
+    fn unmanaged_secrets_first_seen_before_max_age_are_stale() {
+        let set = RuleSet::embedded().expect("rules");
+        let matcher = Matcher::new(&set).expect("matcher");
+        let now = crate::time::parse("2026-11-23T00:00:00Z").expect("now");
+        let linker = Linker::new(
+            &matcher,
+            Fingerprinter::sha256(),
+            Allowlist::new(&[]).expect("allow"),
+            Confidence::Low,
+            HashMap::new(),
+            false,
+        )
+        .with_max_age(365, now);
+        let old = kinds(&linker, &matcher, Some("2024-01-02T03:04:05+01:00"));
+        assert_eq!(old, vec![FindingKind::StaleSecret]);
+        let recent = kinds(&linker, &matcher, Some("2026-10-01T00:00:00Z"));
+        assert_eq!(recent, vec![FindingKind::UnmanagedSecret]);
+        // Working-tree findings have no first_seen: never stale.
+        assert_eq!(
+            kinds(&linker, &matcher, None),
+            vec![FindingKind::UnmanagedSecret]
+        );
+    }
+}
