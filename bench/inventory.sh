@@ -6,7 +6,9 @@
 #   BUILD=0 SIZE_MB=100 RUNS=5 bash bench/inventory.sh
 #
 # Environment (all optional):
-#   SIZE_MB=200 SEED=42      corpus size and seed (bench/gen_corpus.py; reused when unchanged)
+#   SIZE_MB=520 SEED=42      corpus size and seed (bench/gen_corpus.py; reused when unchanged)
+#   CORPUS=DIR               tree to scan (default: the scan benchmark's corpus,
+#                            ${TMPDIR:-/tmp}/keytrace-bench/corpus, when it is there at this size)
 #   CREDENTIALS=100000       credentials in the generated inventory
 #   RUNS=5 WARMUP=1          timed runs per variant (median reported), untimed warm-ups
 #   BUILD=1                  0 = do not run `cargo build --release`
@@ -21,7 +23,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
-SIZE_MB=${SIZE_MB:-200}
+SIZE_MB=${SIZE_MB:-520}
 SEED=${SEED:-42}
 CREDENTIALS=${CREDENTIALS:-100000}
 RUNS=${RUNS:-5}
@@ -29,7 +31,13 @@ WARMUP=${WARMUP:-1}
 BUILD=${BUILD:-1}
 CACHE_DIR=${CACHE_DIR:-${TMPDIR:-/tmp}/keytrace-bench-inventory}
 KEYTRACE=${KEYTRACE:-$ROOT/target/release/keytrace}
-CORPUS=$CACHE_DIR/corpus-$SIZE_MB-$SEED
+SCAN_CORPUS=${TMPDIR:-/tmp}/keytrace-bench/corpus
+if [[ -z ${CORPUS:-} ]]; then
+  CORPUS=$CACHE_DIR/corpus-$SIZE_MB-$SEED
+  if [[ -d $SCAN_CORPUS ]] && python3 -c "import json,sys; m=json.load(open(sys.argv[1])); sys.exit(0 if m['seed']==int(sys.argv[2]) and float(m['size_mb'])==float(sys.argv[3]) else 1)" "$SCAN_CORPUS.meta.json" "$SEED" "$SIZE_MB" 2>/dev/null; then
+    CORPUS=$SCAN_CORPUS
+  fi
+fi
 INVENTORY=$CACHE_DIR/inventory-$CREDENTIALS.json
 
 note() { printf '%s\n' "$*" >&2; }
@@ -100,12 +108,12 @@ done
 without=$(printf '%s\n' "${t_plain[@]}" | median)
 with=$(printf '%s\n' "${t_inv[@]}" | median)
 load_only=$(time_one "$KEYTRACE" inventory list --inventory "$INVENTORY")
-linked=$("$KEYTRACE" scan "$CORPUS" --format json --quiet --inventory "$INVENTORY" | python3 -c "import json,sys; f=json.load(sys.stdin)['findings']; print(sum(1 for x in f if x['credential']), len(f))")
+linked=$({ "$KEYTRACE" scan "$CORPUS" --format json --quiet --inventory "$INVENTORY" || true; } | python3 -c "import json,sys; f=json.load(sys.stdin)['findings']; print(sum(1 for x in f if x['credential']), len(f))")
 
-python3 - "$without" "$with" "$load_only" "$linked" "$CREDENTIALS" "$SIZE_MB" <<'PY'
+python3 - "$without" "$with" "$load_only" "$linked" "$CREDENTIALS" "$SIZE_MB" "$CORPUS" <<'PY'
 import sys
 without, with_, load, linked, n, size = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4].split(), sys.argv[5], sys.argv[6]
-print(f"corpus: {size} MB; inventory: {n} credentials; findings linked: {linked[0]} of {linked[1]}")
+print(f"corpus: {size} MB ({sys.argv[7]}); inventory: {n} credentials; findings linked: {linked[0]} of {linked[1]}")
 print(f"scan without inventory: {without:.3f} s")
 print(f"scan with inventory:    {with_:.3f} s")
 print(f"inventory list (load + validate + print only): {load:.3f} s")

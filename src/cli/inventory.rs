@@ -334,7 +334,7 @@ fn rotate(path: &Path, fp: &Fingerprinter, a: &RotateArgs, now: i64) -> anyhow::
             if v.status == Status::Active {
                 v.status = Status::Revoked;
                 v.revoked = Some(inventory_timestamp(now));
-                v.reset = Some(reset.clone());
+                v.reset = Some(Box::new(reset.clone()));
                 revoked.push(format!("v{}", i + 1));
             }
         }

@@ -78,17 +78,21 @@ pub struct Credential {
     pub owner: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation_days: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact")]
     pub references: Vec<Reference>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact")]
     pub retired_references: Vec<Reference>,
     /// Public identifiers of the credential (AWS access key ids).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact")]
     pub identifiers: Vec<String>,
     /// Globs of repository names its references apply to (empty: everywhere).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "compact"
+    )]
     pub repos: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact")]
     pub versions: Vec<Version>,
 }
 
@@ -109,9 +113,9 @@ pub struct Version {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reset: Option<ResetRecord>,
+    pub reset: Option<Box<ResetRecord>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revocation: Option<Revocation>,
+    pub revocation: Option<Box<Revocation>>,
 }
 
 /// How the provider-side revocation was confirmed; recorded, never checked.
@@ -261,6 +265,38 @@ impl fmt::Display for Reference {
     }
 }
 
+/// Deserializes a list allocating exactly for the usual one or two items: a
+/// growing `Vec` starts at four, which made a 100,000-credential inventory
+/// several times larger in memory and slower to load.
+fn compact<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Compact<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Compact<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let Some(first) = seq.next_element()? else {
+                return Ok(Vec::new());
+            };
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0) + 1);
+            out.push(first);
+            while let Some(next) = seq.next_element()? {
+                if out.len() == out.capacity() {
+                    out.reserve_exact(out.len());
+                }
+                out.push(next);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Compact(std::marker::PhantomData))
+}
+
 /// 1-based line and column of byte offset `at` in `text`.
 fn position(text: &str, at: usize) -> (usize, usize) {
     let before = &text[..at.min(text.len())];
@@ -365,8 +401,10 @@ impl Inventory {
                 message: msg,
             }
         })?;
-        let mut ids = std::collections::HashMap::new();
-        let mut fps = std::collections::HashMap::new();
+        let mut ids = super::index::FxHashMap::default();
+        let mut fps = super::index::FxHashMap::default();
+        ids.reserve(inv.credentials.len());
+        fps.reserve(inv.credentials.len());
         for c in &inv.credentials {
             let n = ids.entry(c.id.as_str()).or_insert(0usize);
             *n += 1;

@@ -24,7 +24,7 @@ pub struct Linker<'m> {
     min_confidence: Confidence,
     severity_overrides: HashMap<String, Severity>,
     show_secrets: bool,
-    inventory: Option<Index>,
+    inventory: Option<&'m Index>,
     /// `--max-age` in days and the time it is measured from.
     max_age: Option<(u32, i64)>,
 }
@@ -93,7 +93,7 @@ impl<'m> Linker<'m> {
 
     /// Links matches to `inventory`: known values get their credential and kind,
     /// and are never hidden by an allow-list or an inline allow.
-    pub fn with_inventory(mut self, inventory: Index) -> Self {
+    pub fn with_inventory(mut self, inventory: &'m Index) -> Self {
         self.inventory = Some(inventory);
         self
     }
@@ -111,7 +111,7 @@ impl<'m> Linker<'m> {
         fingerprint: &str,
         m: &RawMatch,
     ) -> Option<(FindingKind, CredentialRef)> {
-        let inv = self.inventory.as_ref()?;
+        let inv = self.inventory?;
         if is_identifier {
             let known = inv.by_identifier(&m.canonical)?;
             return known
