@@ -8,12 +8,14 @@ pub mod config;
 pub mod context;
 pub mod diag;
 pub mod fingerprint;
+pub mod inventory;
 pub mod link;
 pub mod matcher;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod time;
 pub mod types;
 
 pub use cli::{Cli, ExitStatus};

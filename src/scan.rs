@@ -59,7 +59,10 @@ pub fn scan_paths(
         }
     });
     Outcome {
-        findings: merge(collected.into_inner().expect("findings lock")),
+        findings: aged(
+            linker,
+            merge(collected.into_inner().expect("findings lock")),
+        ),
         stats,
         history: None,
     }
@@ -119,10 +122,15 @@ pub fn scan_git(
     stats.warnings.extend(found.warnings.iter().cloned());
     stats.warnings.sort();
     Ok(Outcome {
-        findings: merge(findings),
+        findings: aged(linker, merge(findings)),
         stats,
         history: Some(history),
     })
+}
+
+fn aged(linker: &Linker<'_>, mut findings: Vec<Finding>) -> Vec<Finding> {
+    linker.apply_age(&mut findings);
+    findings
 }
 
 /// Joins findings of the same secret at the same path across history: each

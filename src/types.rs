@@ -217,9 +217,29 @@ impl Location {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct CredentialRef {
     pub id: String,
+    /// 1-based version number within the credential.
     pub version: u32,
     pub status: String,
     pub owner: String,
+    /// When the version was revoked (RFC 3339), for revoked versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<String>,
+    /// Who reset it, who approved, under which ticket and why, for revoked versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset: Option<ResetRecord>,
+    /// Days the credential's active version is past its `rotation_days`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdue_days: Option<u32>,
+}
+
+/// The reset record of a revoked inventory version (DESIGN §4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRecord {
+    pub by: String,
+    pub approved_by: String,
+    pub ticket: String,
+    pub reason: String,
 }
 
 /// What kind of file the finding is in and how its value was decoded.

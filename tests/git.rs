@@ -34,8 +34,6 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 /// Commits everything with a date `n` days after 2024-01-01 and returns the commit id.
 fn commit(dir: &Path, n: u32, msg: &str) -> String {
-    let date = format!("2024-01-01T00:00:00Z +{n}days");
-    let _ = date;
     let when = format!("{} +0000", 1_704_067_200 + u64::from(n) * 86_400);
     git(dir, &["add", "-A"]);
     let out = Command::new("git")
@@ -433,3 +431,30 @@ kttest!(git_bare_repo_and_hard_cases, |dir, _cmd| {
         .collect();
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 });
+
+kttest!(
+    git_old_unmanaged_secret_in_the_tree_is_stale_with_max_age,
+    |dir, _cmd| {
+        init(dir.path());
+        let token = Synth::new(41).github_pat();
+        dir.write("app.py", format!("TOKEN = \"{token}\"\n"));
+        commit(dir.path(), 0, "add token");
+        dir.write("README.md", "docs\n");
+        commit(dir.path(), 30, "docs");
+        let (code, v, stderr) = scan(&dir, &["--git", ".", "--max-age", "90"]);
+        assert_eq!(code, 1, "{stderr}");
+        let f = &v["findings"][0];
+        assert_eq!(f["kind"], "stale-secret", "{v}");
+        assert_eq!(f["location"]["path"], "app.py");
+        assert!(
+            f["location"]["commit"].is_null(),
+            "primary is the working-tree copy"
+        );
+        assert!(f["first_seen"]
+            .as_str()
+            .expect("first_seen")
+            .starts_with("2024-01-01"));
+        let (_, v, _) = scan(&dir, &["--git", "."]);
+        assert_eq!(v["findings"][0]["kind"], "unmanaged-secret");
+    }
+);

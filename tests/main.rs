@@ -4,6 +4,7 @@
 mod macros;
 mod architecture;
 mod git;
+mod inventory;
 mod rules_check;
 mod sarif;
 mod scan;

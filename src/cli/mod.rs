@@ -3,6 +3,7 @@
 //! Parsed arguments are plain data; walkers, compiled rules and reporters are
 //! built by the subcommand after parsing.
 
+mod inventory;
 mod rules;
 mod scan;
 
@@ -56,6 +57,8 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// List, check and explain detection rules.
     Rules(rules::RulesArgs),
+    /// Keep the credential inventory: add, rotate, import, adopt, check.
+    Inventory(inventory::InventoryArgs),
 }
 
 /// Runs the parsed command and maps errors to exit status 2 (a closed pipe is not an error).
@@ -63,6 +66,7 @@ pub fn execute(cli: &Cli) -> ExitStatus {
     let result = match &cli.command {
         Command::Scan(args) => scan::run(&cli.global, args),
         Command::Rules(args) => rules::run(&cli.global, args),
+        Command::Inventory(args) => inventory::run(&cli.global, args),
     };
     match result {
         Ok(status) => status,

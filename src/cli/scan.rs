@@ -73,8 +73,14 @@ pub struct ScanArgs {
     #[arg(long, conflicts_with = "since")]
     pub staged: bool,
     /// With --git: only history committed at or after DATE (YYYY-MM-DD or RFC 3339).
-    #[arg(long, value_name = "DATE", value_parser = crate::source::git::parse_date, conflicts_with = "rev_range")]
+    #[arg(long, value_name = "DATE", value_parser = crate::time::parse_date, conflicts_with = "rev_range")]
     pub since: Option<i64>,
+    /// Credential inventory to link findings to (default: keytrace-inventory.json in the current directory, when present).
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Report unmanaged secrets first committed more than DAYS ago as stale-secret (needs history).
+    #[arg(long, value_name = "DAYS")]
+    pub max_age: Option<u32>,
 }
 
 /// Parses `25M`, `512K`, `1G` or plain bytes (binary multiples).
@@ -136,14 +142,23 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let (set, overrides) = config.apply(set)?;
     let matcher = Matcher::new(&set)?;
     let allow = Allowlist::new(&config.allowlist_paths()).context("allow-list")?;
-    let linker = Linker::new(
+    let fingerprinter = fingerprinter_from_env();
+    let inventory = super::inventory::index_for_scan(args.inventory.as_deref(), &fingerprinter)?;
+    let mut linker = Linker::new(
         &matcher,
-        fingerprinter_from_env(),
+        fingerprinter,
         allow,
         args.min_confidence,
         overrides.into_iter().collect(),
         args.show_secrets && args.format == Format::Human,
     );
+    if let Some(index) = inventory {
+        // Lives until the process exits: freeing a large inventory only costs time.
+        linker = linker.with_inventory(Box::leak(Box::new(index)));
+    }
+    if let Some(days) = args.max_age {
+        linker = linker.with_max_age(days, crate::time::now());
+    }
     let opts = WalkOptions {
         max_file_size: args.max_file_size,
         respect_ignore_files: !args.no_ignore,

@@ -2,11 +2,12 @@
 //! fingerprint, redaction, context, and allow-list decisions.
 
 use crate::fingerprint::{redact, Fingerprinter};
+use crate::inventory::Index;
 use crate::matcher::Matcher;
 use crate::rules::model::RuleKind;
 use crate::types::{
-    Chunk, Confidence, Finding, FindingContext, FindingKind, Location, RawMatch, SecretRef,
-    Severity,
+    Chunk, Confidence, CredentialRef, Finding, FindingContext, FindingKind, Location, RawMatch,
+    SecretRef, Severity,
 };
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::HashMap;
@@ -23,6 +24,9 @@ pub struct Linker<'m> {
     min_confidence: Confidence,
     severity_overrides: HashMap<String, Severity>,
     show_secrets: bool,
+    inventory: Option<&'m Index>,
+    /// `--max-age` in days and the time it is measured from.
+    max_age: Option<(u32, i64)>,
 }
 
 /// Path globs (relative to the repository root) whose findings are not reported,
@@ -82,6 +86,78 @@ impl<'m> Linker<'m> {
             min_confidence,
             severity_overrides,
             show_secrets,
+            inventory: None,
+            max_age: None,
+        }
+    }
+
+    /// Links matches to `inventory`: known values get their credential and kind,
+    /// and are never hidden by an allow-list or an inline allow.
+    pub fn with_inventory(mut self, inventory: &'m Index) -> Self {
+        self.inventory = Some(inventory);
+        self
+    }
+
+    /// Unmanaged secrets first seen more than `days` before `now` become `stale-secret`.
+    pub fn with_max_age(mut self, days: u32, now: i64) -> Self {
+        self.max_age = Some((days, now));
+        self
+    }
+
+    /// What the inventory says about a match: its kind and credential, or `None` when it does not know it.
+    fn classify(
+        &self,
+        is_identifier: bool,
+        fingerprint: &str,
+        m: &RawMatch,
+    ) -> Option<(FindingKind, CredentialRef)> {
+        let inv = self.inventory?;
+        if is_identifier {
+            let known = inv.by_identifier(&m.canonical)?;
+            return known
+                .revoked
+                .then_some((FindingKind::RevokedIdentifierPresent, known.credential));
+        }
+        // The value itself, else the identifier it pairs with (an AWS secret next to a known key id).
+        let known = inv
+            .by_fingerprint(fingerprint)
+            .or_else(|| m.identifiers.iter().find_map(|id| inv.by_identifier(id)))?;
+        let kind = if known.revoked {
+            FindingKind::RevokedSecretPresent
+        } else {
+            FindingKind::ActiveSecretExposed
+        };
+        Some((kind, known.credential))
+    }
+
+    /// `stale-secret` when the value was first seen longer ago than `--max-age`.
+    fn unlinked_kind(&self, first_seen: Option<&str>) -> FindingKind {
+        let stale = self.max_age.is_some_and(|(days, now)| {
+            first_seen
+                .and_then(crate::time::parse)
+                .is_some_and(|t| crate::time::days_between(t, now) > days)
+        });
+        if stale {
+            FindingKind::StaleSecret
+        } else {
+            FindingKind::UnmanagedSecret
+        }
+    }
+
+    /// Re-applies `--max-age` once merging has given each finding the date
+    /// its secret was first committed (a working-tree copy learns it from history).
+    pub fn apply_age(&self, findings: &mut [Finding]) {
+        if self.max_age.is_none() {
+            return;
+        }
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.kind == FindingKind::UnmanagedSecret)
+        {
+            if self.unlinked_kind(f.first_seen.as_deref()) == FindingKind::StaleSecret {
+                f.kind = FindingKind::StaleSecret;
+                f.severity = f.severity.max(FindingKind::StaleSecret.default_severity());
+            }
         }
     }
 
@@ -92,24 +168,13 @@ impl<'m> Linker<'m> {
     /// The finding for a match, or `None` when it is gated or allowed.
     pub fn link(&self, chunk: &Chunk<'_>, m: RawMatch) -> Option<Finding> {
         let rule = self.matcher.rule(m.rule);
-        // An identifier alone (an AWS key id with no secret near it) names a
-        // credential but is not one; it matters only when the inventory knows it.
-        if rule.kind == RuleKind::Identifier {
+        let is_identifier = rule.kind == RuleKind::Identifier;
+        // Hash only what matched, and only once.
+        let fingerprint = if self.inventory.is_some() || !is_identifier {
+            self.fingerprinter.of_canonical(&m.canonical)
+        } else {
             return None;
-        }
-        if rule.confidence < self.min_confidence {
-            return None;
-        }
-        if line_has_inline_allow(chunk.bytes, m.line) || self.allow.allows(&chunk.origin.path) {
-            return None;
-        }
-        let canon = &m.canonical;
-        let kind = FindingKind::UnmanagedSecret;
-        let severity = self
-            .severity_overrides
-            .get(&rule.id)
-            .copied()
-            .unwrap_or(rule.severity);
+        };
         let origin = chunk.origin;
         let location = Location {
             repo: origin.repo.clone(),
@@ -122,6 +187,30 @@ impl<'m> Linker<'m> {
             commits: origin.commits,
             time: origin.time,
         };
+        let (kind, severity, credential) = match self.classify(is_identifier, &fingerprint, &m) {
+            Some((kind, credential)) => (kind, kind.default_severity(), Some(credential)),
+            None => {
+                // An identifier alone (an AWS key id with no secret near it) names a
+                // credential but is not one; it matters only when the inventory knows it.
+                if is_identifier || rule.confidence < self.min_confidence {
+                    return None;
+                }
+                if line_has_inline_allow(chunk.bytes, m.line) || self.allow.allows(&origin.path) {
+                    return None;
+                }
+                let kind = self.unlinked_kind(origin.date.as_deref());
+                let severity = match kind {
+                    FindingKind::UnmanagedSecret => self
+                        .severity_overrides
+                        .get(&rule.id)
+                        .copied()
+                        .unwrap_or(rule.severity),
+                    _ => kind.default_severity(),
+                };
+                (kind, severity, None)
+            }
+        };
+        let canon = &m.canonical;
         Some(Finding {
             kind,
             severity,
@@ -129,12 +218,12 @@ impl<'m> Linker<'m> {
             rule: rule.id.clone(),
             title: rule.name.clone(),
             secret: SecretRef {
-                fingerprint: self.fingerprinter.of_canonical(canon),
+                fingerprint,
                 redacted: redact(canon, rule.prefix.as_deref()),
             },
             locations: vec![location.clone()],
             location,
-            credential: None,
+            credential,
             context: FindingContext {
                 file_kind: crate::context::file_kind(&origin.path, chunk.bytes).to_string(),
                 decoding: m.decoding.map(str::to_string),
@@ -155,4 +244,70 @@ fn line_has_inline_allow(bytes: &[u8], line: u32) -> bool {
         .split(|&b| b == b'\n')
         .nth(line.saturating_sub(1) as usize)
         .is_some_and(|l| memchr::memmem::find(l, INLINE_ALLOW.as_bytes()).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+    use crate::types::Origin;
+
+    /// A classic GitHub token with a valid checksum.
+    fn github_token() -> String {
+        const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let random = "Qm7tWx2Lp9Rk4Zn8Vb3Hc6Jd1Fs5Gy0Ta2";
+        let random = &random[..30];
+        let mut n = crc32fast::hash(random.as_bytes());
+        let mut tail = [b'0'; 6];
+        for slot in tail.iter_mut().rev() {
+            *slot = B62[(n % 62) as usize];
+            n /= 62;
+        }
+        format!("ghp_{random}{}", String::from_utf8_lossy(&tail))
+    }
+
+    fn kinds(linker: &Linker<'_>, matcher: &Matcher, date: Option<&str>) -> Vec<FindingKind> {
+        let text = format!("TOKEN = \"{}\"\n", github_token());
+        let origin = Origin {
+            repo: "r".into(),
+            path: "a.py".into(),
+            date: date.map(str::to_string),
+            ..Origin::default()
+        };
+        let chunk = Chunk {
+            bytes: text.as_bytes(),
+            origin: &origin,
+        };
+        let mut raw: Vec<RawMatch> = Vec::new();
+        matcher.scan(&chunk, &mut raw);
+        raw.into_iter()
+            .filter_map(|m| linker.link(&chunk, m))
+            .map(|f| f.kind)
+            .collect()
+    }
+
+    #[test]
+    fn unmanaged_secrets_first_seen_before_max_age_are_stale() {
+        let set = RuleSet::embedded().expect("rules");
+        let matcher = Matcher::new(&set).expect("matcher");
+        let now = crate::time::parse("2026-11-23T00:00:00Z").expect("now");
+        let linker = Linker::new(
+            &matcher,
+            Fingerprinter::sha256(),
+            Allowlist::new(&[]).expect("allow"),
+            Confidence::Low,
+            HashMap::new(),
+            false,
+        )
+        .with_max_age(365, now);
+        let old = kinds(&linker, &matcher, Some("2024-01-02T03:04:05+01:00"));
+        assert_eq!(old, vec![FindingKind::StaleSecret]);
+        let recent = kinds(&linker, &matcher, Some("2026-10-01T00:00:00Z"));
+        assert_eq!(recent, vec![FindingKind::UnmanagedSecret]);
+        // Working-tree findings have no first_seen: never stale.
+        assert_eq!(
+            kinds(&linker, &matcher, None),
+            vec![FindingKind::UnmanagedSecret]
+        );
+    }
 }

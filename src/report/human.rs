@@ -1,15 +1,21 @@
 //! Human output: one block per finding naming the place, the redacted value and the fix.
+//!
+//! Findings linked to an inventory credential come first, grouped under one
+//! line per credential version ("payments-deploy-token: 3 places still hold
+//! revoked v2"), then the unmanaged ones.
 
 use super::options::{HumanStyle, RuleInfo};
 use super::{Sink, Summary};
-use crate::types::{Finding, Severity};
-use std::collections::HashMap;
+use crate::types::{CredentialRef, Finding, FindingKind, Severity};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
 pub(super) struct Human<'w> {
     out: Box<dyn Write + 'w>,
     style: HumanStyle,
     fixes: HashMap<String, String>,
+    /// Every finding, held until `finish` so linked ones can be grouped first.
+    held: Vec<Finding>,
 }
 
 impl<'w> Human<'w> {
@@ -18,7 +24,12 @@ impl<'w> Human<'w> {
             .iter()
             .filter_map(|r| Some((r.id.clone(), r.fix()?.to_string())))
             .collect();
-        Human { out, style, fixes }
+        Human {
+            out,
+            style,
+            fixes,
+            held: Vec::new(),
+        }
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
@@ -55,8 +66,87 @@ fn severity_color(s: Severity) -> &'static str {
     }
 }
 
-impl Sink for Human<'_> {
-    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+/// "payments-deploy-token: 3 places still hold revoked v2 (reset by …)".
+fn group_line(c: &CredentialRef, kind: FindingKind, n: usize) -> String {
+    let places = if n == 1 {
+        "1 place".to_string()
+    } else {
+        format!("{n} places")
+    };
+    let hold = if n == 1 { "holds" } else { "hold" };
+    let mut line = match kind {
+        FindingKind::RevokedSecretPresent => {
+            format!("{}: {places} still {hold} revoked v{}", c.id, c.version)
+        }
+        FindingKind::RevokedIdentifierPresent => {
+            format!(
+                "{}: {places} still name revoked v{} by its identifier",
+                c.id, c.version
+            )
+        }
+        FindingKind::ActiveSecretExposed => {
+            format!("{}: active v{} exposed in {places}", c.id, c.version)
+        }
+        _ => format!("{}: v{} ({}) in {places}", c.id, c.version, c.status),
+    };
+    if let Some(r) = &c.reset {
+        line.push_str(&format!(
+            " (reset by {}, approved by {}, {}: {}",
+            r.by, r.approved_by, r.ticket, r.reason
+        ));
+        if let Some(t) = &c.revoked {
+            line.push_str(&format!(", revoked {t}"));
+        }
+        line.push(')');
+    }
+    if !c.owner.is_empty() {
+        line.push_str(&format!(" [owner {}]", c.owner));
+    }
+    if let Some(d) = c.overdue_days {
+        line.push_str(&format!(" [rotation overdue by {d} days]"));
+    }
+    line
+}
+
+impl Human<'_> {
+    /// Linked findings grouped by credential (most severe first), then the rest in order.
+    fn flush_held(&mut self) -> io::Result<()> {
+        let held = std::mem::take(&mut self.held);
+        let mut groups: BTreeMap<
+            (std::cmp::Reverse<Severity>, String, u32, FindingKind),
+            Vec<&Finding>,
+        > = BTreeMap::new();
+        for f in &held {
+            if let Some(c) = &f.credential {
+                groups
+                    .entry((
+                        std::cmp::Reverse(f.severity),
+                        c.id.clone(),
+                        c.version,
+                        f.kind,
+                    ))
+                    .or_default()
+                    .push(f);
+            }
+        }
+        for ((_, _, _, kind), list) in &groups {
+            let c = list[0].credential.as_ref().expect("grouped by credential");
+            let line = self.paint(
+                severity_color(list[0].severity),
+                &group_line(c, *kind, list.len()),
+            );
+            writeln!(self.out, "{line}\n")?;
+            for f in list {
+                self.block(f)?;
+            }
+        }
+        for f in held.iter().filter(|f| f.credential.is_none()) {
+            self.block(f)?;
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, f: &Finding) -> io::Result<()> {
         let head = self.paint(
             severity_color(f.severity),
             &format!("{}[{}]", f.severity, f.kind.as_str()),
@@ -92,13 +182,28 @@ impl Sink for Human<'_> {
         if !f.identifiers.is_empty() {
             block.push_str(&format!("   = identifier: {}\n", f.identifiers.join(", ")));
         }
+        if let Some(c) = &f.credential {
+            let owner = if c.owner.is_empty() { "-" } else { &c.owner };
+            block.push_str(&format!(
+                "   = credential: {} v{} ({}, owner {owner})\n",
+                c.id, c.version, c.status
+            ));
+        }
         if let Some(fix) = self.fixes.get(&f.rule) {
             block.push_str(&format!("   = fix: {fix}\n"));
         }
         writeln!(self.out, "{block}")
     }
+}
+
+impl Sink for Human<'_> {
+    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        self.held.push(f.clone());
+        Ok(())
+    }
 
     fn finish(&mut self, s: &Summary) -> io::Result<()> {
+        self.flush_held()?;
         let counts: Vec<String> = ["critical", "high", "medium", "low", "info"]
             .iter()
             .filter_map(|k| s.by_severity.get(*k).map(|n| format!("{n} {k}")))

@@ -8,10 +8,8 @@ mod discover;
 mod index;
 mod read;
 mod scope;
-mod time;
 
 pub use discover::{discover, Discovery, RepoTarget};
-pub use time::parse_date;
 
 use crate::diag::{Code, Diagnostic};
 use crate::types::{Chunk, Origin};
@@ -229,7 +227,7 @@ fn origin(repo: &str, path: &str, commit: Option<&CommitInfo>, count: Option<u64
         path: path.to_string(),
         commit: commit.map(|c| c.id.to_string()),
         author: commit.map(|c| c.author.clone()),
-        date: commit.map(|c| time::rfc3339(c.author_time, c.author_offset)),
+        date: commit.map(|c| crate::time::format_with_offset(c.author_time, c.author_offset)),
         commits: commit.and(count),
         time: commit.map(|c| c.time),
     }

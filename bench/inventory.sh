@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Inventory matching overhead: `keytrace scan` on a generated tree, without an
+# inventory and with one of 100,000 credentials. Prints the overhead in %.
+#
+#   bash bench/inventory.sh                    # build, generate/reuse the corpus, measure
+#   BUILD=0 SIZE_MB=100 RUNS=5 bash bench/inventory.sh
+#
+# Environment (all optional):
+#   SIZE_MB=520 SEED=42      corpus size and seed (bench/gen_corpus.py; reused when unchanged)
+#   CORPUS=DIR               tree to scan (default: the scan benchmark's corpus,
+#                            ${TMPDIR:-/tmp}/keytrace-bench/corpus, when it is there at this size)
+#   CREDENTIALS=100000       credentials in the generated inventory
+#   RUNS=5 WARMUP=1          timed runs per variant (median reported), untimed warm-ups
+#   BUILD=1                  0 = do not run `cargo build --release`
+#   CACHE_DIR=${TMPDIR:-/tmp}/keytrace-bench-inventory
+#   KEYTRACE=target/release/keytrace
+#
+# The inventory holds the fingerprints of every secret the scan finds (half
+# active, half revoked with a reset record, some with identifiers), padded with
+# random fingerprints to CREDENTIALS entries, so that every match is a hit and
+# the lookup table is full size. Goal: overhead <= 5 %.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+SIZE_MB=${SIZE_MB:-520}
+SEED=${SEED:-42}
+CREDENTIALS=${CREDENTIALS:-100000}
+RUNS=${RUNS:-5}
+WARMUP=${WARMUP:-1}
+BUILD=${BUILD:-1}
+CACHE_DIR=${CACHE_DIR:-${TMPDIR:-/tmp}/keytrace-bench-inventory}
+KEYTRACE=${KEYTRACE:-$ROOT/target/release/keytrace}
+SCAN_CORPUS=${TMPDIR:-/tmp}/keytrace-bench/corpus
+if [[ -z ${CORPUS:-} ]]; then
+  CORPUS=$CACHE_DIR/corpus-$SIZE_MB-$SEED
+  if [[ -d $SCAN_CORPUS ]] && python3 -c "import json,sys; m=json.load(open(sys.argv[1])); sys.exit(0 if m['seed']==int(sys.argv[2]) and float(m['size_mb'])==float(sys.argv[3]) else 1)" "$SCAN_CORPUS.meta.json" "$SEED" "$SIZE_MB" 2>/dev/null; then
+    CORPUS=$SCAN_CORPUS
+  fi
+fi
+INVENTORY=$CACHE_DIR/inventory-$CREDENTIALS.json
+
+note() { printf '%s\n' "$*" >&2; }
+command -v python3 >/dev/null || { note "error: python3 is required"; exit 2; }
+mkdir -p "$CACHE_DIR"
+
+if [[ $BUILD != 0 ]]; then
+  note "== cargo build --release"
+  (cd "$ROOT" && cargo build --release)
+fi
+[[ -x $KEYTRACE ]] || { note "error: no binary at $KEYTRACE"; exit 2; }
+
+if [[ ! -d $CORPUS ]]; then
+  note "== generating a $SIZE_MB MB corpus in $CORPUS"
+  python3 "$HERE/gen_corpus.py" "$CORPUS" --size-mb "$SIZE_MB" --seed "$SEED" >/dev/null
+fi
+
+note "== building an inventory of $CREDENTIALS credentials from the scan's findings"
+# Never pick up a keytrace-inventory.json from the current directory by accident.
+cd "$CACHE_DIR"
+rm -f keytrace-inventory.json
+"$KEYTRACE" scan "$CORPUS" --format json --quiet -o "$CACHE_DIR/baseline.json" || true
+python3 - "$CACHE_DIR/baseline.json" "$INVENTORY" "$CREDENTIALS" <<'PY'
+import json, random, sys
+report, out, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
+fps = sorted({f["secret"]["fingerprint"] for f in json.load(open(report))["findings"]})
+rng = random.Random(7)
+creds = []
+for i, fp in enumerate(fps):
+    v = {"fingerprint": fp, "hint": "", "created": "2026-01-01T00:00:00Z", "status": "active"}
+    if i % 2:
+        v.update(status="revoked", revoked="2026-06-01T00:00:00Z",
+                 reset={"by": "alice", "approved_by": "bob", "ticket": f"SEC-{i}", "reason": "bench"})
+    creds.append({"id": f"found-{i:06d}", "kind": "bench", "owner": "team", "rotation_days": 90,
+                  "references": [], "retired_references": [], "identifiers": [], "versions": [v]})
+while len(creds) < total:
+    i = len(creds)
+    fp = "sha256:%064x" % rng.getrandbits(256)
+    ident = ["AKIA%016X" % rng.getrandbits(64)] if i % 10 == 0 else []
+    creds.append({"id": f"pad-{i:06d}", "kind": "bench", "owner": "", "references": [f"env:VAR_{i}"],
+                  "retired_references": [], "identifiers": ident,
+                  "versions": [{"fingerprint": fp, "hint": "", "created": "2025-01-01T00:00:00Z", "status": "active"}]})
+creds.sort(key=lambda c: c["id"])
+json.dump({"version": 1, "credentials": creds}, open(out, "w"), indent=2)
+print(f"{len(fps)} distinct fingerprints found, inventory of {len(creds)} credentials", file=sys.stderr)
+PY
+
+# Wall time in seconds of one run of "$@".
+time_one() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" >/dev/null 2>&1 || true
+  t1=$(date +%s.%N)
+  python3 -c "print($t1 - $t0)"
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+note "== timing ($RUNS runs each, interleaved so that machine noise hits both alike; median)"
+plain=("$KEYTRACE" scan "$CORPUS" --format json --quiet)
+inv=("$KEYTRACE" scan "$CORPUS" --format json --quiet --inventory "$INVENTORY")
+for ((i = 0; i < WARMUP; i++)); do time_one "${plain[@]}" >/dev/null; time_one "${inv[@]}" >/dev/null; done
+t_plain=() t_inv=()
+for ((i = 0; i < RUNS; i++)); do
+  t_plain+=("$(time_one "${plain[@]}")")
+  t_inv+=("$(time_one "${inv[@]}")")
+  note "   run $((i + 1)): ${t_plain[-1]} s without, ${t_inv[-1]} s with"
+done
+without=$(printf '%s\n' "${t_plain[@]}" | median)
+with=$(printf '%s\n' "${t_inv[@]}" | median)
+load_only=$(time_one "$KEYTRACE" inventory list --inventory "$INVENTORY")
+linked=$({ "$KEYTRACE" scan "$CORPUS" --format json --quiet --inventory "$INVENTORY" || true; } | python3 -c "import json,sys; f=json.load(sys.stdin)['findings']; print(sum(1 for x in f if x['credential']), len(f))")
+
+python3 - "$without" "$with" "$load_only" "$linked" "$CREDENTIALS" "$SIZE_MB" "$CORPUS" <<'PY'
+import sys
+without, with_, load, linked, n, size = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4].split(), sys.argv[5], sys.argv[6]
+print(f"corpus: {size} MB ({sys.argv[7]}); inventory: {n} credentials; findings linked: {linked[0]} of {linked[1]}")
+print(f"scan without inventory: {without:.3f} s")
+print(f"scan with inventory:    {with_:.3f} s")
+print(f"inventory list (load + validate + print only): {load:.3f} s")
+print(f"overhead: {100 * (with_ - without) / without:+.1f} %  (goal <= 5 %)")
+PY

@@ -1,0 +1,158 @@
+//! Reading and writing the inventory file: an exclusive lock file for
+//! read-modify-write, and atomic replacement (temp file in the same directory,
+//! fsync, rename, fsync of the directory), so a crash leaves the old file whole.
+
+use super::{Inventory, InventoryError};
+use crate::fingerprint::Fingerprinter;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Reads and validates an inventory and checks the fingerprint key against it.
+/// A missing file is an error: callers that accept absence check first.
+pub fn load(path: &Path, fp: &Fingerprinter) -> Result<Inventory, InventoryError> {
+    let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let inv = Inventory::parse(path, &text)?;
+    inv.check_key(path, fp)?;
+    Ok(inv)
+}
+
+/// An inventory file held under its lock for one read-modify-write.
+pub struct Store {
+    path: PathBuf,
+    _lock: File,
+}
+
+impl Store {
+    /// Takes the exclusive lock (`FILE.lock`, waiting for other writers).
+    pub fn lock(path: &Path) -> Result<Store, InventoryError> {
+        let lock_path = lock_path(path);
+        let err = |source| InventoryError::Lock {
+            path: path.to_path_buf(),
+            lock: lock_path.clone(),
+            source,
+        };
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(err)?;
+        lock_exclusive(&file).map_err(err)?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            _lock: file,
+        })
+    }
+
+    /// The inventory as it is on disk now, or an empty one when the file does not exist.
+    pub fn load(&self, fp: &Fingerprinter) -> Result<Inventory, InventoryError> {
+        if !self.path.exists() {
+            return Ok(Inventory::default());
+        }
+        load(&self.path, fp)
+    }
+
+    /// Replaces the file atomically with `inv` in its stable pretty form.
+    pub fn save(&self, inv: &Inventory) -> Result<(), InventoryError> {
+        let err = |source| InventoryError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let tmp = write_temp(&self.path, inv.to_pretty().as_bytes()).map_err(err)?;
+        if let Err(e) = std::fs::rename(&tmp, &self.path) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(err(e));
+        }
+        if let Some(dir) = parent_dir(&self.path) {
+            // Make the rename itself durable; not every platform can open a directory.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
+fn parent_dir(path: &Path) -> Option<&Path> {
+    match path.parent() {
+        Some(p) if p.as_os_str().is_empty() => Some(Path::new(".")),
+        p => p,
+    }
+}
+
+/// Writes `bytes` to a fresh temp file next to `path` and fsyncs it; returns its path.
+fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let dir = parent_dir(path).unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    for attempt in 0..100u32 {
+        let tmp = dir.join(format!(".{name}.tmp.{}.{attempt}", std::process::id()));
+        let mut f = match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        };
+        let written = f.write_all(bytes).and_then(|()| f.sync_all());
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        return Ok(tmp);
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "no free temp file name",
+    ))
+}
+
+#[cfg(unix)]
+fn lock_exclusive(file: &File) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    loop {
+        // SAFETY: flock on a file descriptor we own; the lock is released when the file closes.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        if rc == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn lock_exclusive(file: &File) -> std::io::Result<()> {
+    file.lock()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crash_before_rename_leaves_old_file_intact() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("inv.json");
+        let store = Store::lock(&path).expect("lock");
+        let fp = Fingerprinter::sha256();
+        let mut inv = store.load(&fp).expect("empty");
+        store.save(&inv).expect("save");
+        let before = std::fs::read_to_string(&path).expect("read");
+        inv.fingerprint_key_id = Some("abc".into());
+        // A crash after the temp file is written but before the rename:
+        let tmp = write_temp(&path, b"{ half a file").expect("temp");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
+        assert!(store.load(&fp).is_ok());
+        std::fs::remove_file(tmp).expect("rm");
+    }
+}
