@@ -517,3 +517,28 @@ kttest!(
         );
     }
 );
+
+kttest!(
+    human_output_points_at_the_place_and_the_rule_behind_it,
+    |dir, cmd| {
+        dir.write(
+            "k.py",
+            format!("TOKEN = \"{}\"\n", Synth::new(14).github_pat()),
+        );
+        let (code, stdout, _) = run(cmd.args(["scan", "."]));
+        assert_eq!(code, 1);
+        assert!(stdout.contains("  --> k.py:1:10\n"), "{stdout}");
+        let rule_line = stdout
+            .lines()
+            .find(|l| l.contains("= rule: github-pat-classic"))
+            .expect("rule line");
+        assert!(
+            rule_line.contains("high confidence, rules/github.toml:"),
+            "{rule_line}"
+        );
+        assert!(
+            stdout.contains("= fix: ") && stdout.contains("https://docs.github.com/"),
+            "{stdout}"
+        );
+    }
+);

@@ -320,6 +320,7 @@ fn write_report(
             description: r.description.clone(),
             severity: r.severity,
             tags: r.tags.clone(),
+            defined_at: format!("{}:{}", r.origin.file, r.origin.line),
         })
         .collect();
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();

@@ -14,6 +14,8 @@ pub(super) struct Human<'w> {
     out: Box<dyn Write + 'w>,
     style: HumanStyle,
     fixes: HashMap<String, String>,
+    /// Rule id → `file:line` of its definition.
+    origins: HashMap<String, String>,
     /// Every finding, held until `finish` so linked ones can be grouped first.
     held: Vec<Finding>,
 }
@@ -24,10 +26,15 @@ impl<'w> Human<'w> {
             .iter()
             .filter_map(|r| Some((r.id.clone(), r.fix()?.to_string())))
             .collect();
+        let origins = rules
+            .iter()
+            .map(|r| (r.id.clone(), r.defined_at.clone()))
+            .collect();
         Human {
             out,
             style,
             fixes,
+            origins,
             held: Vec::new(),
         }
     }
@@ -168,8 +175,12 @@ impl Human<'_> {
         let short_fp = &fp[..fp.len().min(fp.find(':').map_or(0, |i| i + 13))];
         let mut block =
             format!("{head}: {title}\n  --> {place}\n   = secret: {value}  {short_fp}…\n");
+        let defined_at = self
+            .origins
+            .get(&f.rule)
+            .map_or(String::new(), |o| format!(", {o}"));
         let mut rule_line = format!(
-            "   = rule: {} ({} confidence), in {}",
+            "   = rule: {} ({} confidence{defined_at}), in {}",
             f.rule,
             f.confidence.as_str(),
             f.context.file_kind

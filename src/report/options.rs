@@ -27,6 +27,8 @@ pub struct RuleInfo {
     pub description: String,
     pub severity: Severity,
     pub tags: Vec<String>,
+    /// `file:line` of the rule's definition, so a reader can see what raised a finding.
+    pub defined_at: String,
 }
 
 /// Output formats of `--format`.

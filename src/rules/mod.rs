@@ -69,7 +69,7 @@ impl RuleSet {
     pub fn embedded() -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
         for (name, text) in EMBEDDED_RULE_FILES {
-            set.add_file(name, text)?;
+            set.add_file(&format!("rules/{name}"), text)?;
         }
         set.finish()?;
         Ok(set)
@@ -79,7 +79,7 @@ impl RuleSet {
     pub fn with_user_rules(dirs: &[PathBuf]) -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
         for (name, text) in EMBEDDED_RULE_FILES {
-            set.add_file(name, text)?;
+            set.add_file(&format!("rules/{name}"), text)?;
         }
         for (label, text) in read_rule_paths(dirs)? {
             set.add_file(&label, &text)?;
@@ -93,7 +93,7 @@ impl RuleSet {
         let mut set = RuleSet::default();
         for (name, text) in EMBEDDED_RULE_FILES {
             if *name == KNOWN_TEST_KEYS_FILE {
-                set.add_file(name, text)?;
+                set.add_file(&format!("rules/{name}"), text)?;
             }
         }
         for (label, text) in read_rule_paths(paths)? {
