@@ -137,16 +137,13 @@ pub fn aws_access_keys(
                 }
             }
             None => {
-                c.versions.push(Version {
-                    fingerprint: None,
-                    hint: hint(&k.access_key_id, Some("AKIA")),
-                    identifier: Some(k.access_key_id.clone()),
+                c.versions.push(imported_version(
+                    hint(&k.access_key_id, Some("AKIA")),
+                    Some(k.access_key_id.clone()),
                     created,
                     status,
-                    revoked: (status == Status::Revoked).then(|| Timestamp::at(now)),
-                    reset: None,
-                    revocation: None,
-                });
+                    now,
+                ));
                 out.versions_added += 1;
             }
         }
@@ -212,16 +209,8 @@ pub fn aws_credential_report(
                     }
                 }
                 None => {
-                    c.versions.push(Version {
-                        fingerprint: None,
-                        hint: String::new(),
-                        identifier: None,
-                        created,
-                        status,
-                        revoked: (status == Status::Revoked).then(|| Timestamp::at(now)),
-                        reset: None,
-                        revocation: None,
-                    });
+                    c.versions
+                        .push(imported_version(String::new(), None, created, status, now));
                     out.versions_added += 1;
                 }
             }
@@ -229,6 +218,26 @@ pub fn aws_credential_report(
         }
     }
     Ok(out)
+}
+
+/// A version an import creates: known by its key id (if any), never by a fingerprint.
+fn imported_version(
+    hint: String,
+    identifier: Option<String>,
+    created: Timestamp,
+    status: Status,
+    now: i64,
+) -> Version {
+    Version {
+        fingerprint: None,
+        hint,
+        identifier,
+        created,
+        status,
+        revoked: (status == Status::Revoked).then(|| Timestamp::at(now)),
+        reset: None,
+        revocation: None,
+    }
 }
 
 fn split_csv(line: &str) -> Vec<&str> {
