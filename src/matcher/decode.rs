@@ -18,6 +18,10 @@ pub(crate) struct Decoders {
     k8s_secret_kind: Regex,
     yaml_value: Regex,
     data_url: Regex,
+    /// Cheap literal tests that gate each decoder, built once rather than per chunk.
+    secret_word: memmem::Finder<'static>,
+    notebook_cell: memmem::Finder<'static>,
+    base64_url: memmem::Finder<'static>,
 }
 
 /// How far from a keyword hit the enclosing JSON string may begin or end.
@@ -33,13 +37,16 @@ impl Decoders {
             )
             .expect("static regex"),
             data_url: Regex::new(r"data:[\w/+.-]*;base64,([A-Za-z0-9+/]{8,}={0,2})").expect("static regex"),
+            secret_word: memmem::Finder::new(b"Secret"),
+            notebook_cell: memmem::Finder::new(b"\"cell_type\""),
+            base64_url: memmem::Finder::new(b";base64,"),
         }
     }
 
     /// Every decoded view worth scanning in `bytes`, given the raw keyword hits.
     pub(crate) fn views(&self, bytes: &[u8], hits: &[(usize, Range<usize>)]) -> Vec<View> {
         let mut views = json_string_views(bytes, hits);
-        if memmem::find(bytes, b"Secret").is_some() && self.k8s_secret_kind.is_match(bytes) {
+        if self.secret_word.find(bytes).is_some() && self.k8s_secret_kind.is_match(bytes) {
             for caps in self.yaml_value.captures_iter(bytes) {
                 let (key, value) = (caps.get(1).expect("group"), caps.get(2).expect("group"));
                 if let Some(text) = decode_text(value.as_bytes()) {
@@ -54,10 +61,10 @@ impl Decoders {
                 }
             }
         }
-        if memmem::find(bytes, b"\"cell_type\"").is_some() {
+        if self.notebook_cell.find(bytes).is_some() {
             views.extend(notebook_views(bytes));
         }
-        if memmem::find(bytes, b";base64,").is_some() {
+        if self.base64_url.find(bytes).is_some() {
             for caps in self.data_url.captures_iter(bytes) {
                 let value = caps.get(1).expect("group");
                 if let Some(text) = decode_text(value.as_bytes()) {
