@@ -116,16 +116,7 @@ pub fn fingerprinter_from_env() -> Fingerprinter {
 
 /// The directory config and relative paths hang off: the repository root of the first path.
 fn config_root(path: &Path) -> PathBuf {
-    let abs = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let dir = if abs.is_dir() {
-        abs.clone()
-    } else {
-        abs.parent().map_or(abs.clone(), Path::to_path_buf)
-    };
-    dir.ancestors()
-        .find(|a| a.join(".git").exists())
-        .unwrap_or(&dir)
-        .to_path_buf()
+    crate::source::repository_root(&path.canonicalize().unwrap_or_else(|_| path.to_path_buf()))
 }
 
 pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {

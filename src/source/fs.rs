@@ -69,17 +69,22 @@ where
 }
 
 /// The repository root of a path (nearest ancestor holding `.git`), else the path's directory.
-fn find_root(path: &Path) -> Root {
+///
+/// Findings are relative to it, and the config file and its globs hang off it.
+pub fn repository_root(path: &Path) -> PathBuf {
     let dir = if path.is_dir() {
         path
     } else {
         path.parent().unwrap_or(path)
     };
-    let base = dir
-        .ancestors()
+    dir.ancestors()
         .find(|a| a.join(".git").exists())
         .unwrap_or(dir)
-        .to_path_buf();
+        .to_path_buf()
+}
+
+fn find_root(path: &Path) -> Root {
+    let base = repository_root(path);
     let name = base.file_name().map_or_else(
         || base.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

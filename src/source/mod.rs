@@ -6,7 +6,7 @@
 mod fs;
 pub mod git;
 
-pub use fs::walk;
+pub use fs::{repository_root, walk};
 
 use crate::diag::Diagnostic;
 use serde::Serialize;
