@@ -422,14 +422,7 @@ kttest!(git_bare_repo_and_hard_cases, |dir, _cmd| {
         "{stderr}"
     );
     // The report still matches its schema.
-    let schema: Value =
-        serde_json::from_str(include_str!("../schemas/report.schema.json")).expect("schema");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&v)
-        .map(|e| format!("{e} at {}", e.instance_path))
-        .collect();
-    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    crate::macros::assert_schema_valid(crate::macros::REPORT_SCHEMA, &v);
 });
 
 kttest!(

@@ -165,14 +165,7 @@ kttest!(every_finding_kind_from_a_fixture_inventory, |dir, _cmd| {
             ),
         ]
     );
-    let schema: Value =
-        serde_json::from_str(include_str!("../schemas/report.schema.json")).expect("schema");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&v)
-        .map(|e| format!("{e} at {}", e.instance_path))
-        .collect();
-    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    crate::macros::assert_schema_valid(crate::macros::REPORT_SCHEMA, &v);
     let revoked = &v["findings"][0];
     assert_eq!(revoked["severity"], "high");
     assert_eq!(revoked["credential"]["version"], 1);
@@ -346,6 +339,22 @@ kttest!(secrets_come_from_stdin_only_and_never_leak, |dir, _cmd| {
     let (first, second) = (s.github_pat(), s.github_pat());
     let mut transcript = String::new();
     let mut argv = String::new();
+    let rotate_args = |id: &'static str| {
+        [
+            "inventory",
+            "rotate",
+            "--id",
+            id,
+            "--by",
+            "a",
+            "--approved-by",
+            "b",
+            "--ticket",
+            "T",
+            "--reason",
+            "r",
+        ]
+    };
     let mut go = |args: &[&str], stdin: Option<&str>| {
         let mut cmd = dir.command();
         cmd.args(args);
@@ -395,66 +404,9 @@ kttest!(secrets_come_from_stdin_only_and_never_leak, |dir, _cmd| {
         ),
         2
     );
-    assert_eq!(
-        go(
-            &[
-                "inventory",
-                "rotate",
-                "--id",
-                "nope",
-                "--by",
-                "a",
-                "--approved-by",
-                "b",
-                "--ticket",
-                "T",
-                "--reason",
-                "r"
-            ],
-            Some(&second)
-        ),
-        2
-    );
-    assert_eq!(
-        go(
-            &[
-                "inventory",
-                "rotate",
-                "--id",
-                "t",
-                "--by",
-                "a",
-                "--approved-by",
-                "b",
-                "--ticket",
-                "T",
-                "--reason",
-                "r"
-            ],
-            Some(&second)
-        ),
-        0
-    );
-    assert_eq!(
-        go(
-            &[
-                "inventory",
-                "rotate",
-                "--id",
-                "t",
-                "--by",
-                "a",
-                "--approved-by",
-                "b",
-                "--ticket",
-                "T",
-                "--reason",
-                "r"
-            ],
-            Some(&first)
-        ),
-        2
-    );
+    assert_eq!(go(&rotate_args("nope"), Some(&second)), 2);
+    assert_eq!(go(&rotate_args("t"), Some(&second)), 0);
+    assert_eq!(go(&rotate_args("t"), Some(&first)), 2);
     assert_eq!(go(&["inventory", "list"], None), 0);
     assert_eq!(go(&["inventory", "show", "t"], None), 0);
     assert_eq!(go(&["inventory", "check"], None), 0);

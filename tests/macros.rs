@@ -66,3 +66,23 @@ macro_rules! kttest {
         }
     };
 }
+
+/// The JSON Schema of keytrace's JSON report, as shipped in the repository.
+pub const REPORT_SCHEMA: &str = include_str!("../schemas/report.schema.json");
+/// The official SARIF 2.1.0 schema, bundled so the test runs offline.
+pub const SARIF_SCHEMA: &str = include_str!("sarif-schema-2.1.0.json");
+
+/// Fails the test with every violation when `doc` does not validate against `schema`.
+pub fn assert_schema_valid(schema: &str, doc: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(schema).expect("schema parses");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "does not validate against its schema:\n{}",
+        errors.join("\n")
+    );
+}

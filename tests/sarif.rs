@@ -1,22 +1,7 @@
 //! SARIF output validates against the official SARIF 2.1.0 schema and keeps fingerprints stable.
 
-use crate::macros::run;
+use crate::macros::{assert_schema_valid, run, SARIF_SCHEMA};
 use crate::synth::Synth;
-
-fn validate(doc: &serde_json::Value) {
-    let schema: serde_json::Value =
-        serde_json::from_str(include_str!("sarif-schema-2.1.0.json")).expect("schema parses");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "SARIF does not validate:\n{}",
-        errors.join("\n")
-    );
-}
 
 kttest!(sarif_validates_against_schema, |dir, cmd| {
     let mut s = Synth::new(7);
@@ -32,7 +17,7 @@ kttest!(sarif_validates_against_schema, |dir, cmd| {
     let (code, stdout, stderr) = run(cmd.args(["scan", ".", "--format", "sarif"]));
     assert_eq!(code, 1, "{stderr}");
     let doc: serde_json::Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
-    validate(&doc);
+    assert_schema_valid(SARIF_SCHEMA, &doc);
     let run0 = &doc["runs"][0];
     let rules = run0["tool"]["driver"]["rules"].as_array().expect("rules");
     assert!(
