@@ -27,6 +27,7 @@ pub enum Code {
     LfsPointer,
     NonUtf8Path,
     NothingStaged,
+    MalformedConfig,
 }
 
 impl Code {
@@ -52,6 +53,7 @@ impl Code {
         Code::LfsPointer,
         Code::NonUtf8Path,
         Code::NothingStaged,
+        Code::MalformedConfig,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +78,7 @@ impl Code {
             Code::LfsPointer => "lfs-pointer",
             Code::NonUtf8Path => "non-utf8-path",
             Code::NothingStaged => "nothing-staged",
+            Code::MalformedConfig => "malformed-config",
         }
     }
 
@@ -133,6 +136,9 @@ impl Code {
             }
             Code::NothingStaged => {
                 "--staged found no staged change that adds content; nothing was scanned"
+            }
+            Code::MalformedConfig => {
+                "a CI config, manifest or other structured file does not parse; its references were not extracted, and it was scanned line by line as plain text"
             }
         }
     }

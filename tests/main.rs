@@ -3,6 +3,8 @@
 #[macro_use]
 mod macros;
 mod architecture;
+mod formats_text;
+mod formats_yaml;
 mod git;
 mod inventory;
 mod rules_check;

@@ -1,82 +1,94 @@
-//! Context: what kind of file a chunk is (CI config, manifest, env file…), so findings can name it.
+//! Context: what a file is (CI config, manifest, env file…), which credentials it
+//! names by reference, and which of its slots hold a literal where a reference belongs.
+//!
+//! The matcher finds values; this stage finds names. [`analyze`] is the one entry:
+//! it classifies the file and runs the extractor of its kind. Extractors parse with
+//! real parsers (YAML, JSON, HCL) and report a parse failure as a warning; the file is
+//! still scanned as text by the matcher, so a malformed file never hides a secret.
 
-/// Names the kind of file from its path and, for YAML, a glance at its content.
-pub fn file_kind(path: &str, bytes: &[u8]) -> &'static str {
-    let lower = path.to_ascii_lowercase();
-    let name = lower.rsplit('/').next().unwrap_or(&lower);
-    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
-    let is_yaml = matches!(ext, "yml" | "yaml");
-    if is_yaml && (lower.starts_with(".github/workflows/") || lower.contains("/.github/workflows/"))
-    {
-        return "github-actions";
-    }
-    if is_yaml && (name == "action.yml" || name == "action.yaml") {
-        return "github-action";
-    }
-    match name {
-        ".gitlab-ci.yml" => return "gitlab-ci",
-        "jenkinsfile" => return "jenkinsfile",
-        "dockerfile" => return "dockerfile",
-        "docker-compose.yml" | "docker-compose.yaml" | "compose.yml" | "compose.yaml" => {
-            return "docker-compose"
-        }
-        ".npmrc" => return "npmrc",
-        ".pypirc" => return "pypirc",
-        ".netrc" | "_netrc" => return "netrc",
-        ".git-credentials" => return "git-credentials",
-        "settings.xml" => return "maven-settings",
-        "gradle.properties" => return "gradle-properties",
-        "kustomization.yaml" | "kustomization.yml" => return "kustomize",
-        "bitbucket-pipelines.yml" => return "bitbucket-pipelines",
-        "azure-pipelines.yml" | "azure-pipelines.yaml" => return "azure-pipelines",
-        _ => {}
-    }
-    if lower.contains(".circleci/") && is_yaml {
-        return "circleci";
-    }
-    if name == ".env" || name.starts_with(".env.") || ext == "env" {
-        return "dotenv";
-    }
-    if is_yaml && name.starts_with("values") {
-        return "helm-values";
-    }
-    if is_yaml && looks_like_k8s(bytes) {
-        return "k8s-manifest";
-    }
-    match ext {
-        "tf" | "tfvars" => "terraform",
-        "tfstate" => "terraform-state",
-        "yml" | "yaml" => "yaml",
-        "json" => "json",
-        "ipynb" => "notebook",
-        "properties" => "properties",
-        "toml" => "toml",
-        "xml" => "xml",
-        "pem" | "key" => "key-file",
-        "py" | "js" | "jsx" | "ts" | "tsx" | "go" | "java" | "kt" | "rb" | "php" | "cs" | "rs"
-        | "c" | "cc" | "cpp" | "h" | "swift" | "scala" | "sh" | "bash" | "ps1" => "source",
-        _ => "text",
-    }
+mod kind;
+mod reference;
+mod text;
+mod yaml;
+
+pub use kind::{file_kind, CONFIG_KINDS};
+pub use reference::{Reference, Scheme};
+
+use crate::diag::{Code, Diagnostic};
+
+/// What keytrace understood of one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileContext {
+    /// `context.file_kind` of findings in this file.
+    pub kind: &'static str,
+    /// References in file order (line, column), each place once.
+    pub references: Vec<FoundReference>,
+    /// Slots that should hold a reference but hold a literal value, in line order.
+    pub slots: Vec<Slot>,
+    /// Parse failures (`malformed-config`): the file was still scanned as text.
+    pub warnings: Vec<Diagnostic>,
 }
 
-fn looks_like_k8s(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(4096)];
-    memchr::memmem::find(head, b"apiVersion:").is_some()
-        && memchr::memmem::find(head, b"kind:").is_some()
+/// A reference and the place that uses it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FoundReference {
+    pub line: u32,
+    pub column: u32,
+    pub reference: Reference,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::file_kind;
+/// A place meant for a reference that holds a literal value instead: a workflow
+/// `env:` entry, a container `env[].value`, a compose `environment:` entry…
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Slot {
+    /// 1-based line of the literal value.
+    pub line: u32,
+    /// The slot as a reader finds it in the file, e.g. `jobs.deploy.env.DEPLOY_TOKEN`
+    /// or `Deployment api, container app, env DB_PASSWORD`.
+    pub name: String,
+    /// What belongs there instead, e.g. `${{ secrets.DEPLOY_TOKEN }}` or a `secretKeyRef`.
+    pub expected: String,
+}
 
-    #[test]
-    fn kinds_by_path_and_content() {
-        assert_eq!(file_kind(".github/workflows/ci.yml", b""), "github-actions");
-        assert_eq!(
-            file_kind("deploy/app.yaml", b"apiVersion: v1\nkind: Secret\n"),
-            "k8s-manifest"
+impl FileContext {
+    /// The slot holding the literal on `line`, if any.
+    pub fn slot_at(&self, line: u32) -> Option<&Slot> {
+        let i = self.slots.partition_point(|s| s.line < line);
+        self.slots.get(i).filter(|s| s.line == line)
+    }
+
+    /// Records a parse failure of `format` at `line` (1-based; `None` when unknown).
+    #[allow(dead_code)] // the extractors call it
+    pub(crate) fn malformed(&mut self, path: &str, format: &str, line: Option<u32>, error: &str) {
+        let mut d = Diagnostic::new(
+            Code::MalformedConfig,
+            path,
+            format!("{format} does not parse ({error}); scanned as plain text"),
         );
-        assert_eq!(file_kind("svc/.env.production", b""), "dotenv");
-        assert_eq!(file_kind("src/main.py", b""), "source");
+        d.line = line;
+        self.warnings.push(d);
     }
+
+    fn finish(mut self) -> FileContext {
+        self.references.sort();
+        self.references.dedup();
+        self.slots.sort();
+        self.slots.dedup_by(|b, a| a.line == b.line);
+        self
+    }
+}
+
+/// Classifies `path` and extracts its references and slots. Must stay cheap for files
+/// of no [`CONFIG_KINDS`] kind (every scanned file passes here): those get at most a
+/// literal-gated line scan for `vault kv get`-style references and ARNs.
+pub fn analyze(path: &str, bytes: &[u8]) -> FileContext {
+    let kind = file_kind(path, bytes);
+    let mut ctx = FileContext {
+        kind,
+        ..FileContext::default()
+    };
+    if !yaml::analyze(path, bytes, &mut ctx) {
+        text::analyze(path, bytes, &mut ctx);
+    }
+    ctx.finish()
 }

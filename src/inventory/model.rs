@@ -11,17 +11,6 @@ use std::path::Path;
 /// The inventory file used when none is named.
 pub const DEFAULT_FILE: &str = "keytrace-inventory.json";
 
-/// Reference schemes (DESIGN §4).
-pub const REFERENCE_SCHEMES: &[&str] = &[
-    "github-secret",
-    "gitlab-variable",
-    "env",
-    "k8s-secret",
-    "vault",
-    "aws-sm",
-    "aws-ssm",
-];
-
 /// The whole file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -229,26 +218,17 @@ impl Reference {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The parsed form, for matching against references found in files.
+    pub fn parsed(&self) -> crate::context::Reference {
+        self.0.parse().expect("validated on load")
+    }
 }
 
 impl TryFrom<String> for Reference {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        let Some((scheme, name)) = s.split_once(':') else {
-            return Err(format!(
-                "reference `{s}` has no scheme: write scheme:name with a scheme among {}",
-                REFERENCE_SCHEMES.join(", ")
-            ));
-        };
-        if !REFERENCE_SCHEMES.contains(&scheme) {
-            return Err(format!(
-                "unknown reference scheme `{scheme}` in `{s}` (known: {})",
-                REFERENCE_SCHEMES.join(", ")
-            ));
-        }
-        if name.trim().is_empty() {
-            return Err(format!("reference `{s}` has an empty name"));
-        }
+        s.parse::<crate::context::Reference>()?;
         Ok(Reference(s))
     }
 }
