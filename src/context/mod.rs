@@ -25,6 +25,9 @@ pub struct FileContext {
     pub references: Vec<FoundReference>,
     /// Slots that should hold a reference but hold a literal value, in line order.
     pub slots: Vec<Slot>,
+    /// Other files this one pulls in (GitLab `include:`, Kustomize `resources:`,
+    /// compose `env_file:`), named as written and never fetched.
+    pub includes: Vec<Include>,
     /// Parse failures (`malformed-config`): the file was still scanned as text.
     pub warnings: Vec<Diagnostic>,
 }
@@ -35,6 +38,14 @@ pub struct FoundReference {
     pub line: u32,
     pub column: u32,
     pub reference: Reference,
+}
+
+/// A file named by another (GitLab `include:`, Kustomize `resources:`…).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Include {
+    pub line: u32,
+    /// As written: a path, a `project:file@ref`, a URL or a template name.
+    pub target: String,
 }
 
 /// A place meant for a reference that holds a literal value instead: a workflow
@@ -74,6 +85,8 @@ impl FileContext {
         self.references.dedup();
         self.slots.sort();
         self.slots.dedup_by(|b, a| a.line == b.line);
+        self.includes.sort();
+        self.includes.dedup();
         self
     }
 }
@@ -90,5 +103,6 @@ pub fn analyze(path: &str, bytes: &[u8]) -> FileContext {
     if !yaml::analyze(path, bytes, &mut ctx) {
         text::analyze(path, bytes, &mut ctx);
     }
+    text::commands(bytes, &mut ctx);
     ctx.finish()
 }

@@ -21,6 +21,8 @@ pub enum Scheme {
     AwsSm,
     /// An AWS Systems Manager parameter name.
     AwsSsm,
+    /// A Jenkins credential id, `credentials('ID')` / `credentialsId: 'ID'`.
+    JenkinsCredential,
 }
 
 impl Scheme {
@@ -32,6 +34,7 @@ impl Scheme {
         Scheme::Vault,
         Scheme::AwsSm,
         Scheme::AwsSsm,
+        Scheme::JenkinsCredential,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Scheme {
             Scheme::Vault => "vault",
             Scheme::AwsSm => "aws-sm",
             Scheme::AwsSsm => "aws-ssm",
+            Scheme::JenkinsCredential => "jenkins-credential",
         }
     }
 
