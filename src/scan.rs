@@ -3,11 +3,13 @@
 //! Shared by `scan` and the later commands that scan (sweep, verify-reset). The same secret
 //! (rule, fingerprint, repository, path) found in several places is one finding listing them all.
 
+use crate::context;
+use crate::diag::Diagnostic;
 use crate::link::Linker;
-use crate::matcher::{MatchSink, Matcher};
+use crate::matcher::Matcher;
 use crate::source::git::{self, Discovery, HistoryOptions, HistoryStats, Progress, Role};
 use crate::source::{self, WalkOptions, WalkStats};
-use crate::types::{Chunk, Finding, RawMatch};
+use crate::types::{Chunk, Finding, Location, RawMatch};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -21,27 +23,75 @@ pub struct Outcome {
     pub history: Option<HistoryStats>,
 }
 
-/// Per-chunk sink that links each match as it is found.
-struct LinkingSink<'a, 'm> {
-    linker: &'a Linker<'m>,
-    out: Vec<Finding>,
+/// Findings of one chunk and the parse warnings of its file.
+#[derive(Default)]
+struct ChunkResult {
+    findings: Vec<Finding>,
+    warnings: Vec<Diagnostic>,
 }
 
-impl MatchSink for LinkingSink<'_, '_> {
-    fn on_match(&mut self, chunk: &Chunk<'_>, m: RawMatch) {
-        if let Some(f) = self.linker.link(chunk, m) {
-            self.out.push(f);
-        }
+/// Matches a chunk, then links each match with what its file says (kind, slots)
+/// and, for working-tree files when references matter, links the references it uses.
+///
+/// The file is parsed only when something needs it: a match to place in a slot, or
+/// references to link. A file with neither is classified by path and not parsed.
+fn scan_chunk(matcher: &Matcher, linker: &Linker<'_>, chunk: &Chunk<'_>) -> ChunkResult {
+    let mut raw: Vec<RawMatch> = Vec::new();
+    matcher.scan(chunk, &mut raw);
+    let references = linker.wants_references() && chunk.origin.commit.is_none();
+    if raw.is_empty() && !references {
+        return ChunkResult::default();
+    }
+    let file = context::analyze(&chunk.origin.path, chunk.bytes);
+    let mut findings: Vec<Finding> = raw
+        .into_iter()
+        .filter_map(|m| linker.link(chunk, &file, m))
+        .collect();
+    if references {
+        findings.extend(
+            file.references
+                .iter()
+                .filter_map(|r| linker.link_reference(chunk, &file, r)),
+        );
+    }
+    ChunkResult {
+        findings,
+        warnings: file.warnings,
     }
 }
 
-fn scan_chunk(matcher: &Matcher, linker: &Linker<'_>, chunk: &Chunk<'_>) -> Vec<Finding> {
-    let mut sink = LinkingSink {
-        linker,
-        out: Vec::new(),
-    };
-    matcher.scan(chunk, &mut sink);
-    sink.out
+/// Where chunk results of parallel workers meet.
+#[derive(Default)]
+struct Collector {
+    findings: Mutex<Vec<Finding>>,
+    warnings: Mutex<Vec<Diagnostic>>,
+}
+
+impl Collector {
+    fn add(&self, r: ChunkResult) {
+        if !r.findings.is_empty() {
+            self.findings
+                .lock()
+                .expect("findings lock")
+                .extend(r.findings);
+        }
+        if !r.warnings.is_empty() {
+            self.warnings
+                .lock()
+                .expect("warnings lock")
+                .extend(r.warnings);
+        }
+    }
+
+    /// The findings, and the warnings added to `stats` in order.
+    fn finish(self, stats: &mut WalkStats) -> Vec<Finding> {
+        stats
+            .warnings
+            .extend(self.warnings.into_inner().expect("warnings lock"));
+        stats.warnings.sort();
+        stats.warnings.dedup();
+        self.findings.into_inner().expect("findings lock")
+    }
 }
 
 /// Scans every path in parallel and returns sorted findings.
@@ -51,18 +101,13 @@ pub fn scan_paths(
     matcher: &Matcher,
     linker: &Linker<'_>,
 ) -> Outcome {
-    let collected: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
-    let stats = source::walk(paths, opts, |chunk| {
-        let found = scan_chunk(matcher, linker, chunk);
-        if !found.is_empty() {
-            collected.lock().expect("findings lock").extend(found);
-        }
+    let collected = Collector::default();
+    let mut stats = source::walk(paths, opts, |chunk| {
+        collected.add(scan_chunk(matcher, linker, chunk));
     });
+    let findings = collected.finish(&mut stats);
     Outcome {
-        findings: aged(
-            linker,
-            merge(collected.into_inner().expect("findings lock")),
-        ),
+        findings: aged(linker, merge(findings)),
         stats,
         history: None,
     }
@@ -77,7 +122,7 @@ pub fn scan_git(
     matcher: &Matcher,
     linker: &Linker<'_>,
 ) -> Result<Outcome, git::GitError> {
-    let collected: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
+    let collected = Collector::default();
     let old: Mutex<HashSet<(String, String, String)>> = Mutex::new(HashSet::new());
     let mut stats = match tree {
         Some(opts) if !found.walk_roots.is_empty() => {
@@ -86,41 +131,38 @@ pub fn scan_git(
                 ..opts.clone()
             };
             source::walk(&found.walk_roots, &opts, |chunk| {
-                let f = scan_chunk(matcher, linker, chunk);
-                if !f.is_empty() {
-                    collected.lock().expect("findings lock").extend(f);
-                }
+                collected.add(scan_chunk(matcher, linker, chunk));
             })
         }
         _ => WalkStats::default(),
     };
     let history = git::scan_history(&found.repos, hist, progress, |chunk, role| {
-        let f = scan_chunk(matcher, linker, chunk);
-        if f.is_empty() {
-            return;
-        }
+        let r = scan_chunk(matcher, linker, chunk);
         match role {
-            Role::Scan => collected.lock().expect("findings lock").extend(f),
-            Role::Baseline => old.lock().expect("baseline lock").extend(
-                f.into_iter()
-                    .map(|f| (f.location.repo, f.location.path, f.secret.fingerprint)),
-            ),
+            Role::Scan => collected.add(r),
+            Role::Baseline => {
+                old.lock()
+                    .expect("baseline lock")
+                    .extend(r.findings.into_iter().map(|f| {
+                        let subject = f.subject().to_string();
+                        (f.location.repo, f.location.path, subject)
+                    }))
+            }
         }
     })?;
     let old = old.into_inner().expect("baseline lock");
-    let mut findings = collected.into_inner().expect("findings lock");
+    stats.warnings.extend(found.warnings.iter().cloned());
+    let mut findings = collected.finish(&mut stats);
     if !old.is_empty() {
         findings.retain(|f| {
             let key = (
                 f.location.repo.clone(),
                 f.location.path.clone(),
-                f.secret.fingerprint.clone(),
+                f.subject().to_string(),
             );
             !old.contains(&key)
         });
     }
-    stats.warnings.extend(found.warnings.iter().cloned());
-    stats.warnings.sort();
     Ok(Outcome {
         findings: aged(linker, merge(findings)),
         stats,
@@ -144,7 +186,7 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
             f.location.repo.clone(),
             f.location.path.clone(),
             f.rule.clone(),
-            f.secret.fingerprint.clone(),
+            f.subject().to_string(),
         );
         groups.entry(key).or_default().push(f);
     }
@@ -178,4 +220,77 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
     }
     out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out
+}
+
+/// A reference and every place that uses it, for `keytrace refs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsedReference {
+    pub reference: context::Reference,
+    /// Sorted places, each with the kind of file it is in.
+    pub places: Vec<(Location, &'static str)>,
+}
+
+/// A file named by another (`include:`, `resources:`), for `keytrace refs`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NamedInclude {
+    pub location: Location,
+    pub target: String,
+}
+
+/// Every reference and include in the files under `paths`, in order.
+pub fn collect_references(
+    paths: &[PathBuf],
+    opts: &WalkOptions,
+) -> (Vec<UsedReference>, Vec<NamedInclude>, WalkStats) {
+    type Place = (Location, &'static str);
+    let refs: Mutex<BTreeMap<context::Reference, Vec<Place>>> = Mutex::new(BTreeMap::new());
+    let includes: Mutex<Vec<NamedInclude>> = Mutex::new(Vec::new());
+    let warnings: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
+    let mut stats = source::walk(paths, opts, |chunk| {
+        let file = context::analyze(&chunk.origin.path, chunk.bytes);
+        let at = |line, column| Location {
+            repo: chunk.origin.repo.clone(),
+            path: chunk.origin.path.clone(),
+            line,
+            column,
+            ..Location::default()
+        };
+        if !file.references.is_empty() {
+            let mut refs = refs.lock().expect("references lock");
+            for r in &file.references {
+                refs.entry(r.reference.clone())
+                    .or_default()
+                    .push((at(r.line, r.column), file.kind));
+            }
+        }
+        if !file.includes.is_empty() {
+            includes
+                .lock()
+                .expect("includes lock")
+                .extend(file.includes.iter().map(|i| NamedInclude {
+                    location: at(i.line, 1),
+                    target: i.target.clone(),
+                }));
+        }
+        warnings
+            .lock()
+            .expect("warnings lock")
+            .extend(file.warnings);
+    });
+    stats
+        .warnings
+        .extend(warnings.into_inner().expect("warnings lock"));
+    stats.warnings.sort();
+    let used = refs
+        .into_inner()
+        .expect("references lock")
+        .into_iter()
+        .map(|(reference, mut places)| {
+            places.sort();
+            UsedReference { reference, places }
+        })
+        .collect();
+    let mut includes = includes.into_inner().expect("includes lock");
+    includes.sort();
+    (used, includes, stats)
 }

@@ -78,13 +78,17 @@ pub struct ScanArgs {
     /// Credential inventory to link findings to (default: keytrace-inventory.json in the current directory, when present).
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
+    /// Also report references (secret names in CI config and manifests) that no
+    /// inventory entry lists, as unknown-reference (severity info).
+    #[arg(long)]
+    pub unknown_references: bool,
     /// Report unmanaged secrets first committed more than DAYS ago as stale-secret (needs history).
     #[arg(long, value_name = "DAYS")]
     pub max_age: Option<u32>,
 }
 
 /// Parses `25M`, `512K`, `1G` or plain bytes (binary multiples).
-fn parse_size(s: &str) -> Result<u64, String> {
+pub(super) fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let (num, mult) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
         Some((i, _)) => {
@@ -146,6 +150,9 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     if let Some(index) = inventory {
         // Lives until the process exits: freeing a large inventory only costs time.
         linker = linker.with_inventory(Box::leak(Box::new(index)));
+    }
+    if args.unknown_references {
+        linker = linker.with_unknown_references();
     }
     if let Some(days) = args.max_age {
         linker = linker.with_max_age(days, crate::time::now());
@@ -313,6 +320,7 @@ fn write_report(
             tags: r.tags.clone(),
             defined_at: format!("{}:{}", r.origin.file, r.origin.line),
         })
+        .chain(RuleInfo::reference_checks())
         .collect();
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match global.color {

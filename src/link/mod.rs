@@ -1,13 +1,14 @@
 //! Linker: turns a raw match into a classified [`Finding`]: kind, severity,
 //! fingerprint, redaction, context, and allow-list decisions.
 
+use crate::context::{FileContext, FoundReference};
 use crate::fingerprint::{redact, Fingerprinter};
-use crate::inventory::Index;
+use crate::inventory::{Index, ReferenceStatus};
 use crate::matcher::Matcher;
 use crate::rules::model::RuleKind;
 use crate::types::{
-    Chunk, Confidence, CredentialRef, Finding, FindingContext, FindingKind, Location, RawMatch,
-    SecretRef, Severity,
+    Chunk, Confidence, CredentialRef, Finding, FindingContext, FindingKind, Location, Origin,
+    RawMatch, ReferenceRef, SecretRef, Severity, SlotRef,
 };
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::HashMap;
@@ -27,6 +28,8 @@ pub struct Linker<'m> {
     inventory: Option<&'m Index>,
     /// `--max-age` in days and the time it is measured from.
     max_age: Option<(u32, i64)>,
+    /// `--unknown-references`: report references no inventory entry lists.
+    unknown_references: bool,
 }
 
 /// Path globs (relative to the repository root) whose findings are not reported,
@@ -88,7 +91,19 @@ impl<'m> Linker<'m> {
             show_secrets,
             inventory: None,
             max_age: None,
+            unknown_references: false,
         }
+    }
+
+    /// Also report references that no inventory entry lists (`unknown-reference`).
+    pub fn with_unknown_references(mut self) -> Self {
+        self.unknown_references = true;
+        self
+    }
+
+    /// Whether scans must extract references: something would come of them.
+    pub fn wants_references(&self) -> bool {
+        self.unknown_references || self.inventory.is_some_and(Index::has_retired_references)
     }
 
     /// Links matches to `inventory`: known values get their credential and kind,
@@ -165,8 +180,8 @@ impl<'m> Linker<'m> {
         &self.allow
     }
 
-    /// The finding for a match, or `None` when it is gated or allowed.
-    pub fn link(&self, chunk: &Chunk<'_>, m: RawMatch) -> Option<Finding> {
+    /// The finding for a match in a file understood as `file`, or `None` when it is gated or allowed.
+    pub fn link(&self, chunk: &Chunk<'_>, file: &FileContext, m: RawMatch) -> Option<Finding> {
         let rule = self.matcher.rule(m.rule);
         let is_identifier = rule.kind == RuleKind::Identifier;
         // Hash only what matched, and only once.
@@ -176,17 +191,7 @@ impl<'m> Linker<'m> {
             return None;
         };
         let origin = chunk.origin;
-        let location = Location {
-            repo: origin.repo.clone(),
-            path: origin.path.clone(),
-            line: m.line,
-            column: m.column,
-            commit: origin.commit.clone(),
-            author: origin.author.clone(),
-            date: origin.date.clone(),
-            commits: origin.commits,
-            time: origin.time,
-        };
+        let location = location(origin, m.line, m.column);
         let (kind, severity, credential) = match self.classify(is_identifier, &fingerprint, &m) {
             Some((kind, credential)) => (kind, kind.default_severity(), Some(credential)),
             None => {
@@ -217,21 +222,109 @@ impl<'m> Linker<'m> {
             confidence: rule.confidence,
             rule: rule.id.clone(),
             title: rule.name.clone(),
-            secret: SecretRef {
+            secret: Some(SecretRef {
                 fingerprint,
                 redacted: redact(canon, rule.prefix.as_deref()),
-            },
+            }),
+            reference: None,
             locations: vec![location.clone()],
             location,
             credential,
             context: FindingContext {
-                file_kind: crate::context::file_kind(&origin.path, chunk.bytes).to_string(),
+                file_kind: file.kind.to_string(),
                 decoding: m.decoding.map(str::to_string),
+                slot: file.slot_at(m.line).map(|s| SlotRef {
+                    name: s.name.clone(),
+                    expected: s.expected.clone(),
+                }),
             },
             identifiers: m.identifiers,
             first_seen: origin.date.clone(),
             plaintext: self.show_secrets.then_some(m.secret),
         })
+    }
+}
+
+impl Linker<'_> {
+    /// The finding for a reference a file uses: `retired-reference` when a credential
+    /// retired it, `unknown-reference` (only with `--unknown-references`) when no
+    /// credential lists it, nothing when it is a known current reference.
+    pub fn link_reference(
+        &self,
+        chunk: &Chunk<'_>,
+        file: &FileContext,
+        found: &FoundReference,
+    ) -> Option<Finding> {
+        let origin = chunk.origin;
+        let status = match self.inventory {
+            Some(inv) => inv.reference_status(&found.reference, &origin.repo),
+            None => ReferenceStatus::Unknown,
+        };
+        let name = found.reference.to_string();
+        let (kind, credential, replaced_by, title) = match status {
+            ReferenceStatus::Known(_) => return None,
+            ReferenceStatus::Retired {
+                credential,
+                replaced_by,
+            } => (
+                FindingKind::RetiredReference,
+                Some(credential),
+                replaced_by,
+                "Reference to a retired secret name",
+            ),
+            ReferenceStatus::Unknown => {
+                // A use the inventory does not know is only news when asked for, and
+                // allow-lists apply to it as to any unmanaged finding.
+                if !self.unknown_references
+                    || line_has_inline_allow(chunk.bytes, found.line)
+                    || self.allow.allows(&origin.path)
+                {
+                    return None;
+                }
+                (
+                    FindingKind::UnknownReference,
+                    None,
+                    Vec::new(),
+                    "Reference that no inventory entry lists",
+                )
+            }
+        };
+        let location = location(origin, found.line, found.column);
+        Some(Finding {
+            kind,
+            severity: kind.default_severity(),
+            confidence: Confidence::High,
+            rule: kind.as_str().to_string(),
+            title: title.to_string(),
+            secret: None,
+            reference: Some(ReferenceRef { name, replaced_by }),
+            locations: vec![location.clone()],
+            location,
+            credential,
+            context: FindingContext {
+                file_kind: file.kind.to_string(),
+                decoding: None,
+                slot: None,
+            },
+            identifiers: Vec::new(),
+            first_seen: origin.date.clone(),
+            plaintext: None,
+        })
+    }
+}
+
+/// A finding's place from its chunk's origin.
+fn location(origin: &Origin, line: u32, column: u32) -> Location {
+    Location {
+        repo: origin.repo.clone(),
+        path: origin.path.clone(),
+        line,
+        column,
+        commit: origin.commit.clone(),
+        author: origin.author.clone(),
+        date: origin.date.clone(),
+        commits: origin.commits,
+        time: origin.time,
     }
 }
 
@@ -280,8 +373,9 @@ mod tests {
         };
         let mut raw: Vec<RawMatch> = Vec::new();
         matcher.scan(&chunk, &mut raw);
+        let file = crate::context::analyze(&origin.path, chunk.bytes);
         raw.into_iter()
-            .filter_map(|m| linker.link(&chunk, m))
+            .filter_map(|m| linker.link(&chunk, &file, m))
             .map(|f| f.kind)
             .collect()
     }
