@@ -1,11 +1,13 @@
 //! Runs the pipeline over paths: source → matcher → linker, collecting sorted findings.
 //!
-//! Shared by `scan` and the later commands that scan (sweep, verify-reset). The same secret
+//! A scan yields [`Scanned`] candidates; [`Scanned::resolve`] links them to the
+//! inventory, which the caller may load in parallel with the scan. Shared by `scan` and the later commands that scan (sweep, verify-reset). The same secret
 //! (rule, fingerprint, repository, path) found in several places is one finding listing them all.
 
 use crate::context;
 use crate::diag::Diagnostic;
-use crate::link::Linker;
+use crate::inventory::Index;
+use crate::link::{Candidate, Linker};
 use crate::matcher::Matcher;
 use crate::source::git::{self, Discovery, HistoryOptions, HistoryStats, Progress, Role};
 use crate::source::{self, WalkOptions, WalkStats};
@@ -23,10 +25,32 @@ pub struct Outcome {
     pub history: Option<HistoryStats>,
 }
 
-/// Findings of one chunk and the parse warnings of its file.
+/// What a scan saw, before the inventory is consulted.
+#[derive(Debug)]
+pub struct Scanned {
+    candidates: Vec<Candidate>,
+    pub stats: WalkStats,
+    history: Option<HistoryStats>,
+}
+
+impl Scanned {
+    /// Links the candidates to `inventory`, then merges and sorts them into findings.
+    pub fn resolve(self, linker: &Linker<'_>, inventory: Option<&Index>) -> Outcome {
+        let findings = linker.resolve(self.candidates, inventory);
+        let mut findings = merge(findings);
+        linker.apply_age(&mut findings);
+        Outcome {
+            findings,
+            stats: self.stats,
+            history: self.history,
+        }
+    }
+}
+
+/// Candidates of one chunk and the parse warnings of its file.
 #[derive(Default)]
 struct ChunkResult {
-    findings: Vec<Finding>,
+    candidates: Vec<Candidate>,
     warnings: Vec<Diagnostic>,
 }
 
@@ -43,19 +67,19 @@ fn scan_chunk(matcher: &Matcher, linker: &Linker<'_>, chunk: &Chunk<'_>) -> Chun
         return ChunkResult::default();
     }
     let file = context::analyze(&chunk.origin.path, chunk.bytes);
-    let mut findings: Vec<Finding> = raw
+    let mut candidates: Vec<Candidate> = raw
         .into_iter()
         .filter_map(|m| linker.link(chunk, &file, m))
         .collect();
     if references {
-        findings.extend(
+        candidates.extend(
             file.references
                 .iter()
-                .filter_map(|r| linker.link_reference(chunk, &file, r)),
+                .map(|r| linker.link_reference(chunk, &file, r)),
         );
     }
     ChunkResult {
-        findings,
+        candidates,
         warnings: file.warnings,
     }
 }
@@ -63,17 +87,17 @@ fn scan_chunk(matcher: &Matcher, linker: &Linker<'_>, chunk: &Chunk<'_>) -> Chun
 /// Where chunk results of parallel workers meet.
 #[derive(Default)]
 struct Collector {
-    findings: Mutex<Vec<Finding>>,
+    candidates: Mutex<Vec<Candidate>>,
     warnings: Mutex<Vec<Diagnostic>>,
 }
 
 impl Collector {
     fn add(&self, r: ChunkResult) {
-        if !r.findings.is_empty() {
-            self.findings
+        if !r.candidates.is_empty() {
+            self.candidates
                 .lock()
-                .expect("findings lock")
-                .extend(r.findings);
+                .expect("candidates lock")
+                .extend(r.candidates);
         }
         if !r.warnings.is_empty() {
             self.warnings
@@ -83,31 +107,31 @@ impl Collector {
         }
     }
 
-    /// The findings, and the warnings added to `stats` in order.
-    fn finish(self, stats: &mut WalkStats) -> Vec<Finding> {
+    /// The candidates, and the warnings added to `stats` in order.
+    fn finish(self, stats: &mut WalkStats) -> Vec<Candidate> {
         stats
             .warnings
             .extend(self.warnings.into_inner().expect("warnings lock"));
         stats.warnings.sort();
         stats.warnings.dedup();
-        self.findings.into_inner().expect("findings lock")
+        self.candidates.into_inner().expect("candidates lock")
     }
 }
 
-/// Scans every path in parallel and returns sorted findings.
+/// Scans every path in parallel.
 pub fn scan_paths(
     paths: &[PathBuf],
     opts: &WalkOptions,
     matcher: &Matcher,
     linker: &Linker<'_>,
-) -> Outcome {
+) -> Scanned {
     let collected = Collector::default();
     let mut stats = source::walk(paths, opts, |chunk| {
         collected.add(scan_chunk(matcher, linker, chunk));
     });
-    let findings = collected.finish(&mut stats);
-    Outcome {
-        findings: aged(linker, merge(findings)),
+    let candidates = collected.finish(&mut stats);
+    Scanned {
+        candidates,
         stats,
         history: None,
     }
@@ -121,7 +145,7 @@ pub fn scan_git(
     progress: &dyn Progress,
     matcher: &Matcher,
     linker: &Linker<'_>,
-) -> Result<Outcome, git::GitError> {
+) -> Result<Scanned, git::GitError> {
     let collected = Collector::default();
     let old: Mutex<HashSet<(String, String, String)>> = Mutex::new(HashSet::new());
     let mut stats = match tree {
@@ -140,21 +164,22 @@ pub fn scan_git(
         let r = scan_chunk(matcher, linker, chunk);
         match role {
             Role::Scan => collected.add(r),
-            Role::Baseline => {
-                old.lock()
-                    .expect("baseline lock")
-                    .extend(r.findings.into_iter().map(|f| {
-                        let subject = f.subject().to_string();
-                        (f.location.repo, f.location.path, subject)
-                    }))
-            }
+            Role::Baseline => old
+                .lock()
+                .expect("baseline lock")
+                .extend(r.candidates.iter().map(|c| {
+                    let f = c.finding();
+                    let subject = f.subject().to_string();
+                    (f.location.repo.clone(), f.location.path.clone(), subject)
+                })),
         }
     })?;
     let old = old.into_inner().expect("baseline lock");
     stats.warnings.extend(found.warnings.iter().cloned());
-    let mut findings = collected.finish(&mut stats);
+    let mut candidates = collected.finish(&mut stats);
     if !old.is_empty() {
-        findings.retain(|f| {
+        candidates.retain(|c| {
+            let f = c.finding();
             let key = (
                 f.location.repo.clone(),
                 f.location.path.clone(),
@@ -163,16 +188,11 @@ pub fn scan_git(
             !old.contains(&key)
         });
     }
-    Ok(Outcome {
-        findings: aged(linker, merge(findings)),
+    Ok(Scanned {
+        candidates,
         stats,
         history: Some(history),
     })
-}
-
-fn aged(linker: &Linker<'_>, mut findings: Vec<Finding>) -> Vec<Finding> {
-    linker.apply_age(&mut findings);
-    findings
 }
 
 /// Joins findings of the same secret at the same path across history: each

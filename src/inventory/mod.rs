@@ -15,4 +15,4 @@ pub use self::{
     index::{Index, ReferenceStatus},
 };
 pub use model::{Credential, Inventory, Reference, Status, Timestamp, Version, DEFAULT_FILE};
-pub use store::{load, Store};
+pub use store::{load, load_text, may_retire_references, read, Store};
