@@ -165,14 +165,6 @@ impl Index {
         Some(self.known(ci, vi))
     }
 
-    /// Whether any credential has retired a reference (so scans must extract them).
-    pub fn has_retired_references(&self) -> bool {
-        self.inventory
-            .credentials
-            .iter()
-            .any(|c| !c.retired_references.is_empty())
-    }
-
     /// What the inventory says about `found`, used in repository `repo`. A retired
     /// listing wins over a current one: the contract is that any use of a retired
     /// name is residue. Entries of credentials scoped by `repos` apply only there.
@@ -353,6 +345,5 @@ mod tests {
             index.reference_status(&r("env:DB_PASSWORD"), "billing-api"),
             ReferenceStatus::Retired { .. }
         ));
-        assert!(index.has_retired_references());
     }
 }

@@ -228,7 +228,7 @@ impl Reference {
 impl TryFrom<String> for Reference {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        s.parse::<crate::context::Reference>()?;
+        crate::context::Reference::validate(&s)?;
         Ok(Reference(s))
     }
 }
