@@ -33,11 +33,12 @@ pub fn load_text(path: &Path, text: &str, fp: &Fingerprinter) -> Result<Inventor
 /// parsed so a scan knows at once whether to extract references from files. Errs on
 /// the side of yes: any JSON escape could spell the key another way.
 pub fn may_retire_references(text: &str) -> bool {
-    if text.contains("\\u") {
+    let bytes = text.as_bytes();
+    if memchr::memmem::find(bytes, b"\\u").is_some() {
         return true;
     }
     let key = "\"retired_references\"";
-    text.match_indices(key).any(|(at, _)| {
+    memchr::memmem::find_iter(bytes, key).any(|at| {
         let rest = text[at + key.len()..].trim_start();
         let Some(rest) = rest.strip_prefix(':') else {
             return true;
