@@ -1,0 +1,107 @@
+//! Configuration values: Helm values, docker-compose files, Spring `application.yml`.
+
+use super::ci::variable_refs;
+use super::{
+    each_scalar, entries, get, items, k8s, slots, text, variables, Node, Out, Scheme, SlotRule,
+};
+use std::collections::HashSet;
+
+/// Helm values: `existingSecret`-style keys and embedded pod-spec references as
+/// `k8s-secret:`, credential-named literals as slots.
+pub(super) fn helm(out: &mut Out, docs: &[Node]) {
+    for doc in docs {
+        k8s::embedded_refs(out, doc);
+        existing_secrets(out, doc);
+        let rule = SlotRule {
+            env_maps: &["env", "extraEnv", "extraEnvVars"],
+            expected: |_, _| "existingSecret (a Kubernetes Secret) or --set at deploy time".into(),
+        };
+        slots(out, doc, "", &rule);
+    }
+}
+
+/// `existingSecret`, `existingSecretName`, `secretName`, `*ExistingSecret` at any depth.
+fn existing_secrets(out: &mut Out, node: &Node) {
+    for (key, value) in entries(node) {
+        let names_secret = matches!(key, "existingSecret" | "existingSecretName" | "secretName")
+            || key.ends_with("ExistingSecret");
+        match text(value) {
+            Some(name) if names_secret && !name.contains("{{") => {
+                out.reference(value, Scheme::K8sSecret, name.to_string());
+            }
+            _ => existing_secrets(out, value),
+        }
+    }
+    items(node).iter().for_each(|i| existing_secrets(out, i));
+}
+
+/// docker-compose: `${NAME}` / `$NAME` interpolation anywhere, `environment:` literals as
+/// slots, `env_file:` and file-backed `secrets:` as includes, environment-backed
+/// `secrets:` as `env:` references.
+pub(super) fn compose(out: &mut Out, docs: &[Node]) {
+    for doc in docs {
+        variable_refs(out, doc, Scheme::Env, &HashSet::new(), &|_| false);
+        for (_, service) in get(doc, "services").into_iter().flat_map(entries) {
+            let Some(env_file) = get(service, "env_file") else {
+                continue;
+            };
+            let files: Vec<&Node> = match items(env_file) {
+                [] => vec![env_file],
+                all => all.iter().collect(),
+            };
+            for file in files {
+                out.include(get(file, "path").unwrap_or(file));
+            }
+        }
+        for (_, secret) in get(doc, "secrets").into_iter().flat_map(entries) {
+            if let Some(file) = get(secret, "file") {
+                out.include(file);
+            }
+            if let Some(var) = get(secret, "environment") {
+                if let Some(name) = text(var) {
+                    out.reference(var, Scheme::Env, name.to_string());
+                }
+            }
+        }
+        let rule = SlotRule {
+            env_maps: &["environment"],
+            expected: |_, key| format!("${{{key}}} or a compose secrets: entry"),
+        };
+        slots(out, doc, "", &rule);
+    }
+}
+
+/// Spring `application.yml`: `${NAME}` / `${NAME:default}` placeholders as `env:`,
+/// credential-named literals as slots, expecting the variable Spring would bind.
+pub(super) fn spring(out: &mut Out, docs: &[Node]) {
+    for doc in docs {
+        each_scalar(doc, &mut |n| {
+            out.scan(n, |raw| {
+                variables(raw, true)
+                    .into_iter()
+                    .map(|(at, name)| (at, Scheme::Env, name.to_string()))
+                    .collect()
+            });
+        });
+        let rule = SlotRule {
+            env_maps: &[],
+            expected: |path, _| format!("${{{}}}", relaxed_env_name(path)),
+        };
+        slots(out, doc, "", &rule);
+    }
+}
+
+/// The environment variable Spring's relaxed binding maps to a property path:
+/// `spring.datasource.password` → `SPRING_DATASOURCE_PASSWORD`.
+fn relaxed_env_name(path: &str) -> String {
+    path.chars()
+        .filter(|c| *c != '-')
+        .map(|c| match c {
+            '.' | '[' | ']' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect::<String>()
+        .replace("__", "_")
+        .trim_matches('_')
+        .to_string()
+}
