@@ -91,7 +91,7 @@ fn gitlab_ci() {
         "gitlab-ci",
         ".gitlab-ci.yml",
         "gitlab-ci",
-        &[("generic-password", 11)],
+        &[("generic-password", 11), ("slack-bot-token", 13)],
     );
 }
 

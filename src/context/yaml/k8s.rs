@@ -79,6 +79,11 @@ impl<'n, 'a> Object<'n, 'a> {
             match key {
                 "secretKeyRef" | "secretRef" | "secret" => self.secret_ref(out, value, "name"),
                 k if k.ends_with("SecretRef") => self.secret_ref(out, value, "name"),
+                "secrets" if self.kind == "ServiceAccount" => {
+                    for item in items(value) {
+                        self.secret_ref(out, item, "name");
+                    }
+                }
                 "imagePullSecrets" => {
                     for item in items(value) {
                         self.secret_ref(out, item, "name");

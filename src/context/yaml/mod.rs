@@ -313,12 +313,9 @@ fn slots(out: &mut Out, node: &Node, path: &str, rule: &SlotRule) {
                 let here = join(path, key);
                 if rule.env_maps.contains(&key) {
                     env_entries(out, value, &here, rule);
-                } else if names_credential(key)
-                    && !names_reference(key)
-                    && text(value).is_some_and(is_literal)
-                {
+                } else if let Some(literal) = credential_literal(key, value) {
                     let expected = (rule.expected)(&here, key);
-                    out.slot(value, here, expected);
+                    out.slot(literal, here, expected);
                 } else {
                     slots(out, value, &here, rule);
                 }
@@ -331,6 +328,16 @@ fn slots(out: &mut Out, node: &Node, path: &str, rule: &SlotRule) {
         }
         _ => {}
     }
+}
+
+/// The literal held by a credential-named key, written plainly or as GitLab's
+/// `{value: …, description: …}` form.
+fn credential_literal<'n, 'a>(key: &str, value: &'n Node<'a>) -> Option<&'n Node<'a>> {
+    if !names_credential(key) || names_reference(key) {
+        return None;
+    }
+    let value = get(value, "value").unwrap_or(value);
+    text(value).is_some_and(is_literal).then_some(value)
 }
 
 /// Slots for each literal entry of an environment map or list.

@@ -69,10 +69,11 @@ fn gitlab_ci() {
     assert_eq!(
         lines(&ctx),
         [
-            "R 20:14 vault:ops/production/db#password",
-            "R 22:13 gitlab-variable:REGISTRY_PASSWORD",
-            "R 23:28 gitlab-variable:PROD_DEPLOY_TOKEN",
+            "R 23:14 vault:ops/production/db#password",
+            "R 25:13 gitlab-variable:REGISTRY_PASSWORD",
+            "R 26:28 gitlab-variable:PROD_DEPLOY_TOKEN",
             "S 11 variables.DEPLOY_PASSWORD => $DEPLOY_PASSWORD from a masked CI/CD variable",
+            "S 13 variables.SLACK_TOKEN => $SLACK_TOKEN from a masked CI/CD variable",
             "I 2 /ci/templates/build.yml",
             "I 5 platform/ci-templates:/templates/deploy.yml@v3.2.0",
             "I 6 https://gitlab.example.com/shared/raw/main/lint.yml",
@@ -144,6 +145,8 @@ fn k8s_manifest() {
             "R 44:25 k8s-secret:payments/api-tls",
             "R 49:25 k8s-secret:payments/gcp-sa",
             "R 73:9 k8s-secret:payments/payments-db",
+            "R 85:11 k8s-secret:payments/api-token-legacy",
+            "R 87:11 k8s-secret:payments/ghcr-pull",
             "S 31 Deployment api / container app / env LOG_LEVEL => valueFrom.secretKeyRef",
             "S 38 Deployment api / container app / env GITHUB_TOKEN => valueFrom.secretKeyRef",
             "S 68 CronJob nightly-report / container report / env SLACK_TOKEN => valueFrom.secretKeyRef",
@@ -231,12 +234,13 @@ fn docker_compose() {
             "R 3:29 env:API_TAG",
             "R 7:36 env:POSTGRES_PASSWORD",
             "R 16:22 env:GITHUB_TOKEN",
-            "R 21:18 env:REGISTRY_TOKEN",
+            "R 17:9 env:NPM_TOKEN",
+            "R 22:18 env:REGISTRY_TOKEN",
             "S 8 services.api.environment.STRIPE_SECRET_KEY => ${STRIPE_SECRET_KEY} or a compose secrets: entry",
             "S 14 services.worker.environment.QUEUE_URL => ${QUEUE_URL} or a compose secrets: entry",
             "S 15 services.worker.environment.SLACK_TOKEN => ${SLACK_TOKEN} or a compose secrets: entry",
             "I 5 .env.api",
-            "I 19 ./secrets/sentry_dsn.txt",
+            "I 20 ./secrets/sentry_dsn.txt",
         ]
     );
 }

@@ -4,6 +4,7 @@ use super::ci::variable_refs;
 use super::{
     each_scalar, entries, get, items, k8s, slots, text, variables, Node, Out, Scheme, SlotRule,
 };
+use saphyr::YamlData;
 use std::collections::HashSet;
 
 /// Helm values: `existingSecret`-style keys and embedded pod-spec references as
@@ -42,6 +43,9 @@ pub(super) fn compose(out: &mut Out, docs: &[Node]) {
     for doc in docs {
         variable_refs(out, doc, Scheme::Env, &HashSet::new(), &|_| false);
         for (_, service) in get(doc, "services").into_iter().flat_map(entries) {
+            if let Some(env) = get(service, "environment") {
+                passed_from_host(out, env);
+            }
             let Some(env_file) = get(service, "env_file") else {
                 continue;
             };
@@ -68,6 +72,22 @@ pub(super) fn compose(out: &mut Out, docs: &[Node]) {
             expected: |_, key| format!("${{{key}}} or a compose secrets: entry"),
         };
         slots(out, doc, "", &rule);
+    }
+}
+
+/// `environment:` entries without a value (`- NAME`, `NAME:`) take the host's variable.
+fn passed_from_host(out: &mut Out, env: &Node) {
+    if let YamlData::Mapping(map) = &env.data {
+        for (key, value) in map {
+            if let (Some(name), None) = (text(key), text(value)) {
+                out.reference(key, Scheme::Env, name.to_string());
+            }
+        }
+    }
+    for item in items(env) {
+        if let Some(name) = text(item).filter(|t| !t.contains('=')) {
+            out.reference(item, Scheme::Env, name.trim().to_string());
+        }
     }
 }
 
