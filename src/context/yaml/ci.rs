@@ -86,7 +86,12 @@ fn secret_name(key: &str) -> String {
 pub(super) fn gitlab(out: &mut Out, docs: &[Node]) {
     for doc in docs {
         let defined = defined_in(doc, &["variables"]);
-        let predefined = |n: &str| n.starts_with("CI_") || n.starts_with("GITLAB_");
+        let predefined = |n: &str| {
+            ["CI_", "GITLAB_", "CHAT_", "FF_"]
+                .iter()
+                .any(|p| n.starts_with(p))
+                || matches!(n, "TRIGGER_PAYLOAD" | "KUBECONFIG")
+        };
         variable_refs(out, doc, Scheme::GitlabVariable, &defined, &predefined);
         if let Some(include) = get(doc, "include") {
             gitlab_includes(out, include);

@@ -33,9 +33,13 @@ pub(super) fn analyze(path: &str, bytes: &[u8], ctx: &mut FileContext) -> bool {
     if ctx.kind == "spring-config" && !path.ends_with(".yml") && !path.ends_with(".yaml") {
         return false;
     }
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        ctx.malformed(path, "YAML", None, "not UTF-8");
-        return true;
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let line = memchr::memchr_iter(b'\n', &bytes[..e.valid_up_to()]).count() + 1;
+            ctx.malformed(path, "YAML", Some(to_u32(line)), "not UTF-8");
+            return true;
+        }
     };
     let docs = match parse(text) {
         Ok(docs) => docs,

@@ -347,3 +347,16 @@ fn other_kinds_are_left_alone() {
         );
     }
 }
+
+/// A byte-order mark and CRLF line ends move nothing; invalid UTF-8 is a warning on its line.
+#[test]
+fn bom_crlf_and_invalid_utf8() {
+    let ctx = analyze(
+        ".github/workflows/ci.yml",
+        "\u{feff}on: push\r\nenv:\r\n  TOKEN: ${{ secrets.CI_TOKEN }}\r\n".as_bytes(),
+    );
+    assert_eq!(lines(&ctx), ["R 3:10 github-secret:CI_TOKEN"]);
+    let ctx = analyze(".gitlab-ci.yml", b"a: 1\nb: \xff\n");
+    assert_eq!(ctx.warnings.len(), 1);
+    assert_eq!(ctx.warnings[0].line, Some(2));
+}
