@@ -196,7 +196,7 @@ fn helm_values() {
         lines(&ctx),
         [
             "R 6:11 k8s-secret:ghcr-pull",
-            "R 10:21 k8s-secret:api-postgresql",
+            "R 10:21 k8s-secret:api-postgresql#password",
             "R 19:15 k8s-secret:api-sentry#dsn",
             "R 22:15 k8s-secret:api-tls",
             "S 14 redis.auth.password => existingSecret (a Kubernetes Secret) or --set at deploy time",

@@ -21,14 +21,20 @@ pub(super) fn helm(out: &mut Out, docs: &[Node]) {
     }
 }
 
-/// `existingSecret`, `existingSecretName`, `secretName`, `*ExistingSecret` at any depth.
+/// `existingSecret`, `existingSecretName`, `secretName`, `*ExistingSecret` at any depth,
+/// with the key a sibling `existingSecret…Key` names (Bitnami charts' `existingSecretPasswordKey`).
 fn existing_secrets(out: &mut Out, node: &Node) {
+    let key_of_secret = entries(node)
+        .find(|(k, _)| k.starts_with("existingSecret") && k.ends_with("Key"))
+        .and_then(|(_, v)| text(v))
+        .map(|k| format!("#{k}"));
     for (key, value) in entries(node) {
         let names_secret = matches!(key, "existingSecret" | "existingSecretName" | "secretName")
             || key.ends_with("ExistingSecret");
         match text(value) {
             Some(name) if names_secret && !name.contains("{{") => {
-                out.reference(value, Scheme::K8sSecret, name.to_string());
+                let key = key_of_secret.as_deref().unwrap_or_default();
+                out.reference(value, Scheme::K8sSecret, format!("{name}{key}"));
             }
             _ => existing_secrets(out, value),
         }
