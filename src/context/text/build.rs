@@ -56,14 +56,17 @@ fn is_local(name: &str) -> bool {
     name.bytes().any(|b| b.is_ascii_lowercase()) || BUILT_INS.contains(&name)
 }
 
-/// Jenkinsfile: `credentials('ID')` and `credentialsId: 'ID'` are `jenkins-credential:ID`;
+/// Jenkinsfile: `credentials('ID')`, `credentialsId: 'ID'`, `docker.withRegistry(url, 'ID')`
+/// and `sshagent(['ID'])` are `jenkins-credential:ID`;
 /// `$NAME`, `${NAME}`, `env.NAME` in `sh` steps are `env:NAME` unless the file binds NAME.
 /// A literal in `environment { }` is a slot.
 pub(super) fn jenkinsfile(_path: &str, doc: &Doc, ctx: &mut FileContext) {
     static CREDENTIAL: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r#"\bcredentials\(\s*['"]([^'"$]+)['"]\s*\)|\bcredentialsId\s*:\s*['"]([^'"$]+)['"]"#,
-        )
+        Regex::new(concat!(
+            r#"\bcredentials\(\s*['"]([^'"$]+)['"]\s*\)"#,
+            r#"|(?:\bcredentialsId\s*:|\bwithRegistry\(\s*['"][^'"]*['"]\s*,"#,
+            r#"|\bsshagent\s*\(\s*(?:credentials\s*:\s*)?\[)\s*['"]([^'"$]+)['"]"#,
+        ))
         .expect("credential regex")
     });
     static BINDING: LazyLock<Regex> = LazyLock::new(|| {
@@ -166,8 +169,12 @@ fn braces(code: &str) -> i32 {
 /// `sh(script: …)` steps, with the byte offset of each body.
 fn sh_scripts(text: &str) -> Vec<(usize, &str)> {
     static SH: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"\b(?:sh|bat|powershell)\s*\(?\s*(?:script\s*:\s*)?('''|"""|'|")"#)
-            .expect("sh regex")
+        Regex::new(concat!(
+            r#"\b(?:sh|bat|powershell)\s*\(?\s*"#,
+            r#"(?:label\s*:\s*(?:'[^']*'|"[^"]*")\s*,\s*)?(?:script\s*:\s*)?"#,
+            r#"('''|"""|'|")"#,
+        ))
+        .expect("sh regex")
     });
     let mut out = Vec::new();
     let mut from = 0;

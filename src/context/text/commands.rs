@@ -21,7 +21,7 @@ static GATES: LazyLock<[memmem::Finder<'static>; 4]> = LazyLock::new(|| {
 });
 
 static VAULT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"\bvault[ \t]+(?:kv[ \t]+get|read)((?:[ \t]+-[A-Za-z-]+(?:=\S+)?)*)[ \t]+["']?([^\s"'|;&>)`]+)"#)
+    Regex::new(r#"\bvault[ \t]+(?:kv[ \t]+get|read)((?:[ \t]+-(?:(?:mount|field|format|version|namespace|ns|address)[ \t]+[^\s-]\S*|[A-Za-z-]+(?:=\S+)?))*)[ \t]+["']?([^\s"'|;&>)`]+)"#)
         .expect("vault regex")
 });
 static SM_CLI: LazyLock<Regex> = LazyLock::new(|| {
@@ -96,13 +96,19 @@ fn vault_name(flags: &str, path: &str) -> Option<String> {
     if path.contains('$') || path.starts_with('-') {
         return None;
     }
+    // `-mount=secret` and `-mount secret` alike.
+    let tokens: Vec<&str> = flags.split_whitespace().collect();
     let flag = |name: &str| {
-        flags
-            .split_whitespace()
-            .find_map(|f| f.strip_prefix(name))
-            .map(|v| v.trim_matches(['"', '\'']))
+        tokens.iter().enumerate().find_map(|(i, t)| {
+            let value = match t.strip_prefix(name)?.strip_prefix('=') {
+                Some(v) => v,
+                None if t.len() == name.len() => tokens.get(i + 1)?,
+                None => return None,
+            };
+            Some(value.trim_matches(['"', '\'']))
+        })
     };
-    let mut name = match flag("-mount=") {
+    let mut name = match flag("-mount") {
         Some(m) if m.contains('$') => return None,
         Some(m) => format!(
             "{}/{}",
@@ -111,7 +117,7 @@ fn vault_name(flags: &str, path: &str) -> Option<String> {
         ),
         None => path.trim_start_matches('/').to_string(),
     };
-    if let Some(field) = flag("-field=").filter(|f| !f.contains('$')) {
+    if let Some(field) = flag("-field").filter(|f| !f.contains('$')) {
         name.push('#');
         name.push_str(field);
     }

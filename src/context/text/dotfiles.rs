@@ -206,24 +206,26 @@ pub(super) fn git_credentials(_path: &str, doc: &Doc, ctx: &mut FileContext) {
 }
 
 /// Maven `settings.xml`: `<password>${env.NAME}</password>` is a reference; a literal
-/// `<password>` or `<passphrase>` of `<server><id>X</id>` is a slot. Values in braces are
+/// `<password>` or `<passphrase>` of `<server><id>X</id>` (or of a `<proxy>`) is a slot. Values in braces are
 /// ciphertext of Maven's password encryption, not slots.
 pub(super) fn maven_settings(_path: &str, doc: &Doc, ctx: &mut FileContext) {
     static ELEMENT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"<(server|/server|id|password|passphrase)>(?:([^<]*)</[a-z]+>)?")
+        Regex::new(r"<(server|/server|proxy|/proxy|id|password|passphrase)>(?:([^<]*)</[a-z]+>)?")
             .expect("element regex")
     });
     static ENV: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}").expect("env regex"));
     let text = doc.text();
-    let mut server: Option<&str> = None;
+    // The enclosing `<server>` or `<proxy>` and its `<id>`.
+    let mut owner: (&str, Option<&str>) = ("server", None);
     for c in ELEMENT.captures_iter(text) {
         let (Some(tag), value) = (c.get(1), c.get(2)) else {
             continue;
         };
         match (tag.as_str(), value) {
-            ("server", _) | ("/server", _) => server = None,
-            ("id", Some(v)) => server = server.or(Some(v.as_str().trim())),
+            (open @ ("server" | "proxy"), _) => owner = (open, None),
+            ("/server" | "/proxy", _) => owner.1 = None,
+            ("id", Some(v)) => owner.1 = owner.1.or(Some(v.as_str().trim())),
             (field @ ("password" | "passphrase"), Some(v)) => {
                 let raw = v.as_str().trim();
                 let at = v.start() + (v.as_str().len() - v.as_str().trim_start().len());
@@ -234,11 +236,11 @@ pub(super) fn maven_settings(_path: &str, doc: &Doc, ctx: &mut FileContext) {
                         }
                     }
                 } else if !(raw.starts_with('{') && raw.ends_with('}')) && is_literal(raw) {
-                    let id = server.unwrap_or("?");
+                    let (container, id) = (owner.0, owner.1.unwrap_or("?"));
                     doc.slot(
                         ctx,
                         at,
-                        format!("server {id} {field}"),
+                        format!("{container} {id} {field}"),
                         format!("${{env.{}_{}}}", env_style(id), env_style(field)),
                     );
                 }

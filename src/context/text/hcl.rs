@@ -2,7 +2,7 @@
 //! Data sources and resources that name a secret store entry become references;
 //! credential-named attributes and variable defaults holding literals become slots.
 
-use hcl_edit::expr::Expression;
+use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Block, Body};
 use hcl_edit::Span;
 
@@ -116,20 +116,51 @@ fn literal_slots(doc: &Doc, ctx: &mut FileContext, place: &str, kind: &str, body
             (kind, key),
             ("aws_ssm_parameter", "value") | ("aws_secretsmanager_secret_version", "secret_string")
         );
-        if stored || is_credential_name(key) {
-            if let Some((_, at)) = literal(&attr.value).filter(|(v, _)| is_literal(v)) {
-                doc.slot(
-                    ctx,
-                    at,
-                    format!("{place} {key}"),
-                    format!("var.{key} (sensitive) or a data source"),
-                );
-            }
-        }
+        value_slots(
+            doc,
+            ctx,
+            &format!("{place} {key}"),
+            key,
+            stored,
+            &attr.value,
+        );
     }
     for block in body.blocks() {
         let nested = format!("{place} {}", block.ident.as_str());
         literal_slots(doc, ctx, &nested, kind, &block.body);
+    }
+}
+
+/// A slot when `value` is a literal under a credential name (or `stored`), and the
+/// same for the entries of an object value (`data = { password = "…" }`).
+fn value_slots(
+    doc: &Doc,
+    ctx: &mut FileContext,
+    place: &str,
+    key: &str,
+    stored: bool,
+    value: &Expression,
+) {
+    if let Expression::Object(object) = value {
+        for (k, v) in object.iter() {
+            let k = match k {
+                ObjectKey::Ident(ident) => ident.as_str(),
+                ObjectKey::Expression(e) => e.as_str().unwrap_or(""),
+            };
+            value_slots(doc, ctx, &format!("{place}.{k}"), k, false, v.expr());
+        }
+        return;
+    }
+    if !(stored || is_credential_name(key)) {
+        return;
+    }
+    if let Some((_, at)) = literal(value).filter(|(v, _)| is_literal(v)) {
+        doc.slot(
+            ctx,
+            at,
+            place,
+            format!("var.{key} (sensitive) or a data source"),
+        );
     }
 }
 

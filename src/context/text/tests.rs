@@ -328,3 +328,101 @@ fn truncated_fixtures_never_panic() {
         let _ = analyze(path, &garbled);
     }
 }
+
+/// Inline files for forms the fixtures do not show.
+fn inline(path: &str, text: &str) -> Vec<String> {
+    render(&analyze(path, text.as_bytes()))
+}
+
+#[test]
+fn terraform_object_values_and_computed_names() {
+    assert_eq!(
+        inline(
+            "k8s.tf",
+            "resource \"kubernetes_secret_v1\" \"api\" {\n  metadata {\n    name = \"api\"\n  }\n  data = {\n    api_token = \"tok-1\"\n    url       = \"https://api\"\n  }\n}\n\
+             data \"aws_secretsmanager_secret\" \"x\" {\n  name = \"${var.env}/x\"\n}\n"
+        ),
+        [
+            "3:13 k8s-secret:api",
+            "6 slot resource \"kubernetes_secret_v1\" \"api\" data.api_token => var.api_token (sensitive) or a data source",
+        ]
+    );
+}
+
+#[test]
+fn jenkins_registry_agent_and_labelled_steps() {
+    assert_eq!(
+        inline(
+            "Jenkinsfile",
+            "docker.withRegistry('https://ghcr.io', 'ghcr-push') { img.push() }\n\
+             sshagent(credentials: ['deploy-key']) {\n  sh label: 'ship', script: 'rsync -e ssh dist/ $DEPLOY_HOST:/srv && echo $f'\n}\n"
+        ),
+        [
+            "1:41 jenkins-credential:ghcr-push",
+            "2:25 jenkins-credential:deploy-key",
+            "3:49 env:DEPLOY_HOST",
+        ]
+    );
+}
+
+#[test]
+fn vault_flags_with_spaces_and_dockerfile_legacy_env() {
+    assert_eq!(
+        inline(
+            "ci.sh",
+            "vault kv get -mount secret -field password payments/db\n"
+        ),
+        ["1:1 vault:secret/payments/db#password"]
+    );
+    assert_eq!(
+        inline(
+            "Dockerfile",
+            "FROM alpine\nENV API_TOKEN abc123def456\nRUN curl -H \"Authorization: $API_TOKEN\" $BASE_URL\n"
+        ),
+        [
+            "3:41 env:BASE_URL",
+            "2 slot ENV API_TOKEN => a BuildKit secret (RUN --mount=type=secret,id=API_TOKEN)",
+        ]
+    );
+}
+
+#[test]
+fn dotfile_quoting_and_maven_proxies() {
+    assert_eq!(
+        inline(
+            ".env.local",
+            "A='$NOT_A_REF'\nB=\"${REF}\"\nC=\nD_FILE=/run/secrets/d\n"
+        ),
+        ["2:4 env:REF", &format!("4 slot D_FILE => {DOTENV}"),]
+    );
+    assert_eq!(
+        inline(
+            "settings.xml",
+            "<proxies><proxy>\n<id>corp</id>\n<password>hunter2-proxy</password>\n</proxy></proxies>\n"
+        ),
+        ["3 slot proxy corp password => ${env.CORP_PASSWORD}"]
+    );
+}
+
+#[test]
+fn credential_names() {
+    use super::is_credential_name;
+    for yes in [
+        "DB_PASSWORD",
+        "githubToken",
+        "api-key",
+        "secret_string",
+        "npmAuth",
+    ] {
+        assert!(is_credential_name(yes), "{yes}");
+    }
+    for no in [
+        "secret_id",
+        "tokenName",
+        "PASSWORD_FILE",
+        "secretArn",
+        "region",
+    ] {
+        assert!(!is_credential_name(no), "{no}");
+    }
+}
