@@ -25,7 +25,7 @@ const FORMATS: &[&str] = &[
     "netrc",
     "npmrc",
     "pypirc",
-    "spring-config",
+    "spring-properties",
     "terraform",
     "terraform-state",
     "terraform-vars",
@@ -90,7 +90,7 @@ kttest!(
             vec![
                 f("slack-bot-token", "commands/scripts/rotate.sh", 10, "shell"),
                 f(
-                    "docker-config-auth",
+                    "github-pat-classic",
                     "docker-config/.docker/config.json",
                     4,
                     "docker-config"
@@ -127,7 +127,7 @@ kttest!(
                     "jenkinsfile"
                 ),
                 f(
-                    "docker-config-auth",
+                    "github-pat-classic",
                     "malformed/home/.docker/config.json",
                     4,
                     "docker-config"
@@ -162,7 +162,7 @@ kttest!(
                 f("pypi-api-token", "pypirc/.pypirc", 8, "pypirc"),
                 f(
                     "slack-bot-token",
-                    "spring-config/src/main/resources/application.properties",
+                    "spring-properties/src/main/resources/application.properties",
                     6,
                     "spring-config"
                 ),
@@ -243,7 +243,7 @@ kttest!(
             &dir,
             "home/.docker/config.json",
             4,
-            "docker-config-auth",
+            "github-pat-classic",
             "docker-config",
         );
     }

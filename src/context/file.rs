@@ -56,7 +56,6 @@ impl FileContext {
     }
 
     /// Records a parse failure of `format` at `line` (1-based; `None` when unknown).
-    #[allow(dead_code)] // the extractors call it
     pub(crate) fn malformed(&mut self, path: &str, format: &str, line: Option<u32>, error: &str) {
         let mut d = Diagnostic::new(
             Code::MalformedConfig,

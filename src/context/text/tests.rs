@@ -72,7 +72,7 @@ const FIXTURES: &[(&str, &[u8])] = &[
     (
         "src/main/resources/application.properties",
         include_bytes!(
-            "../../../fixtures/formats/spring-config/src/main/resources/application.properties"
+            "../../../fixtures/formats/spring-properties/src/main/resources/application.properties"
         ),
     ),
     (
