@@ -57,7 +57,15 @@ fn scan_rows(dir: &TestDir, extra: &[&str]) -> (i32, Vec<Row>) {
     (code, rows)
 }
 
-fn row(kind: &str, path: &str, line: u64, column: u64, reference: &str, cred: &str, ticket: &str) -> Row {
+fn row(
+    kind: &str,
+    path: &str,
+    line: u64,
+    column: u64,
+    reference: &str,
+    cred: &str,
+    ticket: &str,
+) -> Row {
     (
         kind.into(),
         path.into(),
@@ -74,7 +82,15 @@ fn every_use_of_a_retired_name_is_reported_until_renamed() {
     let dir = estate();
     let (code, rows) = scan_rows(&dir, &[]);
     let db = |path: &str, line, column, reference: &str| {
-        row("retired-reference", path, line, column, reference, "payments-db", "SEC-77")
+        row(
+            "retired-reference",
+            path,
+            line,
+            column,
+            reference,
+            "payments-db",
+            "SEC-77",
+        )
     };
     assert_eq!(
         rows,
@@ -90,18 +106,39 @@ fn every_use_of_a_retired_name_is_reported_until_renamed() {
             ),
             db("docker-compose.yml", 6, 20, "env:OLD_DB_PASSWORD"),
             db("docker-compose.yml", 12, 26, "env:OLD_DB_PASSWORD"),
-            db("k8s/deployment.yaml", 23, 25, "k8s-secret:payments/db-creds-v1#password"),
-            db("k8s/external-secret.yaml", 16, 14, "vault:secret/payments/db-v1#password"),
+            db(
+                "k8s/deployment.yaml",
+                23,
+                25,
+                "k8s-secret:payments/db-creds-v1#password"
+            ),
+            db(
+                "k8s/external-secret.yaml",
+                16,
+                14,
+                "vault:secret/payments/db-v1#password"
+            ),
         ]
     );
-    assert_eq!(code, 1, "retired references are medium: above the default gate");
+    assert_eq!(
+        code, 1,
+        "retired references are medium: above the default gate"
+    );
 
     // Point every use at the new names: nothing is left.
     for (file, old, new) in [
-        (".github/workflows/deploy.yml", "OLD_DEPLOY_TOKEN", "DEPLOY_TOKEN"),
+        (
+            ".github/workflows/deploy.yml",
+            "OLD_DEPLOY_TOKEN",
+            "DEPLOY_TOKEN",
+        ),
         ("docker-compose.yml", "OLD_DB_PASSWORD", "DB_PASSWORD"),
         ("k8s/deployment.yaml", "db-creds-v1", "db-creds-v2"),
-        ("k8s/external-secret.yaml", "secret/payments/db-v1", "secret/payments/db"),
+        (
+            "k8s/external-secret.yaml",
+            "secret/payments/db-v1",
+            "secret/payments/db",
+        ),
     ] {
         let path = dir.path().join(file);
         let text = std::fs::read_to_string(&path).expect("read");
@@ -122,9 +159,18 @@ fn human_output_names_the_credential_its_reset_and_the_new_name() {
         out.contains("payments-deploy-token: 1 place still names it by a retired reference (reset by alice, approved by bob, SEC-42: suspected exposure in a CI log"),
         "{out}"
     );
-    assert!(out.contains("   = reference: github-secret:OLD_DEPLOY_TOKEN\n"), "{out}");
-    assert!(out.contains("   = fix: point this use at github-secret:DEPLOY_TOKEN\n"), "{out}");
-    assert!(out.contains("   = fix: point this use at vault:secret/payments/db\n"), "{out}");
+    assert!(
+        out.contains("   = reference: github-secret:OLD_DEPLOY_TOKEN\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("   = fix: point this use at github-secret:DEPLOY_TOKEN\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("   = fix: point this use at vault:secret/payments/db\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -160,7 +206,11 @@ fn refs_reports_inventory_coverage() {
     );
     assert_eq!(
         report["unused_inventory_references"],
-        serde_json::json!(["env:DB_PASSWORD", "github-secret:DEPLOY_TOKEN", "vault:secret/payments/db"])
+        serde_json::json!([
+            "env:DB_PASSWORD",
+            "github-secret:DEPLOY_TOKEN",
+            "vault:secret/payments/db"
+        ])
     );
 }
 
@@ -175,7 +225,7 @@ fn unknown_references_are_reported_only_when_asked() {
             "unknown-reference",
             ".github/workflows/deploy.yml",
             17,
-            29,
+            28,
             "github-secret:KUBECONFIG_PROD",
             "",
             ""
@@ -207,7 +257,8 @@ fn reference_findings_are_valid_sarif_and_annotations() {
     let mut cmd = dir.command();
     let (_, out, _) = run(cmd.args(["scan", ".", "--format", "github"]));
     assert!(
-        out.lines().any(|l| l.starts_with("::warning file=k8s/deployment.yaml,line=23,")),
+        out.lines()
+            .any(|l| l.starts_with("::warning file=k8s/deployment.yaml,line=23,")),
         "{out}"
     );
 }

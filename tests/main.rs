@@ -4,6 +4,7 @@
 mod macros;
 mod architecture;
 mod decoding;
+mod estate;
 mod formats_text;
 mod formats_yaml;
 mod git;

@@ -119,7 +119,10 @@ pub fn run(global: &Global, args: &RefsArgs) -> anyhow::Result<ExitStatus> {
 fn build(used: &[UsedReference], includes: &[NamedInclude], index: Option<&Index>) -> RefsReport {
     let mut summary = BTreeMap::new();
     let mut rows = Vec::new();
-    for u in used {
+    let mut sorted: Vec<&UsedReference> = used.iter().collect();
+    // Listed as written (`scheme:name`), in byte order.
+    sorted.sort_by_cached_key(|u| u.reference.to_string());
+    for u in sorted {
         // Coverage is per repository (credentials may be scoped by `repos`): the
         // status shown is the most urgent over the repositories using it.
         let statuses: Vec<ReferenceStatus> = match index {

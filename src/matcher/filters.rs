@@ -38,6 +38,19 @@ const REFERENCE_MARKS: &[&str] = &[
     "import.meta.env",
 ];
 
+/// Reference schemes (DESIGN §4) whose name holds a secret-like keyword: in
+/// `k8s-secret:payments/db-creds` the capture after the colon names a secret, it is not one.
+const SECRET_NAMED_SCHEMES: &[&[u8]] = &[b"github-secret:", b"k8s-secret:"];
+
+/// Whether the capture starting right after `before` is the name in a `scheme:name`
+/// reference string (an inventory, a README listing references).
+pub(crate) fn follows_reference_scheme(before: &[u8]) -> bool {
+    SECRET_NAMED_SCHEMES.iter().any(|scheme| {
+        before.len() >= scheme.len()
+            && before[before.len() - scheme.len()..].eq_ignore_ascii_case(scheme)
+    })
+}
+
 /// Why a capture is not reported, if it is not.
 pub(crate) fn rejection(value: &str) -> Option<&'static str> {
     let lower = value.to_ascii_lowercase();
@@ -116,6 +129,14 @@ mod tests {
         ] {
             assert_eq!(rejection(v), None, "{v} should pass");
         }
+    }
+
+    #[test]
+    fn reference_strings_name_secrets() {
+        assert!(follows_reference_scheme(b"  \"k8s-secret:"));
+        assert!(follows_reference_scheme(b"github-secret:"));
+        assert!(!follows_reference_scheme(b"client_secret: "));
+        assert!(!follows_reference_scheme(b"secret:"));
     }
 
     #[test]

@@ -284,7 +284,9 @@ impl Matcher {
                 }));
             }
         }
-        if filters::rejection(&canonical).is_some() {
+        if filters::rejection(&canonical).is_some()
+            || filters::follows_reference_scheme(&bytes[..span.start])
+        {
             return Err(None);
         }
         if rule.confidence == Confidence::Low && filters::is_uuid(&canonical) {
