@@ -300,7 +300,9 @@ fn defined_in(doc: &Node, env_maps: &[&str]) -> HashSet<String> {
         }
     });
     each_scalar(doc, &mut |n| {
-        if let Some(t) = text(n) {
+        if let Some(t) =
+            text(n).filter(|t| t.contains('=') || t.contains("for ") || t.contains("read "))
+        {
             for c in ASSIGNED.captures_iter(t) {
                 if let Some(m) = c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)) {
                     defined.insert(m.as_str().to_string());

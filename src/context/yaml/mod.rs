@@ -247,6 +247,9 @@ static VAR: LazyLock<Regex> = LazyLock::new(|| {
 /// Variable uses in raw text: (byte offset of `$`, name). `braced_only` keeps `${NAME}`
 /// forms only (Spring placeholders).
 fn variables(raw: &str, braced_only: bool) -> Vec<(usize, &str)> {
+    if memchr::memchr(b'$', raw.as_bytes()).is_none() {
+        return Vec::new();
+    }
     VAR.captures_iter(raw)
         .filter_map(|c| {
             let m = c.get(0)?;
