@@ -314,8 +314,12 @@ fn defined_in(doc: &Node, env_maps: &[&str]) -> HashSet<String> {
 }
 
 /// `NAME: $NAME`: the entry hands on a variable from outside rather than defining it.
+/// Azure's `NAME: $(NAME)` (how secret variables reach a script) is the same.
 fn passes_through(name: &str, value: &Node) -> bool {
-    text(value).is_some_and(|v| variables(v, false).iter().any(|(_, n)| *n == name))
+    text(value).is_some_and(|v| {
+        variables(v, false).iter().any(|(_, n)| *n == name)
+            || MACRO.captures_iter(v).any(|c| &c[1] == name)
+    })
 }
 
 /// `$NAME` / `${NAME}` uses under `node` as `scheme` references, except defined or predefined names.
