@@ -30,8 +30,9 @@ pub(super) fn analyze(path: &str, bytes: &[u8], ctx: &mut FileContext) -> bool {
         "spring-config" => values::spring,
         _ => return false,
     };
-    if ctx.kind == "spring-config" && !path.ends_with(".yml") && !path.ends_with(".yaml") {
-        return false;
+    let lower = path.to_ascii_lowercase();
+    if ctx.kind == "spring-config" && !lower.ends_with(".yml") && !lower.ends_with(".yaml") {
+        return false; // `.properties`: the text pass
     }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
