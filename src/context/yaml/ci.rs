@@ -300,7 +300,9 @@ fn defined_in(doc: &Node, env_maps: &[&str]) -> HashSet<String> {
         }
     });
     each_scalar(doc, &mut |n| {
-        if let Some(t) = text(n) {
+        if let Some(t) =
+            text(n).filter(|t| t.contains('=') || t.contains("for ") || t.contains("read "))
+        {
             for c in ASSIGNED.captures_iter(t) {
                 if let Some(m) = c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)) {
                     defined.insert(m.as_str().to_string());
@@ -312,8 +314,12 @@ fn defined_in(doc: &Node, env_maps: &[&str]) -> HashSet<String> {
 }
 
 /// `NAME: $NAME`: the entry hands on a variable from outside rather than defining it.
+/// Azure's `NAME: $(NAME)` (how secret variables reach a script) is the same.
 fn passes_through(name: &str, value: &Node) -> bool {
-    text(value).is_some_and(|v| variables(v, false).iter().any(|(_, n)| *n == name))
+    text(value).is_some_and(|v| {
+        variables(v, false).iter().any(|(_, n)| *n == name)
+            || MACRO.captures_iter(v).any(|c| &c[1] == name)
+    })
 }
 
 /// `$NAME` / `${NAME}` uses under `node` as `scheme` references, except defined or predefined names.

@@ -30,8 +30,9 @@ pub(super) fn analyze(path: &str, bytes: &[u8], ctx: &mut FileContext) -> bool {
         "spring-config" => values::spring,
         _ => return false,
     };
-    if ctx.kind == "spring-config" && !path.ends_with(".yml") && !path.ends_with(".yaml") {
-        return false;
+    let lower = path.to_ascii_lowercase();
+    if ctx.kind == "spring-config" && !lower.ends_with(".yml") && !lower.ends_with(".yaml") {
+        return false; // `.properties`: the text pass
     }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
@@ -247,6 +248,9 @@ static VAR: LazyLock<Regex> = LazyLock::new(|| {
 /// Variable uses in raw text: (byte offset of `$`, name). `braced_only` keeps `${NAME}`
 /// forms only (Spring placeholders).
 fn variables(raw: &str, braced_only: bool) -> Vec<(usize, &str)> {
+    if memchr::memchr(b'$', raw.as_bytes()).is_none() {
+        return Vec::new();
+    }
     VAR.captures_iter(raw)
         .filter_map(|c| {
             let m = c.get(0)?;

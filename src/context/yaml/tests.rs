@@ -108,6 +108,7 @@ fn azure_pipelines() {
             "R 14:39 env:ARM_CLIENT_ID",
             "R 14:59 env:ARM_CLIENT_SECRET",
             "R 15:21 env:NUGET_API_KEY",
+            "R 18:22 env:NUGET_API_KEY",
             "S 8 variables.buildConfiguration => $(buildConfiguration) from a secret variable or variable group",
             "S 10 variables.SONAR_TOKEN => $(SONAR_TOKEN) from a secret variable or variable group",
             "I 6 prod-credentials",
