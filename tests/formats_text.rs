@@ -127,6 +127,12 @@ kttest!(
                     "jenkinsfile"
                 ),
                 f(
+                    "github-pat-classic",
+                    "malformed/.m2/settings.xml",
+                    5,
+                    "maven-settings"
+                ),
+                f(
                     "docker-config-auth",
                     "malformed/home/.docker/config.json",
                     4,
@@ -245,6 +251,19 @@ kttest!(
             4,
             "docker-config-auth",
             "docker-config",
+        );
+    }
+);
+
+kttest!(
+    formats_text_malformed_maven_settings_still_scanned,
+    |dir, _cmd| {
+        malformed_still_scanned(
+            &dir,
+            ".m2/settings.xml",
+            5,
+            "github-pat-classic",
+            "maven-settings",
         );
     }
 );

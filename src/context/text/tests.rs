@@ -99,6 +99,10 @@ const FIXTURES: &[(&str, &[u8])] = &[
         "home/.docker/config.json",
         include_bytes!("../../../fixtures/formats/malformed/home/.docker/config.json"),
     ),
+    (
+        ".m2/settings.xml",
+        include_bytes!("../../../fixtures/formats/malformed/.m2/settings.xml"),
+    ),
 ];
 
 /// Analyzes the fixture stored for `path` and checks its kind and rendered context.
@@ -313,6 +317,11 @@ fn malformed_files_warn_at_the_failing_line() {
         "home/.docker/config.json",
         "docker-config",
         &["7 warning JSON does not parse (EOF while parsing an object at line 7 column 0); scanned as plain text"],
+    );
+    check(
+        ".m2/settings.xml",
+        "maven-settings",
+        &["5 warning XML does not parse (`<password>` is not closed before the next element); scanned as plain text"],
     );
 }
 
