@@ -9,17 +9,32 @@ use std::fmt::Write as _;
 
 /// Puts a captured value in canonical form before hashing or comparing.
 pub fn canonical(raw: &str) -> String {
+    let unescaped = unescape_json(unquote(raw));
+    if let Some(body) = pem_body(&unescaped) {
+        return body;
+    }
+    percent_decode(&unescaped)
+}
+
+/// Whether [`canonical`] undoes URL-encoding in `raw`: a finding then names the
+/// decoding, so a reader knows why the value in the file differs from the secret.
+pub fn undoes_url_encoding(raw: &str) -> bool {
+    if !raw.contains('%') {
+        return false;
+    }
+    let unescaped = unescape_json(unquote(raw));
+    pem_body(&unescaped).is_none() && percent_decode(&unescaped) != unescaped
+}
+
+/// `raw` without surrounding whitespace and one pair of quotes.
+fn unquote(raw: &str) -> &str {
     let mut s = raw.trim();
     for q in ['"', '\'', '`'] {
         if s.len() >= 2 && s.starts_with(q) && s.ends_with(q) {
             s = &s[1..s.len() - 1];
         }
     }
-    let unescaped = unescape_json(s);
-    if let Some(body) = pem_body(&unescaped) {
-        return body;
-    }
-    percent_decode(&unescaped)
+    s
 }
 
 /// For PEM or OpenSSH armour, the base64 body with all whitespace removed.
@@ -200,6 +215,10 @@ mod tests {
         assert_eq!(canonical("\"p%40ss\""), "p@ss");
         assert_eq!(canonical("100%real"), "100%real");
         assert_eq!(canonical("a\\u0041\\\"b"), "aA\"b");
+        assert!(undoes_url_encoding("p%40ss%2Fw0rd%21"));
+        assert!(!undoes_url_encoding("100%real"));
+        assert!(!undoes_url_encoding("Hv4%tQ9mZx!e"));
+        assert!(!undoes_url_encoding("plain"));
     }
 
     #[test]

@@ -1,13 +1,17 @@
 //! Runs the pipeline over paths: source → matcher → linker, collecting sorted findings.
 //!
-//! Shared by `scan` and the later commands that scan (sweep, verify-reset). The same secret
+//! A scan yields [`Scanned`] candidates; [`Scanned::resolve`] links them to the
+//! inventory, which the caller may load in parallel with the scan. Shared by `scan` and the later commands that scan (sweep, verify-reset). The same secret
 //! (rule, fingerprint, repository, path) found in several places is one finding listing them all.
 
-use crate::link::Linker;
-use crate::matcher::{MatchSink, Matcher};
+use crate::context;
+use crate::diag::Diagnostic;
+use crate::inventory::Index;
+use crate::link::{Candidate, Linker};
+use crate::matcher::Matcher;
 use crate::source::git::{self, Discovery, HistoryOptions, HistoryStats, Progress, Role};
 use crate::source::{self, WalkOptions, WalkStats};
-use crate::types::{Chunk, Finding, RawMatch};
+use crate::types::{Chunk, Finding, Location, RawMatch};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -21,48 +25,113 @@ pub struct Outcome {
     pub history: Option<HistoryStats>,
 }
 
-/// Per-chunk sink that links each match as it is found.
-struct LinkingSink<'a, 'm> {
-    linker: &'a Linker<'m>,
-    out: Vec<Finding>,
+/// What a scan saw, before the inventory is consulted.
+#[derive(Debug)]
+pub struct Scanned {
+    candidates: Vec<Candidate>,
+    pub stats: WalkStats,
+    history: Option<HistoryStats>,
 }
 
-impl MatchSink for LinkingSink<'_, '_> {
-    fn on_match(&mut self, chunk: &Chunk<'_>, m: RawMatch) {
-        if let Some(f) = self.linker.link(chunk, m) {
-            self.out.push(f);
+impl Scanned {
+    /// Links the candidates to `inventory`, then merges and sorts them into findings.
+    pub fn resolve(self, linker: &Linker<'_>, inventory: Option<&Index>) -> Outcome {
+        let findings = linker.resolve(self.candidates, inventory);
+        let mut findings = merge(findings);
+        linker.apply_age(&mut findings);
+        Outcome {
+            findings,
+            stats: self.stats,
+            history: self.history,
         }
     }
 }
 
-fn scan_chunk(matcher: &Matcher, linker: &Linker<'_>, chunk: &Chunk<'_>) -> Vec<Finding> {
-    let mut sink = LinkingSink {
-        linker,
-        out: Vec::new(),
-    };
-    matcher.scan(chunk, &mut sink);
-    sink.out
+/// Candidates of one chunk and the parse warnings of its file.
+#[derive(Default)]
+struct ChunkResult {
+    candidates: Vec<Candidate>,
+    warnings: Vec<Diagnostic>,
 }
 
-/// Scans every path in parallel and returns sorted findings.
+/// Matches a chunk, then links each match with what its file says (kind, slots)
+/// and, for working-tree files when references matter, links the references it uses.
+///
+/// The file is parsed only when something needs it: a match to place in a slot, or
+/// references to link. A file with neither is classified by path and not parsed.
+fn scan_chunk(matcher: &Matcher, linker: &Linker<'_>, chunk: &Chunk<'_>) -> ChunkResult {
+    let mut raw: Vec<RawMatch> = Vec::new();
+    matcher.scan(chunk, &mut raw);
+    let references = linker.wants_references() && chunk.origin.commit.is_none();
+    if raw.is_empty() && !references {
+        return ChunkResult::default();
+    }
+    let file = context::analyze(&chunk.origin.path, chunk.bytes);
+    let mut candidates: Vec<Candidate> = raw
+        .into_iter()
+        .filter_map(|m| linker.link(chunk, &file, m))
+        .collect();
+    if references {
+        candidates.extend(
+            file.references
+                .iter()
+                .map(|r| linker.link_reference(chunk, &file, r)),
+        );
+    }
+    ChunkResult {
+        candidates,
+        warnings: file.warnings,
+    }
+}
+
+/// Where chunk results of parallel workers meet.
+#[derive(Default)]
+struct Collector {
+    candidates: Mutex<Vec<Candidate>>,
+    warnings: Mutex<Vec<Diagnostic>>,
+}
+
+impl Collector {
+    fn add(&self, r: ChunkResult) {
+        if !r.candidates.is_empty() {
+            self.candidates
+                .lock()
+                .expect("candidates lock")
+                .extend(r.candidates);
+        }
+        if !r.warnings.is_empty() {
+            self.warnings
+                .lock()
+                .expect("warnings lock")
+                .extend(r.warnings);
+        }
+    }
+
+    /// The candidates, and the warnings added to `stats` in order.
+    fn finish(self, stats: &mut WalkStats) -> Vec<Candidate> {
+        stats
+            .warnings
+            .extend(self.warnings.into_inner().expect("warnings lock"));
+        stats.warnings.sort();
+        stats.warnings.dedup();
+        self.candidates.into_inner().expect("candidates lock")
+    }
+}
+
+/// Scans every path in parallel.
 pub fn scan_paths(
     paths: &[PathBuf],
     opts: &WalkOptions,
     matcher: &Matcher,
     linker: &Linker<'_>,
-) -> Outcome {
-    let collected: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
-    let stats = source::walk(paths, opts, |chunk| {
-        let found = scan_chunk(matcher, linker, chunk);
-        if !found.is_empty() {
-            collected.lock().expect("findings lock").extend(found);
-        }
+) -> Scanned {
+    let collected = Collector::default();
+    let mut stats = source::walk(paths, opts, |chunk| {
+        collected.add(scan_chunk(matcher, linker, chunk));
     });
-    Outcome {
-        findings: aged(
-            linker,
-            merge(collected.into_inner().expect("findings lock")),
-        ),
+    let candidates = collected.finish(&mut stats);
+    Scanned {
+        candidates,
         stats,
         history: None,
     }
@@ -76,8 +145,8 @@ pub fn scan_git(
     progress: &dyn Progress,
     matcher: &Matcher,
     linker: &Linker<'_>,
-) -> Result<Outcome, git::GitError> {
-    let collected: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
+) -> Result<Scanned, git::GitError> {
+    let collected = Collector::default();
     let old: Mutex<HashSet<(String, String, String)>> = Mutex::new(HashSet::new());
     let mut stats = match tree {
         Some(opts) if !found.walk_roots.is_empty() => {
@@ -86,51 +155,44 @@ pub fn scan_git(
                 ..opts.clone()
             };
             source::walk(&found.walk_roots, &opts, |chunk| {
-                let f = scan_chunk(matcher, linker, chunk);
-                if !f.is_empty() {
-                    collected.lock().expect("findings lock").extend(f);
-                }
+                collected.add(scan_chunk(matcher, linker, chunk));
             })
         }
         _ => WalkStats::default(),
     };
     let history = git::scan_history(&found.repos, hist, progress, |chunk, role| {
-        let f = scan_chunk(matcher, linker, chunk);
-        if f.is_empty() {
-            return;
-        }
+        let r = scan_chunk(matcher, linker, chunk);
         match role {
-            Role::Scan => collected.lock().expect("findings lock").extend(f),
-            Role::Baseline => old.lock().expect("baseline lock").extend(
-                f.into_iter()
-                    .map(|f| (f.location.repo, f.location.path, f.secret.fingerprint)),
-            ),
+            Role::Scan => collected.add(r),
+            Role::Baseline => old
+                .lock()
+                .expect("baseline lock")
+                .extend(r.candidates.iter().map(|c| {
+                    let f = c.finding();
+                    let subject = f.subject().to_string();
+                    (f.location.repo.clone(), f.location.path.clone(), subject)
+                })),
         }
     })?;
     let old = old.into_inner().expect("baseline lock");
-    let mut findings = collected.into_inner().expect("findings lock");
+    stats.warnings.extend(found.warnings.iter().cloned());
+    let mut candidates = collected.finish(&mut stats);
     if !old.is_empty() {
-        findings.retain(|f| {
+        candidates.retain(|c| {
+            let f = c.finding();
             let key = (
                 f.location.repo.clone(),
                 f.location.path.clone(),
-                f.secret.fingerprint.clone(),
+                f.subject().to_string(),
             );
             !old.contains(&key)
         });
     }
-    stats.warnings.extend(found.warnings.iter().cloned());
-    stats.warnings.sort();
-    Ok(Outcome {
-        findings: aged(linker, merge(findings)),
+    Ok(Scanned {
+        candidates,
         stats,
         history: Some(history),
     })
-}
-
-fn aged(linker: &Linker<'_>, mut findings: Vec<Finding>) -> Vec<Finding> {
-    linker.apply_age(&mut findings);
-    findings
 }
 
 /// Joins findings of the same secret at the same path across history: each
@@ -144,7 +206,7 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
             f.location.repo.clone(),
             f.location.path.clone(),
             f.rule.clone(),
-            f.secret.fingerprint.clone(),
+            f.subject().to_string(),
         );
         groups.entry(key).or_default().push(f);
     }
@@ -178,4 +240,77 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
     }
     out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out
+}
+
+/// A reference and every place that uses it, for `keytrace refs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsedReference {
+    pub reference: context::Reference,
+    /// Sorted places, each with the kind of file it is in.
+    pub places: Vec<(Location, &'static str)>,
+}
+
+/// A file named by another (`include:`, `resources:`), for `keytrace refs`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NamedInclude {
+    pub location: Location,
+    pub target: String,
+}
+
+/// Every reference and include in the files under `paths`, in order.
+pub fn collect_references(
+    paths: &[PathBuf],
+    opts: &WalkOptions,
+) -> (Vec<UsedReference>, Vec<NamedInclude>, WalkStats) {
+    type Place = (Location, &'static str);
+    let refs: Mutex<BTreeMap<context::Reference, Vec<Place>>> = Mutex::new(BTreeMap::new());
+    let includes: Mutex<Vec<NamedInclude>> = Mutex::new(Vec::new());
+    let warnings: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
+    let mut stats = source::walk(paths, opts, |chunk| {
+        let file = context::analyze(&chunk.origin.path, chunk.bytes);
+        let at = |line, column| Location {
+            repo: chunk.origin.repo.clone(),
+            path: chunk.origin.path.clone(),
+            line,
+            column,
+            ..Location::default()
+        };
+        if !file.references.is_empty() {
+            let mut refs = refs.lock().expect("references lock");
+            for r in &file.references {
+                refs.entry(r.reference.clone())
+                    .or_default()
+                    .push((at(r.line, r.column), file.kind));
+            }
+        }
+        if !file.includes.is_empty() {
+            includes
+                .lock()
+                .expect("includes lock")
+                .extend(file.includes.iter().map(|i| NamedInclude {
+                    location: at(i.line, 1),
+                    target: i.target.clone(),
+                }));
+        }
+        warnings
+            .lock()
+            .expect("warnings lock")
+            .extend(file.warnings);
+    });
+    stats
+        .warnings
+        .extend(warnings.into_inner().expect("warnings lock"));
+    stats.warnings.sort();
+    let used = refs
+        .into_inner()
+        .expect("references lock")
+        .into_iter()
+        .map(|(reference, mut places)| {
+            places.sort();
+            UsedReference { reference, places }
+        })
+        .collect();
+    let mut includes = includes.into_inner().expect("includes lock");
+    includes.sort();
+    (used, includes, stats)
 }

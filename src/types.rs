@@ -179,7 +179,7 @@ pub struct SecretRef {
 }
 
 /// Exact place of a finding.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Location {
     pub repo: String,
     pub path: String,
@@ -242,12 +242,33 @@ pub struct ResetRecord {
     pub reason: String,
 }
 
-/// What kind of file the finding is in and how its value was decoded.
+/// What kind of file the finding is in, how its value was decoded, and the
+/// slot it sits in when that slot should have held a reference.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct FindingContext {
     pub file_kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decoding: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slot: Option<SlotRef>,
+}
+
+/// A place meant for a reference that holds the literal instead (a workflow `env:`
+/// entry, a container `env[].value`): where it is and what belongs there.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SlotRef {
+    pub name: String,
+    pub expected: String,
+}
+
+/// The reference a `retired-reference` or `unknown-reference` finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ReferenceRef {
+    /// `scheme:name` as used in the file.
+    pub name: String,
+    /// The credential's current references of the same scheme, to point the use at instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replaced_by: Vec<String>,
 }
 
 /// A classified finding: what reports print.
@@ -259,7 +280,11 @@ pub struct Finding {
     pub rule: String,
     /// One-line reason shown to humans (from the rule's name).
     pub title: String,
-    pub secret: SecretRef,
+    /// The secret found; null for reference findings, which name a secret without holding it.
+    pub secret: Option<SecretRef>,
+    /// The reference, for `retired-reference` and `unknown-reference` findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<ReferenceRef>,
     /// The primary place: the working-tree copy if there is one, else the oldest commit.
     pub location: Location,
     /// Every place this secret (same rule, fingerprint, repository and path) was found, sorted.
@@ -276,6 +301,24 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// What the finding is about: the secret's fingerprint, or the reference's name.
+    pub fn subject(&self) -> &str {
+        match (&self.secret, &self.reference) {
+            (Some(s), _) => &s.fingerprint,
+            (None, Some(r)) => &r.name,
+            (None, None) => "",
+        }
+    }
+
+    /// The redacted secret, or the reference's name (never plaintext).
+    pub fn shown_value(&self) -> &str {
+        match (&self.secret, &self.reference) {
+            (Some(s), _) => &s.redacted,
+            (None, Some(r)) => &r.name,
+            (None, None) => "",
+        }
+    }
+
     /// Sort key that makes output independent of thread scheduling.
     pub fn sort_key(&self) -> impl Ord + '_ {
         (
@@ -284,7 +327,7 @@ impl Finding {
             self.location.line,
             self.location.column,
             &self.rule,
-            &self.secret.fingerprint,
+            self.subject(),
             &self.location.commit,
         )
     }

@@ -3,6 +3,7 @@
 #[macro_use]
 mod macros;
 mod architecture;
+mod decoding;
 mod formats_text;
 mod formats_yaml;
 mod git;

@@ -108,15 +108,22 @@ pub struct RotateArgs {
     pub reason: String,
 }
 
-/// The inventory a scan links to: the named file, else `keytrace-inventory.json` when present.
+/// The inventory file a scan links to: the named file, else `keytrace-inventory.json` when present.
+pub fn path_for_scan(explicit: Option<&Path>) -> Option<PathBuf> {
+    match explicit {
+        Some(p) => Some(p.to_path_buf()),
+        None if Path::new(DEFAULT_FILE).is_file() => Some(PathBuf::from(DEFAULT_FILE)),
+        None => None,
+    }
+}
+
+/// The inventory a scan links to, loaded and indexed (see [`path_for_scan`]).
 pub fn index_for_scan(
     explicit: Option<&Path>,
     fp: &Fingerprinter,
 ) -> anyhow::Result<Option<Index>> {
-    let path = match explicit {
-        Some(p) => p.to_path_buf(),
-        None if Path::new(DEFAULT_FILE).is_file() => PathBuf::from(DEFAULT_FILE),
-        None => return Ok(None),
+    let Some(path) = path_for_scan(explicit) else {
+        return Ok(None);
     };
     let inv = inventory::load(&path, fp)?;
     Ok(Some(Index::new(inv, crate::time::now())))

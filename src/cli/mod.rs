@@ -4,6 +4,7 @@
 //! built by the subcommand after parsing.
 
 mod inventory;
+mod refs;
 mod rules;
 mod scan;
 
@@ -57,6 +58,8 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// List, check and explain detection rules.
     Rules(rules::RulesArgs),
+    /// List credential references in CI config and manifests, and their inventory coverage.
+    Refs(refs::RefsArgs),
     /// Keep the credential inventory: add, rotate, import, adopt, check.
     Inventory(inventory::InventoryArgs),
 }
@@ -67,6 +70,7 @@ pub fn execute(cli: &Cli) -> ExitStatus {
         Command::Scan(args) => scan::run(&cli.global, args),
         Command::Rules(args) => rules::run(&cli.global, args),
         Command::Inventory(args) => inventory::run(&cli.global, args),
+        Command::Refs(args) => refs::run(&cli.global, args),
     };
     match result {
         Ok(status) => status,

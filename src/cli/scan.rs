@@ -4,6 +4,7 @@ use super::{ColorChoice, ExitStatus, Global};
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic};
 use crate::fingerprint::Fingerprinter;
+use crate::inventory::Index;
 use crate::link::{Allowlist, Linker};
 use crate::matcher::Matcher;
 use crate::report::options::{Format, HumanStyle, RuleInfo};
@@ -78,13 +79,17 @@ pub struct ScanArgs {
     /// Credential inventory to link findings to (default: keytrace-inventory.json in the current directory, when present).
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
+    /// Also report references (secret names in CI config and manifests) that no
+    /// inventory entry lists, as unknown-reference (severity info).
+    #[arg(long)]
+    pub unknown_references: bool,
     /// Report unmanaged secrets first committed more than DAYS ago as stale-secret (needs history).
     #[arg(long, value_name = "DAYS")]
     pub max_age: Option<u32>,
 }
 
 /// Parses `25M`, `512K`, `1G` or plain bytes (binary multiples).
-fn parse_size(s: &str) -> Result<u64, String> {
+pub(super) fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let (num, mult) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
         Some((i, _)) => {
@@ -134,18 +139,27 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let matcher = Matcher::new(&set)?;
     let allow = Allowlist::new(&config.allowlist_paths()).context("allow-list")?;
     let fingerprinter = fingerprinter_from_env();
-    let inventory = super::inventory::index_for_scan(args.inventory.as_deref(), &fingerprinter)?;
+    // The inventory is read now (a missing file fails at once) and parsed while the scan runs.
+    let inventory = match super::inventory::path_for_scan(args.inventory.as_deref()) {
+        Some(path) => {
+            let text = crate::inventory::read(&path)?;
+            Some((path, text))
+        }
+        None => None,
+    };
     let mut linker = Linker::new(
         &matcher,
-        fingerprinter,
+        fingerprinter.clone(),
         allow,
         args.min_confidence,
         overrides.into_iter().collect(),
         args.show_secrets && args.format == Format::Human,
     );
-    if let Some(index) = inventory {
-        // Lives until the process exits: freeing a large inventory only costs time.
-        linker = linker.with_inventory(Box::leak(Box::new(index)));
+    if let Some((_, text)) = &inventory {
+        linker = linker.expect_inventory(crate::inventory::may_retire_references(text));
+    }
+    if args.unknown_references {
+        linker = linker.with_unknown_references();
     }
     if let Some(days) = args.max_age {
         linker = linker.with_max_age(days, crate::time::now());
@@ -157,11 +171,33 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         skip_dirs: Vec::new(),
     };
     let history = args.git || args.rev_range.is_some() || args.staged || args.since.is_some();
-    let outcome = if history {
-        scan_git(global, args, &opts, &matcher, &linker)?
-    } else {
-        crate::scan::scan_paths(&args.paths, &opts, &matcher, &linker)
-    };
+    let (scanned, index) = std::thread::scope(|s| {
+        let loader = s.spawn(|| {
+            inventory
+                .as_ref()
+                .map(|(path, text)| {
+                    let inv = crate::inventory::load_text(path, text, &fingerprinter)?;
+                    Ok::<_, crate::inventory::InventoryError>(Index::new(inv, crate::time::now()))
+                })
+                .transpose()
+        });
+        let scanned = if history {
+            scan_git(global, args, &opts, &matcher, &linker)
+        } else {
+            Ok(crate::scan::scan_paths(
+                &args.paths,
+                &opts,
+                &matcher,
+                &linker,
+            ))
+        };
+        (scanned, loader.join())
+    });
+    let index =
+        index.map_err(|_| anyhow::anyhow!("the inventory loader stopped unexpectedly"))??;
+    // Lives until the process exits: freeing a large inventory only costs time.
+    let index: Option<&Index> = index.map(|i| &*Box::leak(Box::new(i)));
+    let outcome = scanned?.resolve(&linker, index);
 
     let mut warnings = outcome.stats.warnings.clone();
     if let Some(h) = &outcome.history {
@@ -222,7 +258,7 @@ fn scan_git(
     opts: &WalkOptions,
     matcher: &Matcher,
     linker: &Linker<'_>,
-) -> anyhow::Result<crate::scan::Outcome> {
+) -> anyhow::Result<crate::scan::Scanned> {
     let found = git::discover(&args.paths);
     if found.repos.is_empty() {
         let names: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
@@ -313,6 +349,7 @@ fn write_report(
             tags: r.tags.clone(),
             defined_at: format!("{}:{}", r.origin.file, r.origin.line),
         })
+        .chain(RuleInfo::reference_checks())
         .collect();
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match global.color {

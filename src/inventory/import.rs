@@ -256,7 +256,8 @@ struct Report {
 struct ReportFinding {
     kind: String,
     rule: String,
-    secret: ReportSecret,
+    /// Null for reference findings, which adopt skips.
+    secret: Option<ReportSecret>,
     location: ReportLocation,
     #[serde(default)]
     context: ReportContext,
@@ -308,11 +309,12 @@ pub fn adopt(
     })?;
     let mut groups: BTreeMap<String, Vec<ReportFinding>> = BTreeMap::new();
     for f in report.findings {
-        if matches!(f.kind.as_str(), "unmanaged-secret" | "stale-secret") {
-            groups
-                .entry(f.secret.fingerprint.clone())
-                .or_default()
-                .push(f);
+        let secret = f.secret.as_ref().map(|s| s.fingerprint.clone());
+        if let (true, Some(fingerprint)) = (
+            matches!(f.kind.as_str(), "unmanaged-secret" | "stale-secret"),
+            secret,
+        ) {
+            groups.entry(fingerprint).or_default().push(f);
         }
     }
     let mut out = Imported::default();
@@ -353,7 +355,8 @@ pub fn adopt(
             .filter_map(|s| Timestamp::try_from(s).ok())
             .min_by_key(Timestamp::seconds)
             .unwrap_or_else(|| Timestamp::at(now));
-        let hint = first.secret.redacted.split('…').next().unwrap_or_default();
+        let redacted = first.secret.as_ref().map_or("", |s| s.redacted.as_str());
+        let hint = redacted.split('…').next().unwrap_or_default();
         inv.credentials.push(Credential {
             id,
             kind: first.rule.clone(),

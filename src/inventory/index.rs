@@ -5,6 +5,9 @@ use super::model::{Credential, Inventory, Status};
 use crate::types::CredentialRef;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
+
+use crate::context::{Reference, Scheme};
 
 /// A fast non-cryptographic hasher (the Fx multiply-rotate) for fingerprint and
 /// identifier keys. Keys come from the trusted inventory; scanned values only
@@ -44,7 +47,32 @@ pub struct Index {
     collided: FxHashMap<String, (usize, usize)>,
     /// Identifier → credential and, when a version carries it, that version.
     by_identifier: FxHashMap<String, (usize, Option<usize>)>,
+    /// Reference key → every credential entry listing it, built on the first
+    /// reference lookup so scans that never look up references never pay for it.
+    by_reference: OnceLock<FxHashMap<(Scheme, String), Vec<ListedReference>>>,
     now: i64,
+}
+
+/// One `references` or `retired_references` entry of a credential.
+struct ListedReference {
+    credential: usize,
+    retired: bool,
+    reference: Reference,
+}
+
+/// What the inventory says about a reference a file uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReferenceStatus {
+    /// A credential lists it among its current references.
+    Known(CredentialRef),
+    /// A credential lists it among its retired references: the use is residue of a reset.
+    Retired {
+        credential: CredentialRef,
+        /// The credential's current references, of the same scheme when it has any.
+        replaced_by: Vec<String>,
+    },
+    /// No credential lists it.
+    Unknown,
 }
 
 /// What the inventory says about a value it knows.
@@ -88,6 +116,7 @@ impl Index {
             by_fingerprint,
             collided,
             by_identifier,
+            by_reference: OnceLock::new(),
             now,
         }
     }
@@ -136,19 +165,75 @@ impl Index {
         Some(self.known(ci, vi))
     }
 
-    /// The credential that lists `reference` among its retired references for `repo`.
-    pub fn retired_reference(&self, reference: &str, repo: &str) -> Option<CredentialRef> {
-        self.inventory
-            .credentials
-            .iter()
-            .enumerate()
-            .find_map(|(ci, c)| {
-                let listed = c.retired_references.iter().any(|r| r.as_str() == reference);
-                (listed && applies_to(c, repo)).then(|| {
-                    let vi = c.versions.len().saturating_sub(1);
-                    self.credential_ref(ci, vi)
-                })
-            })
+    /// What the inventory says about `found`, used in repository `repo`. A retired
+    /// listing wins over a current one: the contract is that any use of a retired
+    /// name is residue. Entries of credentials scoped by `repos` apply only there.
+    pub fn reference_status(&self, found: &Reference, repo: &str) -> ReferenceStatus {
+        let table = self.by_reference.get_or_init(|| self.reference_table());
+        let Some(listed) = table.get(&found.key()) else {
+            return ReferenceStatus::Unknown;
+        };
+        let applies = |l: &&ListedReference| {
+            l.reference.covers(found) && applies_to(&self.inventory.credentials[l.credential], repo)
+        };
+        if let Some(l) = listed.iter().filter(|l| l.retired).find(applies) {
+            let c = &self.inventory.credentials[l.credential];
+            let same: Vec<String> = c
+                .references
+                .iter()
+                .map(|r| r.parsed())
+                .filter(|r| r.scheme == found.scheme)
+                .map(|r| r.to_string())
+                .collect();
+            let replaced_by = if same.is_empty() {
+                c.references
+                    .iter()
+                    .map(|r| r.as_str().to_string())
+                    .collect()
+            } else {
+                same
+            };
+            // The reset that retired the name is the latest revoked version's.
+            let vi = c
+                .versions
+                .iter()
+                .rposition(|v| v.status == Status::Revoked)
+                .unwrap_or(c.versions.len().saturating_sub(1));
+            return ReferenceStatus::Retired {
+                credential: self.credential_ref(l.credential, vi),
+                replaced_by,
+            };
+        }
+        match listed.iter().find(applies) {
+            Some(l) => {
+                let c = &self.inventory.credentials[l.credential];
+                let vi = c
+                    .active()
+                    .map_or(c.versions.len().saturating_sub(1), |(n, _)| n - 1);
+                ReferenceStatus::Known(self.credential_ref(l.credential, vi))
+            }
+            None => ReferenceStatus::Unknown,
+        }
+    }
+
+    fn reference_table(&self) -> FxHashMap<(Scheme, String), Vec<ListedReference>> {
+        let mut table: FxHashMap<(Scheme, String), Vec<ListedReference>> = FxHashMap::default();
+        for (ci, c) in self.inventory.credentials.iter().enumerate() {
+            let current = c.references.iter().map(|r| (false, r));
+            let retired = c.retired_references.iter().map(|r| (true, r));
+            for (retired, r) in current.chain(retired) {
+                let reference = r.parsed();
+                table
+                    .entry(reference.key())
+                    .or_default()
+                    .push(ListedReference {
+                        credential: ci,
+                        retired,
+                        reference,
+                    });
+            }
+        }
+        table
     }
 
     fn known(&self, ci: usize, vi: usize) -> Known {
@@ -215,5 +300,50 @@ mod tests {
         assert_eq!((b_hit.credential.id.as_str(), b_hit.revoked), ("b", true));
         let c = format!("sha256:{}{}", "ab".repeat(8), "3".repeat(48));
         assert!(index.by_fingerprint(&c).is_none());
+    }
+
+    #[test]
+    fn references_resolve_to_known_retired_or_unknown() {
+        let text = r#"{"version": 1, "credentials": [
+          {"id": "deploy", "kind": "github-pat", "owner": "payments",
+           "references": ["github-secret:DEPLOY_TOKEN", "vault:secret/payments/deploy"],
+           "retired_references": ["github-secret:OLD_DEPLOY_TOKEN", "k8s-secret:prod/db-creds-v1"],
+           "versions": [
+             {"fingerprint": "sha256:1111111111111111111111111111111111111111111111111111111111111111", "created": "2026-01-01", "status": "revoked", "revoked": "2026-11-01",
+              "reset": {"by": "alice", "approved_by": "bob", "ticket": "SEC-42", "reason": "exposed"}},
+             {"fingerprint": "sha256:2222222222222222222222222222222222222222222222222222222222222222", "created": "2026-11-01", "status": "active"}]},
+          {"id": "scoped", "kind": "password", "repos": ["billing-*"],
+           "retired_references": ["env:DB_PASSWORD"],
+           "versions": [{"fingerprint": "sha256:3333333333333333333333333333333333333333333333333333333333333333", "created": "2026-01-01", "status": "active"}]}]}"#;
+        let inv = Inventory::parse(Path::new("i.json"), text).expect("valid");
+        let index = Index::new(inv, 0);
+        let r = |s: &str| s.parse::<Reference>().expect("reference");
+        match index.reference_status(&r("github-secret:old_deploy_token"), "api") {
+            ReferenceStatus::Retired {
+                credential,
+                replaced_by,
+            } => {
+                assert_eq!((credential.id.as_str(), credential.version), ("deploy", 1));
+                assert_eq!(credential.reset.expect("reset").ticket, "SEC-42");
+                assert_eq!(replaced_by, vec!["github-secret:DEPLOY_TOKEN".to_string()]);
+            }
+            other => panic!("expected retired, got {other:?}"),
+        }
+        assert!(matches!(
+            index.reference_status(&r("k8s-secret:prod/db-creds-v1#password"), "api"),
+            ReferenceStatus::Retired { .. }
+        ));
+        assert!(matches!(
+            index.reference_status(&r("vault:secret/data/payments/deploy"), "api"),
+            ReferenceStatus::Known(c) if c.id == "deploy" && c.version == 2
+        ));
+        assert_eq!(
+            index.reference_status(&r("env:DB_PASSWORD"), "api"),
+            ReferenceStatus::Unknown
+        );
+        assert!(matches!(
+            index.reference_status(&r("env:DB_PASSWORD"), "billing-api"),
+            ReferenceStatus::Retired { .. }
+        ));
     }
 }

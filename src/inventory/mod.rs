@@ -10,6 +10,9 @@ mod model;
 mod store;
 
 pub mod import;
-pub use self::{error::InventoryError, index::Index};
+pub use self::{
+    error::InventoryError,
+    index::{Index, ReferenceStatus},
+};
 pub use model::{Credential, Inventory, Reference, Status, Timestamp, Version, DEFAULT_FILE};
-pub use store::{load, Store};
+pub use store::{load, load_text, may_retire_references, read, Store};

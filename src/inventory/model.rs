@@ -156,13 +156,27 @@ impl TryFrom<String> for Fingerprint {
             .strip_prefix("sha256:")
             .or_else(|| s.strip_prefix("hmac-sha256:"));
         match hex {
-            Some(h) if h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) => {
+            Some(h) if h.len() == 64 && h.bytes().all(is_lower_hex) => {
                 Ok(Fingerprint(s))
             }
             // The value is not echoed: a pasted secret must not reach an error message.
             _ => Err("malformed fingerprint: expected `sha256:` or `hmac-sha256:` followed by 64 lowercase hex digits".to_string()),
         }
     }
+}
+
+/// `0-9a-f`, by table: every fingerprint of a large inventory passes here on load.
+fn is_lower_hex(b: u8) -> bool {
+    const TABLE: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = matches!(i as u8, b'0'..=b'9' | b'a'..=b'f');
+            i += 1;
+        }
+        t
+    };
+    TABLE[usize::from(b)]
 }
 
 impl From<Fingerprint> for String {
@@ -228,7 +242,7 @@ impl Reference {
 impl TryFrom<String> for Reference {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        s.parse::<crate::context::Reference>()?;
+        crate::context::Reference::validate(&s)?;
         Ok(Reference(s))
     }
 }

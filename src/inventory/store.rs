@@ -11,13 +11,44 @@ use std::path::{Path, PathBuf};
 /// Reads and validates an inventory and checks the fingerprint key against it.
 /// A missing file is an error: callers that accept absence check first.
 pub fn load(path: &Path, fp: &Fingerprinter) -> Result<Inventory, InventoryError> {
-    let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
+    load_text(path, &read(path)?, fp)
+}
+
+/// The inventory file's text, unparsed (a scan parses it in parallel with scanning).
+pub fn read(path: &Path) -> Result<String, InventoryError> {
+    std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    let inv = Inventory::parse(path, &text)?;
+    })
+}
+
+/// Validates `text` read from `path` and checks the fingerprint key against it.
+pub fn load_text(path: &Path, text: &str, fp: &Fingerprinter) -> Result<Inventory, InventoryError> {
+    let inv = Inventory::parse(path, text)?;
     inv.check_key(path, fp)?;
     Ok(inv)
+}
+
+/// Whether the inventory `text` may list retired references, decided before it is
+/// parsed so a scan knows at once whether to extract references from files. Errs on
+/// the side of yes: any JSON escape could spell the key another way.
+pub fn may_retire_references(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if memchr::memmem::find(bytes, b"\\u").is_some() {
+        return true;
+    }
+    let key = "\"retired_references\"";
+    memchr::memmem::find_iter(bytes, key).any(|at| {
+        let rest = text[at + key.len()..].trim_start();
+        let Some(rest) = rest.strip_prefix(':') else {
+            return true;
+        };
+        let rest = rest.trim_start();
+        match rest.strip_prefix('[') {
+            Some(list) => !list.trim_start().starts_with(']'),
+            None => true,
+        }
+    })
 }
 
 /// An inventory file held under its lock for one read-modify-write.
@@ -154,5 +185,23 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
         assert!(store.load(&fp).is_ok());
         std::fs::remove_file(tmp).expect("rm");
+    }
+
+    #[test]
+    fn retired_references_are_seen_before_parsing() {
+        assert!(!may_retire_references(r#"{"credentials": []}"#));
+        assert!(!may_retire_references(r#"{"retired_references": [ ]}"#));
+        assert!(!may_retire_references("{\"retired_references\" :\n  []}"));
+        assert!(may_retire_references(
+            r#"{"retired_references": ["env:OLD"]}"#
+        ));
+        assert!(may_retire_references(
+            r#"{"retired_references":
+              [ "env:OLD" ]}"#
+        ));
+        // An escaped key spelling is still a key: err on the side of extracting.
+        assert!(may_retire_references(
+            r#"{"retired\u005freferences": ["env:OLD"]}"#
+        ));
     }
 }

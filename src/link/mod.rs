@@ -1,13 +1,20 @@
 //! Linker: turns a raw match into a classified [`Finding`]: kind, severity,
 //! fingerprint, redaction, context, and allow-list decisions.
+//!
+//! Linking has two steps so a scan never waits for the inventory: [`Linker::link`]
+//! runs while files are scanned and yields a [`Candidate`] (the finding as if no
+//! inventory knew it, plus what would hide it); [`Linker::resolve`] runs once the
+//! scan and the inventory load (in parallel with it) are both done, and classifies
+//! each candidate against the inventory.
 
+use crate::context::{FileContext, FoundReference};
 use crate::fingerprint::{redact, Fingerprinter};
-use crate::inventory::Index;
+use crate::inventory::{Index, ReferenceStatus};
 use crate::matcher::Matcher;
 use crate::rules::model::RuleKind;
 use crate::types::{
-    Chunk, Confidence, CredentialRef, Finding, FindingContext, FindingKind, Location, RawMatch,
-    SecretRef, Severity,
+    Chunk, Confidence, Finding, FindingContext, FindingKind, Location, Origin, RawMatch,
+    ReferenceRef, SecretRef, Severity, SlotRef,
 };
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::HashMap;
@@ -24,9 +31,14 @@ pub struct Linker<'m> {
     min_confidence: Confidence,
     severity_overrides: HashMap<String, Severity>,
     show_secrets: bool,
-    inventory: Option<&'m Index>,
+    /// An inventory will be given to `resolve`: keep what only it can reveal.
+    expect_inventory: bool,
+    /// References are extracted from files (something may come of them).
+    references: bool,
     /// `--max-age` in days and the time it is measured from.
     max_age: Option<(u32, i64)>,
+    /// `--unknown-references`: report references no inventory entry lists.
+    unknown_references: bool,
 }
 
 /// Path globs (relative to the repository root) whose findings are not reported,
@@ -51,12 +63,19 @@ impl Allowlist {
         })
     }
 
-    fn allows(&self, path: &str) -> bool {
-        let hits = self.set.matches(path);
-        for &i in &hits {
+    /// The entries matching `path` (not yet counted as used).
+    fn hits(&self, path: &str) -> Vec<usize> {
+        if self.globs.is_empty() {
+            return Vec::new();
+        }
+        self.set.matches(path)
+    }
+
+    /// Counts `hits` as used: they hid a finding.
+    fn count(&self, hits: &[usize]) {
+        for &i in hits {
             self.used[i].fetch_add(1, Ordering::Relaxed);
         }
-        !hits.is_empty()
     }
 
     /// Entries that suppressed nothing in this run.
@@ -67,6 +86,43 @@ impl Allowlist {
             .filter(|(_, n)| n.load(Ordering::Relaxed) == 0)
             .map(|(g, _)| g.as_str())
             .collect()
+    }
+}
+
+/// A finding before the inventory is consulted, with what would hide it.
+#[derive(Debug)]
+pub struct Candidate {
+    /// The finding as if no inventory knew the value (kind `unmanaged-secret` or
+    /// `stale-secret`), or a reference finding still without its kind.
+    finding: Finding,
+    what: Subject,
+    /// The value's rule is below `--min-confidence`.
+    below_confidence: bool,
+    /// The line carries `keytrace:allow`.
+    inline_allowed: bool,
+    /// Allow-list entries matching the path.
+    allow_hits: Vec<usize>,
+}
+
+#[derive(Debug)]
+enum Subject {
+    /// A secret value (its identifiers are in the finding).
+    Secret,
+    /// An identifier alone (an AWS key id): canonical form, for the inventory lookup.
+    Identifier(String),
+    /// A reference by name.
+    Reference(crate::context::Reference),
+}
+
+impl Candidate {
+    /// The finding as linked so far (for baselines, which compare places and values).
+    pub fn finding(&self) -> &Finding {
+        &self.finding
+    }
+
+    /// Hidden unless the inventory knows the value.
+    fn hidden(&self) -> bool {
+        self.below_confidence || self.inline_allowed || !self.allow_hits.is_empty()
     }
 }
 
@@ -86,48 +142,38 @@ impl<'m> Linker<'m> {
             min_confidence,
             severity_overrides,
             show_secrets,
-            inventory: None,
+            expect_inventory: false,
+            references: false,
             max_age: None,
+            unknown_references: false,
         }
     }
 
-    /// Links matches to `inventory`: known values get their credential and kind,
-    /// and are never hidden by an allow-list or an inline allow.
-    pub fn with_inventory(mut self, inventory: &'m Index) -> Self {
-        self.inventory = Some(inventory);
+    /// An inventory will be given to [`Linker::resolve`]: keep candidates that only it can
+    /// reveal (identifiers, allow-listed values). `retired_references` says whether it
+    /// may retire reference names, so files must be searched for references.
+    pub fn expect_inventory(mut self, retired_references: bool) -> Self {
+        self.expect_inventory = true;
+        self.references |= retired_references;
         self
+    }
+
+    /// Also report references that no inventory entry lists (`unknown-reference`).
+    pub fn with_unknown_references(mut self) -> Self {
+        self.unknown_references = true;
+        self.references = true;
+        self
+    }
+
+    /// Whether scans must extract references: something would come of them.
+    pub fn wants_references(&self) -> bool {
+        self.references
     }
 
     /// Unmanaged secrets first seen more than `days` before `now` become `stale-secret`.
     pub fn with_max_age(mut self, days: u32, now: i64) -> Self {
         self.max_age = Some((days, now));
         self
-    }
-
-    /// What the inventory says about a match: its kind and credential, or `None` when it does not know it.
-    fn classify(
-        &self,
-        is_identifier: bool,
-        fingerprint: &str,
-        m: &RawMatch,
-    ) -> Option<(FindingKind, CredentialRef)> {
-        let inv = self.inventory?;
-        if is_identifier {
-            let known = inv.by_identifier(&m.canonical)?;
-            return known
-                .revoked
-                .then_some((FindingKind::RevokedIdentifierPresent, known.credential));
-        }
-        // The value itself, else the identifier it pairs with (an AWS secret next to a known key id).
-        let known = inv
-            .by_fingerprint(fingerprint)
-            .or_else(|| m.identifiers.iter().find_map(|id| inv.by_identifier(id)))?;
-        let kind = if known.revoked {
-            FindingKind::RevokedSecretPresent
-        } else {
-            FindingKind::ActiveSecretExposed
-        };
-        Some((kind, known.credential))
     }
 
     /// `stale-secret` when the value was first seen longer ago than `--max-age`.
@@ -165,73 +211,227 @@ impl<'m> Linker<'m> {
         &self.allow
     }
 
-    /// The finding for a match, or `None` when it is gated or allowed.
-    pub fn link(&self, chunk: &Chunk<'_>, m: RawMatch) -> Option<Finding> {
+    /// The candidate for a match in a file understood as `file`, or `None` when nothing
+    /// could make it a finding (an identifier or a hidden value, with no inventory coming).
+    pub fn link(&self, chunk: &Chunk<'_>, file: &FileContext, m: RawMatch) -> Option<Candidate> {
         let rule = self.matcher.rule(m.rule);
         let is_identifier = rule.kind == RuleKind::Identifier;
-        // Hash only what matched, and only once.
-        let fingerprint = if self.inventory.is_some() || !is_identifier {
-            self.fingerprinter.of_canonical(&m.canonical)
-        } else {
+        // An identifier alone (an AWS key id with no secret near it) names a
+        // credential but is not one; it matters only when the inventory knows it.
+        if is_identifier && !self.expect_inventory {
             return None;
-        };
+        }
         let origin = chunk.origin;
-        let location = Location {
-            repo: origin.repo.clone(),
-            path: origin.path.clone(),
-            line: m.line,
-            column: m.column,
-            commit: origin.commit.clone(),
-            author: origin.author.clone(),
-            date: origin.date.clone(),
-            commits: origin.commits,
-            time: origin.time,
+        let below_confidence = rule.confidence < self.min_confidence;
+        let inline_allowed = !below_confidence && line_has_inline_allow(chunk.bytes, m.line);
+        let allow_hits = if below_confidence || inline_allowed {
+            Vec::new()
+        } else {
+            self.allow.hits(&origin.path)
         };
-        let (kind, severity, credential) = match self.classify(is_identifier, &fingerprint, &m) {
-            Some((kind, credential)) => (kind, kind.default_severity(), Some(credential)),
-            None => {
-                // An identifier alone (an AWS key id with no secret near it) names a
-                // credential but is not one; it matters only when the inventory knows it.
-                if is_identifier || rule.confidence < self.min_confidence {
-                    return None;
-                }
-                if line_has_inline_allow(chunk.bytes, m.line) || self.allow.allows(&origin.path) {
-                    return None;
-                }
-                let kind = self.unlinked_kind(origin.date.as_deref());
-                let severity = match kind {
-                    FindingKind::UnmanagedSecret => self
-                        .severity_overrides
-                        .get(&rule.id)
-                        .copied()
-                        .unwrap_or(rule.severity),
-                    _ => kind.default_severity(),
-                };
-                (kind, severity, None)
-            }
+        let hidden = below_confidence || inline_allowed || !allow_hits.is_empty();
+        if hidden && !self.expect_inventory {
+            self.allow.count(&allow_hits);
+            return None;
+        }
+        // Hash only what matched, and only once.
+        let fingerprint = self.fingerprinter.of_canonical(&m.canonical);
+        let kind = self.unlinked_kind(origin.date.as_deref());
+        let severity = match kind {
+            FindingKind::UnmanagedSecret => self
+                .severity_overrides
+                .get(&rule.id)
+                .copied()
+                .unwrap_or(rule.severity),
+            _ => kind.default_severity(),
         };
-        let canon = &m.canonical;
-        Some(Finding {
+        let location = location(origin, m.line, m.column);
+        let what = if is_identifier {
+            Subject::Identifier(m.canonical.clone())
+        } else {
+            Subject::Secret
+        };
+        let finding = Finding {
             kind,
             severity,
             confidence: rule.confidence,
             rule: rule.id.clone(),
             title: rule.name.clone(),
-            secret: SecretRef {
+            secret: Some(SecretRef {
                 fingerprint,
-                redacted: redact(canon, rule.prefix.as_deref()),
-            },
+                redacted: redact(&m.canonical, rule.prefix.as_deref()),
+            }),
+            reference: None,
             locations: vec![location.clone()],
             location,
-            credential,
+            credential: None,
             context: FindingContext {
-                file_kind: crate::context::file_kind(&origin.path, chunk.bytes).to_string(),
+                file_kind: file.kind.to_string(),
                 decoding: m.decoding.map(str::to_string),
+                slot: file.slot_at(m.line).map(|s| SlotRef {
+                    name: s.name.clone(),
+                    expected: s.expected.clone(),
+                }),
             },
             identifiers: m.identifiers,
             first_seen: origin.date.clone(),
             plaintext: self.show_secrets.then_some(m.secret),
+        };
+        Some(Candidate {
+            finding,
+            what,
+            below_confidence,
+            inline_allowed,
+            allow_hits,
         })
+    }
+
+    /// The candidate for a reference a file uses; whether it becomes a finding is for
+    /// [`Linker::resolve`] to say.
+    pub fn link_reference(
+        &self,
+        chunk: &Chunk<'_>,
+        file: &FileContext,
+        found: &FoundReference,
+    ) -> Candidate {
+        let origin = chunk.origin;
+        let location = location(origin, found.line, found.column);
+        let inline_allowed = line_has_inline_allow(chunk.bytes, found.line);
+        let allow_hits = if inline_allowed {
+            Vec::new()
+        } else {
+            self.allow.hits(&origin.path)
+        };
+        let kind = FindingKind::UnknownReference;
+        let finding = Finding {
+            kind,
+            severity: kind.default_severity(),
+            confidence: Confidence::High,
+            rule: kind.as_str().to_string(),
+            title: "Reference that no inventory entry lists".to_string(),
+            secret: None,
+            reference: Some(ReferenceRef {
+                name: found.reference.to_string(),
+                replaced_by: Vec::new(),
+            }),
+            locations: vec![location.clone()],
+            location,
+            credential: None,
+            context: FindingContext {
+                file_kind: file.kind.to_string(),
+                decoding: None,
+                slot: None,
+            },
+            identifiers: Vec::new(),
+            first_seen: origin.date.clone(),
+            plaintext: None,
+        };
+        Candidate {
+            finding,
+            what: Subject::Reference(found.reference.clone()),
+            below_confidence: false,
+            inline_allowed,
+            allow_hits,
+        }
+    }
+
+    /// Classifies candidates against the inventory (when there is one): known values
+    /// get their credential and kind and are never hidden by an allow-list or an
+    /// inline allow; retired references become `retired-reference`; the rest keep
+    /// their unmanaged kind or are dropped when hidden.
+    pub fn resolve(&self, candidates: Vec<Candidate>, inventory: Option<&Index>) -> Vec<Finding> {
+        let mut out = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            if let Some(f) = self.resolve_one(c, inventory) {
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    fn resolve_one(&self, c: Candidate, inventory: Option<&Index>) -> Option<Finding> {
+        let hidden = c.hidden();
+        let mut f = c.finding;
+        let known = match (&c.what, inventory) {
+            (Subject::Reference(r), inv) => {
+                let status = match inv {
+                    Some(inv) => inv.reference_status(r, &f.location.repo),
+                    None => ReferenceStatus::Unknown,
+                };
+                return match status {
+                    ReferenceStatus::Known(_) => None,
+                    ReferenceStatus::Retired {
+                        credential,
+                        replaced_by,
+                    } => {
+                        f.kind = FindingKind::RetiredReference;
+                        f.severity = f.kind.default_severity();
+                        f.rule = f.kind.as_str().to_string();
+                        f.title = "Reference to a retired secret name".to_string();
+                        f.credential = Some(credential);
+                        if let Some(r) = &mut f.reference {
+                            r.replaced_by = replaced_by;
+                        }
+                        Some(f)
+                    }
+                    ReferenceStatus::Unknown => {
+                        if !self.unknown_references || hidden {
+                            self.allow.count(&c.allow_hits);
+                            return None;
+                        }
+                        Some(f)
+                    }
+                };
+            }
+            (_, None) => None,
+            (Subject::Identifier(id), Some(inv)) => inv
+                .by_identifier(id)
+                .filter(|k| k.revoked)
+                .map(|k| (FindingKind::RevokedIdentifierPresent, k.credential)),
+            (Subject::Secret, Some(inv)) => {
+                // The value itself, else the identifier it pairs with (an AWS secret next to a known key id).
+                let fingerprint = f.subject().to_string();
+                inv.by_fingerprint(&fingerprint)
+                    .or_else(|| f.identifiers.iter().find_map(|id| inv.by_identifier(id)))
+                    .map(|k| {
+                        let kind = if k.revoked {
+                            FindingKind::RevokedSecretPresent
+                        } else {
+                            FindingKind::ActiveSecretExposed
+                        };
+                        (kind, k.credential)
+                    })
+            }
+        };
+        match known {
+            Some((kind, credential)) => {
+                f.kind = kind;
+                f.severity = kind.default_severity();
+                f.credential = Some(credential);
+                Some(f)
+            }
+            None if matches!(c.what, Subject::Identifier(_)) => None,
+            None if hidden => {
+                self.allow.count(&c.allow_hits);
+                None
+            }
+            None => Some(f),
+        }
+    }
+}
+
+/// A finding's place from its chunk's origin.
+fn location(origin: &Origin, line: u32, column: u32) -> Location {
+    Location {
+        repo: origin.repo.clone(),
+        path: origin.path.clone(),
+        line,
+        column,
+        commit: origin.commit.clone(),
+        author: origin.author.clone(),
+        date: origin.date.clone(),
+        commits: origin.commits,
+        time: origin.time,
     }
 }
 
@@ -280,8 +480,14 @@ mod tests {
         };
         let mut raw: Vec<RawMatch> = Vec::new();
         matcher.scan(&chunk, &mut raw);
-        raw.into_iter()
-            .filter_map(|m| linker.link(&chunk, m))
+        let file = crate::context::analyze(&origin.path, chunk.bytes);
+        let candidates = raw
+            .into_iter()
+            .filter_map(|m| linker.link(&chunk, &file, m))
+            .collect();
+        linker
+            .resolve(candidates, None)
+            .into_iter()
             .map(|f| f.kind)
             .collect()
     }

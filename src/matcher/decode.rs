@@ -1,6 +1,11 @@
-//! Decoded views of encoded text: JSON strings with escapes and base64 values
-//! (Kubernetes Secret `data:`, `data:` URLs), scanned like plain text and
-//! reported at the encoded place.
+//! Decoded views of encoded text: JSON strings with escapes, base64 values
+//! (Kubernetes Secret `data:`, Helm values, `data:` URLs), Docker config `auth`
+//! entries (base64 of `user:password`), scanned like plain text and reported at
+//! the encoded place. A view that itself holds a Docker config is decoded once
+//! more, and the finding names both steps (`base64+base64`).
+//!
+//! Every decoder is gated on a cheap literal test or the path, so files without
+//! the encoding pay nothing.
 
 use super::validate::decode_std;
 use memchr::memmem;
@@ -17,11 +22,44 @@ pub(crate) struct View {
 pub(crate) struct Decoders {
     k8s_secret_kind: Regex,
     yaml_value: Regex,
+    yaml_block: Regex,
     data_url: Regex,
+    docker_auth: Regex,
     /// Cheap literal tests that gate each decoder, built once rather than per chunk.
     secret_word: memmem::Finder<'static>,
     notebook_cell: memmem::Finder<'static>,
     base64_url: memmem::Finder<'static>,
+    auths: memmem::Finder<'static>,
+}
+
+/// Names of the decodings a finding may carry in `context.decoding`.
+const BASE64: &str = "base64";
+const JSON_STRING: &str = "json-string";
+const URL_ENCODING: &str = "url-encoding";
+
+/// The decoding named when a view inside a view is decoded again: both steps, outer first.
+fn nested(outer: &'static str, inner: &'static str) -> &'static str {
+    match (outer, inner) {
+        (BASE64, BASE64) => "base64+base64",
+        (JSON_STRING, BASE64) => "json-string+base64",
+        _ => inner,
+    }
+}
+
+/// The decoding the canonical form applied to a value matched in plain text, if any.
+pub(crate) fn inline_decoding(raw: &str) -> Option<&'static str> {
+    crate::fingerprint::undoes_url_encoding(raw).then_some(URL_ENCODING)
+}
+
+/// Helm values files (`values.yaml`, `values-prod.yml`…), where charts keep
+/// base64 values that become Secret data: known by path, as Helm knows them.
+fn is_helm_values(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).as_bytes();
+    let stem_ok = name.len() > 6 && name[..6].eq_ignore_ascii_case(b"values");
+    let ext_ok = [&b".yaml"[..], &b".yml"[..]].iter().any(|ext| {
+        name.len() > ext.len() && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext)
+    });
+    stem_ok && ext_ok
 }
 
 /// How far from a keyword hit the enclosing JSON string may begin or end.
@@ -36,30 +74,37 @@ impl Decoders {
                 r#"(?m)^[ \t]*["']?([\w.-]+)["']?[ \t]*:[ \t]*["']?([A-Za-z0-9+/]{8,}={0,2})["']?[ \t]*,?[ \t]*\r?$"#,
             )
             .expect("static regex"),
+            // `key: |` followed by base64 wrapped over several more-indented lines:
+            // Kubernetes ignores the line breaks when it decodes `data:`.
+            yaml_block: Regex::new(
+                r#"(?m)^([ \t]*)["']?([\w.-]+)["']?[ \t]*:[ \t]*[|>][-+]?[ \t]*\r?\n((?:[ \t]+[A-Za-z0-9+/]+={0,2}[ \t]*\r?(?:\n|$))+)"#,
+            )
+            .expect("static regex"),
             data_url: Regex::new(r"data:[\w/+.-]*;base64,([A-Za-z0-9+/]{8,}={0,2})").expect("static regex"),
+            // A registry entry of a Docker config: `"<registry>": { … "auth": "<base64>" … }`.
+            docker_auth: Regex::new(
+                r#""([^"\\\s]{1,253})"\s*:\s*\{[^{}]*?"auth"\s*:\s*"([A-Za-z0-9+/]{4,}={0,2})""#,
+            )
+            .expect("static regex"),
             secret_word: memmem::Finder::new(b"Secret"),
             notebook_cell: memmem::Finder::new(b"\"cell_type\""),
             base64_url: memmem::Finder::new(b";base64,"),
+            auths: memmem::Finder::new(b"\"auths\""),
         }
     }
 
-    /// Every decoded view worth scanning in `bytes`, given the raw keyword hits.
-    pub(crate) fn views(&self, bytes: &[u8], hits: &[(usize, Range<usize>)]) -> Vec<View> {
+    /// Every decoded view worth scanning in `bytes` (read from `path`), given the raw keyword hits.
+    pub(crate) fn views(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        hits: &[(usize, Range<usize>)],
+    ) -> Vec<View> {
         let mut views = json_string_views(bytes, hits);
-        if self.secret_word.find(bytes).is_some() && self.k8s_secret_kind.is_match(bytes) {
-            for caps in self.yaml_value.captures_iter(bytes) {
-                let (key, value) = (caps.get(1).expect("group"), caps.get(2).expect("group"));
-                if let Some(text) = decode_text(value.as_bytes()) {
-                    let mut view = key.as_bytes().to_vec();
-                    view.extend_from_slice(b": ");
-                    view.extend_from_slice(&text);
-                    views.push(View {
-                        text: view,
-                        origin: value.start(),
-                        decoding: "base64",
-                    });
-                }
-            }
+        let k8s_secret =
+            self.secret_word.find(bytes).is_some() && self.k8s_secret_kind.is_match(bytes);
+        if k8s_secret || is_helm_values(path) {
+            self.keyed_base64_views(bytes, &mut views);
         }
         if self.notebook_cell.find(bytes).is_some() {
             views.extend(notebook_views(bytes));
@@ -71,12 +116,110 @@ impl Decoders {
                     views.push(View {
                         text,
                         origin: value.start(),
-                        decoding: "base64",
+                        decoding: BASE64,
                     });
                 }
             }
         }
+        self.docker_auth_views(bytes, &mut views);
+        // Decoded text that is itself a Docker config (a Secret's `.dockerconfigjson`,
+        // an escaped JSON string): its `auth` entries are decoded once more and
+        // reported at the outer encoded place.
+        let mut inner = Vec::new();
+        for outer in &views {
+            let start = inner.len();
+            self.docker_auth_views(&outer.text, &mut inner);
+            for view in &mut inner[start..] {
+                view.origin = outer.origin;
+                view.decoding = nested(outer.decoding, view.decoding);
+            }
+        }
+        views.extend(inner);
         views
+    }
+
+    /// YAML `key: <base64>` lines (and block scalars of wrapped base64) decoded to
+    /// text and re-keyed as `key: <text>`, so rules that need the key name see it.
+    fn keyed_base64_views(&self, bytes: &[u8], views: &mut Vec<View>) {
+        let mut push = |key: &[u8], text: Vec<u8>, origin: usize| {
+            let mut view = key.to_vec();
+            view.extend_from_slice(b": ");
+            view.extend_from_slice(&text);
+            views.push(View {
+                text: view,
+                origin,
+                decoding: BASE64,
+            });
+        };
+        for caps in self.yaml_value.captures_iter(bytes) {
+            let (key, value) = (caps.get(1).expect("group"), caps.get(2).expect("group"));
+            if let Some(text) = decode_text(value.as_bytes()) {
+                push(key.as_bytes(), text, value.start());
+            }
+        }
+        for caps in self.yaml_block.captures_iter(bytes) {
+            let (indent, key, body) = (
+                caps.get(1).expect("group"),
+                caps.get(2).expect("group"),
+                caps.get(3).expect("group"),
+            );
+            let lines: Vec<&[u8]> = body
+                .as_bytes()
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.trim_ascii().is_empty())
+                .collect();
+            // Only lines indented deeper than the key belong to its block.
+            let inside = lines
+                .iter()
+                .take_while(|l| l.len() - l.trim_ascii_start().len() > indent.len())
+                .count();
+            let joined: Vec<u8> = lines[..inside]
+                .iter()
+                .flat_map(|l| l.trim_ascii())
+                .copied()
+                .collect();
+            let origin =
+                body.start() + (body.as_bytes().len() - body.as_bytes().trim_ascii_start().len());
+            if let Some(text) = decode_text(&joined) {
+                push(key.as_bytes(), text, origin);
+            }
+        }
+    }
+
+    /// Docker config `auths.<registry>.auth` (base64 of `user:password`) shown as
+    /// the equivalent plain entry, so the `docker-registry-auth` rule fires on the
+    /// password with the registry and user beside it.
+    fn docker_auth_views(&self, bytes: &[u8], views: &mut Vec<View>) {
+        if self.auths.find(bytes).is_none() {
+            return;
+        }
+        for caps in self.docker_auth.captures_iter(bytes) {
+            let (registry, value) = (caps.get(1).expect("group"), caps.get(2).expect("group"));
+            let Some(decoded) = decode_text(value.as_bytes()) else {
+                continue;
+            };
+            let Ok(decoded) = String::from_utf8(decoded) else {
+                continue;
+            };
+            let Some((user, password)) = decoded.trim_end().split_once(':') else {
+                continue;
+            };
+            if password.is_empty() {
+                continue;
+            }
+            let quote = |s: &str| serde_json::to_string(s).expect("string serializes");
+            let text = format!(
+                "{{\"auths\": {{{}: {{\"username\": {}, \"password\": {}}}}}}}",
+                quote(&String::from_utf8_lossy(registry.as_bytes())),
+                quote(user),
+                quote(password)
+            );
+            views.push(View {
+                text: text.into_bytes(),
+                origin: value.start(),
+                decoding: BASE64,
+            });
+        }
     }
 }
 
@@ -142,7 +285,7 @@ fn json_string_views(bytes: &[u8], hits: &[(usize, Range<usize>)]) -> Vec<View> 
             views.push(View {
                 text: unescaped.into_bytes(),
                 origin: string.start,
-                decoding: "json-string",
+                decoding: JSON_STRING,
             });
         }
     }

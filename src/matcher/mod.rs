@@ -181,10 +181,12 @@ impl Matcher {
         let line_index = lines::LineIndex::new(bytes);
         for c in self.confirm(bytes, &hits) {
             let (line, column) = line_index.position(c.span.start);
-            found.push(self.raw_match(c, line, column, None));
+            let decoding = decode::inline_decoding(&c.raw);
+            found.push(self.raw_match(c, line, column, decoding));
         }
-        // Decoded views: JSON strings with escapes, base64 values of Kubernetes Secrets.
-        for view in self.decoders.views(bytes, &hits) {
+        // Decoded views: JSON strings with escapes, base64 values of Kubernetes
+        // Secrets and Helm values, Docker config `auth` entries.
+        for view in self.decoders.views(&chunk.origin.path, bytes, &hits) {
             let view_hits = self.keyword_hits(&view.text);
             for c in self.confirm(&view.text, &view_hits) {
                 let (line, column) = line_index.position(view.origin);
@@ -335,6 +337,16 @@ impl Matcher {
                 .position(|k| k.line == m.line && (k.canonical == m.canonical || overlaps(k, &m)));
             match dup {
                 Some(i) if self.rank(m.rule) > self.rank(kept[i].rule) => kept[i] = m,
+                // The encoded text matched as it is written (base64 assigned to
+                // `password:`) and its decoded value matched too: the decoded one is the secret.
+                Some(i)
+                    if self.rank(m.rule) == self.rank(kept[i].rule)
+                        && kept[i].decoding.is_none()
+                        && m.decoding.is_some()
+                        && kept[i].canonical != m.canonical =>
+                {
+                    kept[i] = m;
+                }
                 Some(_) => {}
                 None => kept.push(m),
             }

@@ -33,13 +33,7 @@ impl Sink for Github<'_> {
             Severity::Medium | Severity::Low => "warning",
             Severity::Info => "notice",
         };
-        let message = format!(
-            "{} ({}): {} {}",
-            f.title,
-            f.rule,
-            f.kind.as_str(),
-            f.secret.redacted
-        );
+        let message = format!("{} [{}]", super::one_line(f), f.rule);
         writeln!(
             self.out,
             "::{level} file={},line={},col={},title={}::{}",

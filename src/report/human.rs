@@ -94,6 +94,10 @@ fn group_line(c: &CredentialRef, kind: FindingKind, n: usize) -> String {
         FindingKind::ActiveSecretExposed => {
             format!("{}: active v{} exposed in {places}", c.id, c.version)
         }
+        FindingKind::RetiredReference => {
+            let names = if n == 1 { "names" } else { "name" };
+            format!("{}: {places} still {names} it by a retired reference", c.id)
+        }
         _ => format!("{}: v{} ({}) in {places}", c.id, c.version, c.status),
     };
     if let Some(r) = &c.reset {
@@ -167,14 +171,16 @@ impl Human<'_> {
         if others > MORE {
             place.push_str(&format!("\n      … and {} more", others - MORE));
         }
-        let value = match &f.plaintext {
-            Some(p) => p.clone(),
-            None => f.secret.redacted.clone(),
-        };
-        let fp = &f.secret.fingerprint;
-        let short_fp = &fp[..fp.len().min(fp.find(':').map_or(0, |i| i + 13))];
-        let mut block =
-            format!("{head}: {title}\n  --> {place}\n   = secret: {value}  {short_fp}…\n");
+        let mut block = format!("{head}: {title}\n  --> {place}\n");
+        if let Some(secret) = &f.secret {
+            let value = f.plaintext.as_deref().unwrap_or(&secret.redacted);
+            let fp = &secret.fingerprint;
+            let short_fp = &fp[..fp.len().min(fp.find(':').map_or(0, |i| i + 13))];
+            block.push_str(&format!("   = secret: {value}  {short_fp}…\n"));
+        }
+        if let Some(r) = &f.reference {
+            block.push_str(&format!("   = reference: {}\n", r.name));
+        }
         let defined_at = self
             .origins
             .get(&f.rule)
@@ -200,7 +206,18 @@ impl Human<'_> {
                 c.id, c.version, c.status
             ));
         }
-        if let Some(fix) = self.fixes.get(&f.rule) {
+        if let Some(slot) = &f.context.slot {
+            block.push_str(&format!(
+                "   = slot: {} holds a literal; use {} instead\n",
+                slot.name, slot.expected
+            ));
+        }
+        if let Some(r) = f.reference.as_ref().filter(|r| !r.replaced_by.is_empty()) {
+            block.push_str(&format!(
+                "   = fix: point this use at {}\n",
+                r.replaced_by.join(" or ")
+            ));
+        } else if let Some(fix) = self.fixes.get(&f.rule) {
             block.push_str(&format!("   = fix: {fix}\n"));
         }
         writeln!(self.out, "{block}")

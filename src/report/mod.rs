@@ -54,3 +54,26 @@ pub fn sink<'w>(
         Format::Github => Box::new(github::Github::new(out)),
     }
 }
+
+/// A finding in one line for formats that carry a single message (SARIF, GitHub
+/// annotations): what it is, the redacted value or reference, its credential and
+/// the fix a slot or a retired name calls for. Never plaintext.
+fn one_line(f: &Finding) -> String {
+    let mut line = format!("{}: {} ({})", f.kind.as_str(), f.title, f.shown_value());
+    if let Some(c) = &f.credential {
+        line.push_str(&format!(
+            "; credential {} v{} ({})",
+            c.id, c.version, c.status
+        ));
+        if let Some(r) = &c.reset {
+            line.push_str(&format!(", reset under {}", r.ticket));
+        }
+    }
+    if let Some(s) = &f.context.slot {
+        line.push_str(&format!("; in {}, use {} instead", s.name, s.expected));
+    }
+    if let Some(r) = f.reference.as_ref().filter(|r| !r.replaced_by.is_empty()) {
+        line.push_str(&format!("; use {} instead", r.replaced_by.join(" or ")));
+    }
+    line
+}

@@ -19,6 +19,35 @@ impl RuleInfo {
     }
 }
 
+impl RuleInfo {
+    /// The two checks that come from the inventory, not from a rule file: uses of
+    /// retired reference names and (on request) references no entry lists.
+    pub fn reference_checks() -> Vec<RuleInfo> {
+        let check = |id: &str, name: &str, description: &str, severity| RuleInfo {
+            id: id.to_string(),
+            name: name.to_string(),
+            description: description.to_string(),
+            severity,
+            tags: vec!["reference".to_string()],
+            defined_at: "built in (inventory references)".to_string(),
+        };
+        vec![
+            check(
+                "retired-reference",
+                "Reference to a retired secret name",
+                "CI config or a manifest still names a secret that the inventory lists under a credential's retired_references: the reset left this use behind.\nRotate: point this use at the credential's current reference (named with the finding) and delete the old secret where it is stored.",
+                Severity::Medium,
+            ),
+            check(
+                "unknown-reference",
+                "Reference that no inventory entry lists",
+                "CI config or a manifest names a secret that no inventory credential lists among its references (reported with --unknown-references).\nRotate: add the reference to the credential it belongs to (inventory add --reference, or edit the inventory), or remove the use.",
+                Severity::Info,
+            ),
+        ]
+    }
+}
+
 /// What a report needs to know about a rule.
 #[derive(Debug, Clone)]
 pub struct RuleInfo {

@@ -47,10 +47,7 @@ fn security_severity(s: Severity) -> &'static str {
 
 /// A fingerprint that survives lines moving: rule, path and secret, not the line.
 fn partial_fingerprint(f: &Finding) -> String {
-    let digest = Sha256::digest(format!(
-        "{}\0{}\0{}",
-        f.rule, f.location.path, f.secret.fingerprint
-    ));
+    let digest = Sha256::digest(format!("{}\0{}\0{}", f.rule, f.location.path, f.subject()));
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
@@ -126,15 +123,20 @@ impl Sarif<'_> {
         let location = sarif::Location::builder()
             .physical_location(physical)
             .build();
-        let message = format!("{}: {} ({})", f.kind.as_str(), f.title, f.secret.redacted);
+        let message = super::one_line(f);
         let mut fps = BTreeMap::new();
         fps.insert("keytrace/v1".to_string(), partial_fingerprint(f));
         let mut props = BTreeMap::new();
         props.insert("kind".to_string(), serde_json::json!(f.kind.as_str()));
-        props.insert(
-            "fingerprint".to_string(),
-            serde_json::json!(f.secret.fingerprint),
-        );
+        if let Some(secret) = &f.secret {
+            props.insert(
+                "fingerprint".to_string(),
+                serde_json::json!(secret.fingerprint),
+            );
+        }
+        if let Some(r) = &f.reference {
+            props.insert("reference".to_string(), serde_json::json!(r.name));
+        }
         props.insert(
             "confidence".to_string(),
             serde_json::json!(f.confidence.as_str()),
