@@ -110,7 +110,7 @@ kttest!(
             "npm-access-token npmrc/.npmrc:4 npmrc slot _authToken for //registry.npmjs.org/",
             "pypi-api-token pypirc/.pypirc:8 pypirc slot password for [pypi]",
             "slack-bot-token spring-config/src/main/resources/application.properties:6 spring-config slot slack.bot-token",
-            "github-pat-classic terraform-state/terraform.tfstate:34 terraform-state",
+            "github-pat-classic terraform-state/terraform.tfstate:34 terraform-state slot aws_ssm_parameter.api_key value",
             "generic-api-key terraform-vars/prod.tfvars:3 terraform-vars slot datadog_api_key",
             "github-pat-classic terraform-vars/prod.tfvars:4 terraform-vars slot github_token",
             "aws-secret-access-key-near-id terraform/main.tf:4 terraform slot provider \"aws\" secret_key",

@@ -184,6 +184,7 @@ fn terraform() {
             "18:22 aws-sm:prod/payments/db",
             "32:22 aws-ssm:/prod/payments/api-key",
             "50:26 k8s-secret:payments/payments-db",
+            "34 slot aws_ssm_parameter.api_key value => a remote state backend (state holds secrets in plaintext: keep it out of the repository)",
         ],
     );
 }
