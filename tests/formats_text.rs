@@ -24,14 +24,13 @@ const FORMATS: &[&str] = &[
     "netrc",
     "npmrc",
     "pypirc",
-    "spring-config",
+    "spring-properties",
     "terraform",
     "terraform-state",
     "terraform-vars",
 ];
 
-/// Copies `fixtures/formats/<format>` for each format into `dir`, keeping relative
-/// paths. YAML files there (Spring's `application.yml`) belong to the YAML tests.
+/// Copies `fixtures/formats/<format>` for each format into `dir`, keeping relative paths.
 fn copy_fixtures(dir: &TestDir, formats: &[&str]) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats");
     let mut stack: Vec<_> = formats.iter().map(|f| root.join(f)).collect();
@@ -40,7 +39,7 @@ fn copy_fixtures(dir: &TestDir, formats: &[&str]) {
             let p = e.expect("entry").path();
             if p.is_dir() {
                 stack.push(p);
-            } else if !p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+            } else {
                 let rel = p.strip_prefix(&root).expect("under root");
                 dir.write(
                     &rel.to_string_lossy().replace('\\', "/"),
@@ -109,7 +108,7 @@ kttest!(
             "github-pat-classic netrc/.netrc:4 netrc slot password for machine github.com",
             "npm-access-token npmrc/.npmrc:4 npmrc slot _authToken for //registry.npmjs.org/",
             "pypi-api-token pypirc/.pypirc:8 pypirc slot password for [pypi]",
-            "slack-bot-token spring-config/src/main/resources/application.properties:6 spring-config slot slack.bot-token",
+            "slack-bot-token spring-properties/src/main/resources/application.properties:6 spring-config slot slack.bot-token",
             "github-pat-classic terraform-state/terraform.tfstate:34 terraform-state slot aws_ssm_parameter.api_key value",
             "generic-api-key terraform-vars/prod.tfvars:3 terraform-vars slot datadog_api_key",
             "github-pat-classic terraform-vars/prod.tfvars:4 terraform-vars slot github_token",
@@ -167,8 +166,8 @@ kttest!(formats_text_refs_lists_every_reference, |dir, _cmd| {
             "maven-settings/settings.xml:7:17 env:NEXUS_PASSWORD",
             "npmrc/.npmrc:3:34 env:GITHUB_PACKAGES_TOKEN",
             "pypirc/.pypirc:13:12 env:INTERNAL_PYPI_PASSWORD",
-            "spring-config/src/main/resources/application.properties:4:28 env:DB_PASSWORD",
-            "spring-config/src/main/resources/application.properties:5:16 env:STRIPE_API_KEY",
+            "spring-properties/src/main/resources/application.properties:4:28 env:DB_PASSWORD",
+            "spring-properties/src/main/resources/application.properties:5:16 env:STRIPE_API_KEY",
             "terraform-state/terraform.tfstate:17:21 aws-sm:prod/payments/db",
             "terraform-state/terraform.tfstate:18:22 aws-sm:prod/payments/db",
             "terraform-state/terraform.tfstate:32:22 aws-ssm:/prod/payments/api-key",

@@ -72,7 +72,7 @@ const FIXTURES: &[(&str, &[u8])] = &[
     (
         "src/main/resources/application.properties",
         include_bytes!(
-            "../../../fixtures/formats/spring-config/src/main/resources/application.properties"
+            "../../../fixtures/formats/spring-properties/src/main/resources/application.properties"
         ),
     ),
     (
@@ -435,4 +435,27 @@ fn credential_names() {
     ] {
         assert!(!is_credential_name(no), "{no}");
     }
+}
+
+#[test]
+fn registry_credentials_in_their_other_forms() {
+    assert_eq!(
+        inline(
+            "ci/.docker/config.json",
+            "{\"auths\": {\"registry.example.com\": {\"identitytoken\": \"eyJhbGciOi-token\"}}}"
+        ),
+        ["1 slot identitytoken for registry.example.com => a credential helper (credsStore)"]
+    );
+    assert_eq!(
+        inline(".npmrc", "_auth=dXNlcjpwYXNzd29yZA==\n"),
+        ["1 slot _auth for the default registry => ${NPM_TOKEN}"]
+    );
+    assert_eq!(
+        inline(".pypirc", "[testpypi]\npassword: pypi-secret-value\n"),
+        ["2 slot password for [testpypi] => a keyring or TWINE_PASSWORD"]
+    );
+    assert_eq!(
+        inline(".netrc", "default login anonymous password s3cr3t-pass\n"),
+        [format!("1 slot password for machine default => {NETRC}")]
+    );
 }
