@@ -100,7 +100,16 @@ pub(super) fn jenkinsfile(_path: &str, doc: &Doc, ctx: &mut FileContext) {
     // username-password credential); a literal there is a slot.
     let mut depth_in_env: Option<i32> = None;
     for (_, start, line) in doc.lines() {
-        let code = line.split("//").next().unwrap_or(line);
+        // A `//` comment starts the line or follows a space; `https://` is no comment.
+        let code = line
+            .match_indices("//")
+            .find(|(i, _)| {
+                line[..*i]
+                    .chars()
+                    .next_back()
+                    .is_none_or(char::is_whitespace)
+            })
+            .map_or(line, |(i, _)| &line[..i]);
         if line.trim_start().starts_with("withEnv") {
             bound.extend(
                 WITH_ENV

@@ -364,13 +364,15 @@ fn jenkins_registry_agent_and_labelled_steps() {
     assert_eq!(
         inline(
             "Jenkinsfile",
-            "docker.withRegistry('https://ghcr.io', 'ghcr-push') { img.push() }\n\
+            "environment {\n  URL = 'https://ghcr.io' // where images go\n}\n\
+             docker.withRegistry('https://ghcr.io', 'ghcr-push') { img.push() }\n\
              sshagent(credentials: ['deploy-key']) {\n  sh label: 'ship', script: 'rsync -e ssh dist/ $DEPLOY_HOST:/srv && echo $f'\n}\n"
         ),
         [
-            "1:41 jenkins-credential:ghcr-push",
-            "2:25 jenkins-credential:deploy-key",
-            "3:49 env:DEPLOY_HOST",
+            "4:41 jenkins-credential:ghcr-push",
+            "5:25 jenkins-credential:deploy-key",
+            "6:49 env:DEPLOY_HOST",
+            "2 slot environment URL => credentials('<credential id>')",
         ]
     );
 }
