@@ -350,11 +350,13 @@ fn terraform_object_values_and_computed_names() {
         inline(
             "k8s.tf",
             "resource \"kubernetes_secret_v1\" \"api\" {\n  metadata {\n    name = \"api\"\n  }\n  data = {\n    api_token = \"tok-1\"\n    url       = \"https://api\"\n  }\n}\n\
-             data \"aws_secretsmanager_secret\" \"x\" {\n  name = \"${var.env}/x\"\n}\n"
+             data \"aws_secretsmanager_secret\" \"x\" {\n  name = \"${var.env}/x\"\n}\n\
+             resource \"aws_secretsmanager_secret_version\" \"v\" {\n  secret_string = jsonencode({ user = \"app\", password = \"pw-1\" })\n}\n"
         ),
         [
             "3:13 k8s-secret:api",
             "6 slot resource \"kubernetes_secret_v1\" \"api\" data.api_token => var.api_token (sensitive) or a data source",
+            "14 slot resource \"aws_secretsmanager_secret_version\" \"v\" secret_string.password => var.password (sensitive) or a data source",
         ]
     );
 }
