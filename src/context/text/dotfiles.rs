@@ -156,8 +156,9 @@ pub(super) fn netrc(_path: &str, doc: &Doc, ctx: &mut FileContext) {
     let mut machine = String::from("default");
     let mut tokens = text
         .split_ascii_whitespace()
-        .map(|t| (t.as_ptr() as usize - text.as_ptr() as usize, t));
-    while let Some((_, token)) = tokens.next() {
+        .map(|t| (t.as_ptr() as usize - text.as_ptr() as usize, t))
+        .peekable();
+    while let Some((at, token)) = tokens.next() {
         match token {
             "machine" => {
                 if let Some((_, host)) = tokens.next() {
@@ -178,7 +179,10 @@ pub(super) fn netrc(_path: &str, doc: &Doc, ctx: &mut FileContext) {
                 }
             }
             // A macro definition runs to the next blank line; its body is not tokens.
-            "macdef" => break,
+            "macdef" => {
+                let end = text[at..].find("\n\n").map_or(text.len(), |i| at + i);
+                while tokens.next_if(|(next, _)| *next < end).is_some() {}
+            }
             _ => {}
         }
     }

@@ -459,7 +459,14 @@ fn registry_credentials_in_their_other_forms() {
         ["2 slot password for [testpypi] => a keyring or TWINE_PASSWORD"]
     );
     assert_eq!(
-        inline(".netrc", "default login anonymous password s3cr3t-pass\n"),
-        [format!("1 slot password for machine default => {NETRC}")]
+        inline(
+            ".netrc",
+            "machine ftp.example.com login u password p-1\nmacdef init\ncd /pub\npassword x\n\n\
+             default login anonymous password s3cr3t-pass\n"
+        ),
+        [
+            format!("1 slot password for machine ftp.example.com => {NETRC}"),
+            format!("6 slot password for machine default => {NETRC}"),
+        ]
     );
 }
