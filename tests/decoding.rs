@@ -239,3 +239,54 @@ kttest!(truncated_encodings_never_panic, |dir, cmd| {
     assert!(code == 0 || code == 1, "exit {code}: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 });
+
+kttest!(
+    docker_config_in_an_escaped_json_string_is_decoded,
+    |dir, cmd| {
+        // A Docker config kept as a JSON string inside another JSON file (CI variables
+        // exported as JSON, Terraform outputs): unescaped, then its `auth` decoded.
+        let config =
+            r#"{\"auths\": {\"ghcr.io\": {\"auth\": \"Y2ktYm90Ok1xN3YtS3oyIVJ3OXhMcA==\"}}}"#;
+        dir.write(
+            "ci-variables.json",
+            format!("{{\n  \"name\": \"regcred\",\n  \"value\": \"{config}\"\n}}\n"),
+        );
+        dir.write(".env", "REGISTRY_PASSWORD=Mq7v-Kz2!Rw9xLp\n");
+        let (_, stdout, _) = run(cmd.args(["scan", ".", "--format", "json"]));
+        let v: Value = serde_json::from_str(&stdout).expect("json");
+        let found = v["findings"].as_array().expect("findings");
+        let summary: Vec<(&str, &str, u64, Option<&str>)> = found
+            .iter()
+            .map(|f| {
+                (
+                    f["location"]["path"].as_str().unwrap(),
+                    f["rule"].as_str().unwrap(),
+                    f["location"]["line"].as_u64().unwrap(),
+                    f["context"]["decoding"].as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (".env", "generic-password", 1, None),
+                (
+                    "ci-variables.json",
+                    "docker-registry-auth",
+                    3,
+                    Some("json-string+base64")
+                ),
+            ]
+        );
+        assert_eq!(
+            found[0]["secret"]["fingerprint"],
+            found[1]["secret"]["fingerprint"]
+        );
+    }
+);
+
+kttest!(old_docker_config_auth_id_still_resolves, |_dir, cmd| {
+    let (code, stdout, stderr) = run(cmd.args(["rules", "explain", "docker-config-auth"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("docker-registry-auth"), "{stdout}");
+});

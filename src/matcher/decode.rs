@@ -326,3 +326,87 @@ fn enclosing_string(bytes: &[u8], hit: &Range<usize>) -> Option<Range<usize>> {
 fn escaped(bytes: &[u8], i: usize) -> bool {
     bytes[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+
+    fn texts(views: &[View]) -> Vec<(String, &'static str)> {
+        views
+            .iter()
+            .map(|v| (String::from_utf8_lossy(&v.text).into_owned(), v.decoding))
+            .collect()
+    }
+
+    #[test]
+    fn helm_values_are_known_by_path() {
+        for path in [
+            "values.yaml",
+            "chart/values-prod.yml",
+            "charts/api/Values.staging.YAML",
+        ] {
+            assert!(is_helm_values(path), "{path}");
+        }
+        for path in [
+            "values",
+            "values.json",
+            "myvalues.yaml",
+            "templates/secret.yaml",
+        ] {
+            assert!(!is_helm_values(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn wrapped_base64_block_stops_at_its_indentation() {
+        let body = STANDARD.encode("api_token: Zq3Vn8RkT2wLp5YsB7xHc4JmD9fGa1");
+        let (a, b) = body.split_at(24);
+        let yaml = format!("data:\n  token: |\n    {a}\n    {b}\n  next: c2Vjb25k\n");
+        let mut views = Vec::new();
+        Decoders::new().keyed_base64_views(yaml.as_bytes(), &mut views);
+        assert_eq!(
+            texts(&views),
+            vec![
+                ("next: second".to_string(), BASE64),
+                (
+                    "token: api_token: Zq3Vn8RkT2wLp5YsB7xHc4JmD9fGa1".to_string(),
+                    BASE64
+                ),
+            ]
+        );
+        assert_eq!(views[1].origin, yaml.find(a).expect("first line"));
+    }
+
+    #[test]
+    fn docker_auth_needs_user_and_password() {
+        let entry = |auth: &str| format!(r#"{{"auths": {{"r.example": {{"auth": "{auth}"}}}}}}"#);
+        let mut views = Vec::new();
+        let d = Decoders::new();
+        for auth in [
+            STANDARD.encode("no-colon"),
+            STANDARD.encode("user:"),
+            STANDARD.encode([0xff, 0x3a, 0x01]),
+        ] {
+            d.docker_auth_views(entry(&auth).as_bytes(), &mut views);
+        }
+        assert!(views.is_empty());
+        d.docker_auth_views(entry(&STANDARD.encode("ci:p\"w:1")).as_bytes(), &mut views);
+        assert_eq!(
+            texts(&views),
+            vec![(
+                r#"{"auths": {"r.example": {"username": "ci", "password": "p\"w:1"}}}"#.to_string(),
+                BASE64
+            )]
+        );
+    }
+
+    #[test]
+    fn nested_decodings_name_both_steps() {
+        assert_eq!(nested(BASE64, BASE64), "base64+base64");
+        assert_eq!(nested(JSON_STRING, BASE64), "json-string+base64");
+        assert_eq!(inline_decoding("p%40ss%21w0rd"), Some(URL_ENCODING));
+        assert_eq!(inline_decoding("Hv4%tQ9mZx!e"), None);
+    }
+}
