@@ -391,10 +391,12 @@ fn vault_flags_with_spaces_and_dockerfile_legacy_env() {
     assert_eq!(
         inline(
             "Dockerfile",
-            "FROM alpine\nENV API_TOKEN abc123def456\nRUN curl -H \"Authorization: $API_TOKEN\" $BASE_URL\n"
+            "FROM alpine\nENV API_TOKEN abc123def456\nRUN curl -H \"Authorization: $API_TOKEN\" $BASE_URL\n\
+             RUN VERSION=$(cat VERSION) && for PKG in a b; do echo $PKG $VERSION $MIRROR; done\n"
         ),
         [
             "3:41 env:BASE_URL",
+            "4:69 env:MIRROR",
             "2 slot ENV API_TOKEN => a BuildKit secret (RUN --mount=type=secret,id=API_TOKEN)",
         ]
     );
