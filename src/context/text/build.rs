@@ -56,6 +56,18 @@ fn is_local(name: &str) -> bool {
     name.bytes().any(|b| b.is_ascii_lowercase()) || BUILT_INS.contains(&name)
 }
 
+/// Names a shell script sets itself (`NAME=…`, `export NAME=…`, `for NAME in`,
+/// `read NAME`): using them later is no reference to the environment.
+fn script_sets(script: &str) -> HashSet<&str> {
+    static SETS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:^|[\s;&|(])(?:(?:export|local|readonly)\s+)?([A-Za-z_][A-Za-z0-9_]*)=|\b(?:for|read(?:\s+-[a-z]+)*)\s+([A-Za-z_][A-Za-z0-9_]*)")
+            .expect("assignment regex")
+    });
+    SETS.captures_iter(script)
+        .filter_map(|c| c.get(1).or_else(|| c.get(2)).map(|m| m.as_str()))
+        .collect()
+}
+
 /// Jenkinsfile: `credentials('ID')`, `credentialsId: 'ID'`, `docker.withRegistry(url, 'ID')`
 /// and `sshagent(['ID'])` are `jenkins-credential:ID`;
 /// `$NAME`, `${NAME}`, `env.NAME` in `sh` steps are `env:NAME` unless the file binds NAME.
@@ -100,7 +112,16 @@ pub(super) fn jenkinsfile(_path: &str, doc: &Doc, ctx: &mut FileContext) {
     // username-password credential); a literal there is a slot.
     let mut depth_in_env: Option<i32> = None;
     for (_, start, line) in doc.lines() {
-        let code = line.split("//").next().unwrap_or(line);
+        // A `//` comment starts the line or follows a space; `https://` is no comment.
+        let code = line
+            .match_indices("//")
+            .find(|(i, _)| {
+                line[..*i]
+                    .chars()
+                    .next_back()
+                    .is_none_or(char::is_whitespace)
+            })
+            .map_or(line, |(i, _)| &line[..i]);
         if line.trim_start().starts_with("withEnv") {
             bound.extend(
                 WITH_ENV
@@ -141,8 +162,9 @@ pub(super) fn jenkinsfile(_path: &str, doc: &Doc, ctx: &mut FileContext) {
         }
     }
     for (at, script) in sh_scripts(text) {
+        let sets = script_sets(script);
         doc.env_refs(ctx, at, script, &|name| {
-            is_local(name) || bound.contains(name)
+            is_local(name) || bound.contains(name) || sets.contains(name)
         });
         static ENV_DOT: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r"\benv\.([A-Za-z_][A-Za-z0-9_]*)").expect("env. regex"));
@@ -259,8 +281,9 @@ pub(super) fn dockerfile(_path: &str, doc: &Doc, ctx: &mut FileContext) {
                         doc.reference(ctx, at, Scheme::Env, id);
                     }
                 }
+                let sets = script_sets(ins.args);
                 doc.env_refs(ctx, ins.at, ins.args, &|n| {
-                    declared.contains(n) || is_local(n)
+                    declared.contains(n) || is_local(n) || sets.contains(n)
                 });
             }
             _ => {}

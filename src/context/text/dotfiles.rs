@@ -156,8 +156,9 @@ pub(super) fn netrc(_path: &str, doc: &Doc, ctx: &mut FileContext) {
     let mut machine = String::from("default");
     let mut tokens = text
         .split_ascii_whitespace()
-        .map(|t| (t.as_ptr() as usize - text.as_ptr() as usize, t));
-    while let Some((_, token)) = tokens.next() {
+        .map(|t| (t.as_ptr() as usize - text.as_ptr() as usize, t))
+        .peekable();
+    while let Some((at, token)) = tokens.next() {
         match token {
             "machine" => {
                 if let Some((_, host)) = tokens.next() {
@@ -178,7 +179,10 @@ pub(super) fn netrc(_path: &str, doc: &Doc, ctx: &mut FileContext) {
                 }
             }
             // A macro definition runs to the next blank line; its body is not tokens.
-            "macdef" => break,
+            "macdef" => {
+                let end = text[at..].find("\n\n").map_or(text.len(), |i| at + i);
+                while tokens.next_if(|(next, _)| *next < end).is_some() {}
+            }
             _ => {}
         }
     }
@@ -208,9 +212,9 @@ pub(super) fn git_credentials(_path: &str, doc: &Doc, ctx: &mut FileContext) {
 /// Maven `settings.xml`: `<password>${env.NAME}</password>` is a reference; a literal
 /// `<password>` or `<passphrase>` of `<server><id>X</id>` (or of a `<proxy>`) is a slot. Values in braces are
 /// ciphertext of Maven's password encryption, not slots.
-pub(super) fn maven_settings(_path: &str, doc: &Doc, ctx: &mut FileContext) {
+pub(super) fn maven_settings(path: &str, doc: &Doc, ctx: &mut FileContext) {
     static ELEMENT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"<(server|/server|proxy|/proxy|id|password|passphrase)>(?:([^<]*)</[a-z]+>)?")
+        Regex::new(r"<(server|/server|proxy|/proxy|id|password|passphrase)>(?:([^<]*)</([a-z]+)>)?")
             .expect("element regex")
     });
     static ENV: LazyLock<Regex> =
@@ -219,9 +223,11 @@ pub(super) fn maven_settings(_path: &str, doc: &Doc, ctx: &mut FileContext) {
     // The enclosing `<server>` or `<proxy>` and its `<id>`.
     let mut owner: (&str, Option<&str>) = ("server", None);
     for c in ELEMENT.captures_iter(text) {
-        let (Some(tag), value) = (c.get(1), c.get(2)) else {
-            continue;
-        };
+        let Some(tag) = c.get(1) else { continue };
+        // Text closed by another element's end tag (`<password>x</server>`) is not a value.
+        let value = c
+            .get(2)
+            .filter(|_| c.get(3).is_some_and(|end| end.as_str() == tag.as_str()));
         match (tag.as_str(), value) {
             (open @ ("server" | "proxy"), _) => owner = (open, None),
             ("/server" | "/proxy", _) => owner.1 = None,
@@ -244,6 +250,11 @@ pub(super) fn maven_settings(_path: &str, doc: &Doc, ctx: &mut FileContext) {
                         format!("${{env.{}_{}}}", env_style(id), env_style(field)),
                     );
                 }
+            }
+            (field @ ("password" | "passphrase"), None) => {
+                let line = doc.pos(tag.start()).0;
+                let error = format!("`<{field}>` is not closed before the next element");
+                ctx.malformed(path, "XML", Some(line), &error);
             }
             _ => {}
         }

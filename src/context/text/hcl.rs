@@ -132,7 +132,8 @@ fn literal_slots(doc: &Doc, ctx: &mut FileContext, place: &str, kind: &str, body
 }
 
 /// A slot when `value` is a literal under a credential name (or `stored`), and the
-/// same for the entries of an object value (`data = { password = "…" }`).
+/// same for the entries of an object value (`data = { password = "…" }`) and the
+/// arguments of a function call.
 fn value_slots(
     doc: &Doc,
     ctx: &mut FileContext,
@@ -141,15 +142,25 @@ fn value_slots(
     stored: bool,
     value: &Expression,
 ) {
-    if let Expression::Object(object) = value {
-        for (k, v) in object.iter() {
-            let k = match k {
-                ObjectKey::Ident(ident) => ident.as_str(),
-                ObjectKey::Expression(e) => e.as_str().unwrap_or(""),
-            };
-            value_slots(doc, ctx, &format!("{place}.{k}"), k, false, v.expr());
+    match value {
+        Expression::Object(object) => {
+            for (k, v) in object.iter() {
+                let k = match k {
+                    ObjectKey::Ident(ident) => ident.as_str(),
+                    ObjectKey::Expression(e) => e.as_str().unwrap_or(""),
+                };
+                value_slots(doc, ctx, &format!("{place}.{k}"), k, false, v.expr());
+            }
+            return;
         }
-        return;
+        // `secret_string = jsonencode({ password = "…" })`: the object is the secret.
+        Expression::FuncCall(call) => {
+            for arg in call.args.iter() {
+                value_slots(doc, ctx, place, key, stored, arg);
+            }
+            return;
+        }
+        _ => {}
     }
     if !(stored || is_credential_name(key)) {
         return;

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::commands::secret_id;
-use super::{is_literal, Doc};
+use super::{is_credential_name, is_literal, Doc};
 use crate::context::{FileContext, Scheme};
 
 /// Parses `doc`, or records a `malformed-config` warning at the error's line.
@@ -72,12 +72,15 @@ pub(super) fn terraform_state(path: &str, doc: &Doc, ctx: &mut FileContext) {
     let resources = state.get("resources").and_then(Value::as_array);
     for resource in resources.into_iter().flatten() {
         let kind = resource.get("type").and_then(Value::as_str).unwrap_or("");
+        let label = resource.get("name").and_then(Value::as_str).unwrap_or("");
+        cursor.find(Some("type"), kind);
         let instances = resource.get("instances").and_then(Value::as_array);
         for attrs in instances
             .into_iter()
             .flatten()
             .filter_map(|i| i.get("attributes"))
         {
+            state_slots(doc, ctx, cursor.at, &format!("{kind}.{label}"), attrs);
             let s = |key: &str| {
                 attrs
                     .get(key)
@@ -118,6 +121,36 @@ pub(super) fn terraform_state(path: &str, doc: &Doc, ctx: &mut FileContext) {
             if let Some(at) = cursor.find(Some(key), raw) {
                 doc.reference(ctx, at, scheme, &name);
             }
+        }
+    }
+}
+
+/// Slots for the plaintext a state file keeps of each resource: credential-named
+/// string attributes, a parameter's `value`, a secret version's `secret_string`.
+/// Searched from `from`, the resource's place in the text.
+fn state_slots(doc: &Doc, ctx: &mut FileContext, from: usize, resource: &str, attrs: &Value) {
+    let Some(attrs) = attrs.as_object() else {
+        return;
+    };
+    for (key, value) in attrs {
+        let Some(value) = value.as_str() else {
+            continue;
+        };
+        let stored = matches!(key.as_str(), "value" | "secret_string");
+        if !(stored || is_credential_name(key)) || !is_literal(value) {
+            continue;
+        }
+        let mut cursor = Cursor {
+            text: doc.text(),
+            at: from,
+        };
+        if let Some(at) = cursor.find(Some(key), value) {
+            doc.slot(
+                ctx,
+                at,
+                format!("{resource} {key}"),
+                "a remote state backend (state holds secrets in plaintext: keep it out of the repository)",
+            );
         }
     }
 }

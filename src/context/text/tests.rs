@@ -99,6 +99,10 @@ const FIXTURES: &[(&str, &[u8])] = &[
         "home/.docker/config.json",
         include_bytes!("../../../fixtures/formats/malformed/home/.docker/config.json"),
     ),
+    (
+        ".m2/settings.xml",
+        include_bytes!("../../../fixtures/formats/malformed/.m2/settings.xml"),
+    ),
 ];
 
 /// Analyzes the fixture stored for `path` and checks its kind and rendered context.
@@ -180,6 +184,7 @@ fn terraform() {
             "18:22 aws-sm:prod/payments/db",
             "32:22 aws-ssm:/prod/payments/api-key",
             "50:26 k8s-secret:payments/payments-db",
+            "34 slot aws_ssm_parameter.api_key value => a remote state backend (state holds secrets in plaintext: keep it out of the repository)",
         ],
     );
 }
@@ -314,6 +319,11 @@ fn malformed_files_warn_at_the_failing_line() {
         "docker-config",
         &["7 warning JSON does not parse (EOF while parsing an object at line 7 column 0); scanned as plain text"],
     );
+    check(
+        ".m2/settings.xml",
+        "maven-settings",
+        &["5 warning XML does not parse (`<password>` is not closed before the next element); scanned as plain text"],
+    );
 }
 
 /// Bad input is normal input: every prefix of every fixture analyzes without panicking.
@@ -340,11 +350,13 @@ fn terraform_object_values_and_computed_names() {
         inline(
             "k8s.tf",
             "resource \"kubernetes_secret_v1\" \"api\" {\n  metadata {\n    name = \"api\"\n  }\n  data = {\n    api_token = \"tok-1\"\n    url       = \"https://api\"\n  }\n}\n\
-             data \"aws_secretsmanager_secret\" \"x\" {\n  name = \"${var.env}/x\"\n}\n"
+             data \"aws_secretsmanager_secret\" \"x\" {\n  name = \"${var.env}/x\"\n}\n\
+             resource \"aws_secretsmanager_secret_version\" \"v\" {\n  secret_string = jsonencode({ user = \"app\", password = \"pw-1\" })\n}\n"
         ),
         [
             "3:13 k8s-secret:api",
             "6 slot resource \"kubernetes_secret_v1\" \"api\" data.api_token => var.api_token (sensitive) or a data source",
+            "14 slot resource \"aws_secretsmanager_secret_version\" \"v\" secret_string.password => var.password (sensitive) or a data source",
         ]
     );
 }
@@ -354,13 +366,15 @@ fn jenkins_registry_agent_and_labelled_steps() {
     assert_eq!(
         inline(
             "Jenkinsfile",
-            "docker.withRegistry('https://ghcr.io', 'ghcr-push') { img.push() }\n\
+            "environment {\n  URL = 'https://ghcr.io' // where images go\n}\n\
+             docker.withRegistry('https://ghcr.io', 'ghcr-push') { img.push() }\n\
              sshagent(credentials: ['deploy-key']) {\n  sh label: 'ship', script: 'rsync -e ssh dist/ $DEPLOY_HOST:/srv && echo $f'\n}\n"
         ),
         [
-            "1:41 jenkins-credential:ghcr-push",
-            "2:25 jenkins-credential:deploy-key",
-            "3:49 env:DEPLOY_HOST",
+            "4:41 jenkins-credential:ghcr-push",
+            "5:25 jenkins-credential:deploy-key",
+            "6:49 env:DEPLOY_HOST",
+            "2 slot environment URL => credentials('<credential id>')",
         ]
     );
 }
@@ -377,10 +391,12 @@ fn vault_flags_with_spaces_and_dockerfile_legacy_env() {
     assert_eq!(
         inline(
             "Dockerfile",
-            "FROM alpine\nENV API_TOKEN abc123def456\nRUN curl -H \"Authorization: $API_TOKEN\" $BASE_URL\n"
+            "FROM alpine\nENV API_TOKEN abc123def456\nRUN curl -H \"Authorization: $API_TOKEN\" $BASE_URL\n\
+             RUN VERSION=$(cat VERSION) && for PKG in a b; do echo $PKG $VERSION $MIRROR; done\n"
         ),
         [
             "3:41 env:BASE_URL",
+            "4:69 env:MIRROR",
             "2 slot ENV API_TOKEN => a BuildKit secret (RUN --mount=type=secret,id=API_TOKEN)",
         ]
     );
@@ -425,4 +441,34 @@ fn credential_names() {
     ] {
         assert!(!is_credential_name(no), "{no}");
     }
+}
+
+#[test]
+fn registry_credentials_in_their_other_forms() {
+    assert_eq!(
+        inline(
+            "ci/.docker/config.json",
+            "{\"auths\": {\"registry.example.com\": {\"identitytoken\": \"eyJhbGciOi-token\"}}}"
+        ),
+        ["1 slot identitytoken for registry.example.com => a credential helper (credsStore)"]
+    );
+    assert_eq!(
+        inline(".npmrc", "_auth=dXNlcjpwYXNzd29yZA==\n"),
+        ["1 slot _auth for the default registry => ${NPM_TOKEN}"]
+    );
+    assert_eq!(
+        inline(".pypirc", "[testpypi]\npassword: pypi-secret-value\n"),
+        ["2 slot password for [testpypi] => a keyring or TWINE_PASSWORD"]
+    );
+    assert_eq!(
+        inline(
+            ".netrc",
+            "machine ftp.example.com login u password p-1\nmacdef init\ncd /pub\npassword x\n\n\
+             default login anonymous password s3cr3t-pass\n"
+        ),
+        [
+            format!("1 slot password for machine ftp.example.com => {NETRC}"),
+            format!("6 slot password for machine default => {NETRC}"),
+        ]
+    );
 }
