@@ -147,13 +147,12 @@ fn external_secret() {
 
 #[test]
 fn sealed_secret() {
-    // Line 8 is SealedSecret `encryptedData` (ciphertext, DESIGN §3): the matcher still
-    // reports it as a generic password; expected to go once the matcher skips it.
+    // Line 8 is SealedSecret `encryptedData`: ciphertext (DESIGN §3), not reported.
     assert_fixture(
         "sealed-secret",
         "sealed-db.yaml",
         "sealed-secret",
-        &[("generic-password", 8), ("github-pat-classic", 27)],
+        &[("github-pat-classic", 27)],
     );
 }
 

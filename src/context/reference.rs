@@ -74,19 +74,18 @@ impl Reference {
         }
     }
 
-    /// The lookup key: references that may cover each other share it.
+    /// The lookup key: references that may cover each other share it. A `#key`
+    /// (a field of the secret: Kubernetes key, Vault field, ExternalSecret property) is dropped.
     /// GitHub secret names are case-insensitive; Kubernetes names drop namespace and key;
     /// Vault KV v2 API paths (`mount/data/path`) and ARN-style or `/`-led names are normalised.
     pub fn key(&self) -> (Scheme, String) {
+        let (path, _) = split_key(&self.name);
         let name = match self.scheme {
-            Scheme::GithubSecret => self.name.to_ascii_uppercase(),
-            Scheme::K8sSecret => {
-                let (ns_name, _) = split_key(&self.name);
-                ns_name.rsplit('/').next().unwrap_or(ns_name).to_string()
-            }
-            Scheme::Vault => vault_path(split_key(&self.name).0),
-            Scheme::AwsSsm => self.name.trim_start_matches('/').to_string(),
-            _ => self.name.clone(),
+            Scheme::GithubSecret => path.to_ascii_uppercase(),
+            Scheme::K8sSecret => path.rsplit('/').next().unwrap_or(path).to_string(),
+            Scheme::Vault => vault_path(path),
+            Scheme::AwsSsm => path.trim_start_matches('/').to_string(),
+            _ => path.to_string(),
         };
         (self.scheme, name)
     }
@@ -98,9 +97,6 @@ impl Reference {
     pub fn covers(&self, found: &Reference) -> bool {
         if self.key() != found.key() {
             return false;
-        }
-        if !matches!(self.scheme, Scheme::K8sSecret | Scheme::Vault) {
-            return true;
         }
         let (a_path, a_key) = split_key(&self.name);
         let (b_path, b_key) = split_key(&found.name);
@@ -210,5 +206,8 @@ mod tests {
         assert!(r("vault:secret/payments/deploy").covers(&r("vault:secret/data/payments/deploy")));
         assert!(r("aws-ssm:/prod/db/password").covers(&r("aws-ssm:prod/db/password")));
         assert!(!r("aws-sm:prod/db").covers(&r("vault:prod/db")));
+        assert!(r("aws-ssm:/prod/db").covers(&r("aws-ssm:/prod/db#password")));
+        assert!(r("aws-sm:prod/db").covers(&r("aws-sm:prod/db#password")));
+        assert!(!r("aws-sm:prod/db#user").covers(&r("aws-sm:prod/db#password")));
     }
 }

@@ -51,6 +51,25 @@ pub(crate) fn follows_reference_scheme(before: &[u8]) -> bool {
     })
 }
 
+/// Whether the capture at `at` is a value of a SealedSecret's `encryptedData:` map:
+/// ciphertext only the cluster's controller can open (DESIGN §3), never a secret.
+pub(crate) fn in_sealed_ciphertext(bytes: &[u8], at: usize) -> bool {
+    use memchr::memmem::find;
+    if find(bytes, b"kind: SealedSecret").is_none() || find(bytes, b"encryptedData:").is_none() {
+        return false;
+    }
+    let indent = |line: &[u8]| line.iter().take_while(|&&b| b == b' ').count();
+    let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+    let need = indent(&bytes[start..]);
+    // The direct parent, the nearest line above that is indented less, decides.
+    bytes[..start]
+        .split(|&b| b == b'\n')
+        .rev()
+        .map(|line| (indent(line), line.trim_ascii()))
+        .find(|(own, content)| !content.is_empty() && !content.starts_with(b"#") && *own < need)
+        .is_some_and(|(_, content)| content == b"encryptedData:")
+}
+
 /// Why a capture is not reported, if it is not.
 pub(crate) fn rejection(value: &str) -> Option<&'static str> {
     let lower = value.to_ascii_lowercase();
@@ -137,6 +156,16 @@ mod tests {
         assert!(follows_reference_scheme(b"github-secret:"));
         assert!(!follows_reference_scheme(b"client_secret: "));
         assert!(!follows_reference_scheme(b"secret:"));
+    }
+
+    #[test]
+    fn sealed_secret_values_are_ciphertext() {
+        let doc = b"apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nspec:\n  encryptedData:\n    # comment\n    password: AgBy3i4OJSWK\n  template:\n    password: plain123\n";
+        let at = |needle: &[u8]| memchr::memmem::find(doc, needle).expect("needle");
+        assert!(in_sealed_ciphertext(doc, at(b"AgBy")));
+        assert!(!in_sealed_ciphertext(doc, at(b"plain123")));
+        let plain = b"kind: Secret\nstringData:\n  password: AgBy3i4OJSWK\n";
+        assert!(!in_sealed_ciphertext(plain, 30));
     }
 
     #[test]

@@ -286,6 +286,7 @@ impl Matcher {
         }
         if filters::rejection(&canonical).is_some()
             || filters::follows_reference_scheme(&bytes[..span.start])
+            || filters::in_sealed_ciphertext(bytes, span.start)
         {
             return Err(None);
         }
