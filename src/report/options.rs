@@ -29,7 +29,7 @@ impl RuleInfo {
             description: description.to_string(),
             severity,
             tags: vec!["reference".to_string()],
-            defined_at: "built in (inventory references)".to_string(),
+            defined_at: "inventory check".to_string(),
         };
         vec![
             check(
