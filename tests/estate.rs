@@ -3,28 +3,12 @@
 //! and a compose file (fixtures/estate). Fixing the names makes the findings go away.
 
 use crate::macros::{assert_schema_valid, run, TestDir, REPORT_SCHEMA};
-use std::path::Path;
-
-const ESTATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/estate");
 
 /// A copy of the fixture estate in a fresh temp dir.
 fn estate() -> TestDir {
     let dir = TestDir::new();
-    copy_tree(Path::new(ESTATE), dir.path());
+    dir.copy_fixture("estate", "");
     dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("read fixture dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 /// (kind, path, line, column, reference, credential, reset ticket) of each finding.

@@ -32,21 +32,8 @@ const FORMATS: &[&str] = &[
 
 /// Copies `fixtures/formats/<format>` for each format into `dir`, keeping relative paths.
 fn copy_fixtures(dir: &TestDir, formats: &[&str]) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats");
-    let mut stack: Vec<_> = formats.iter().map(|f| root.join(f)).collect();
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read fixtures") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(&root).expect("under root");
-                dir.write(
-                    &rel.to_string_lossy().replace('\\', "/"),
-                    std::fs::read(&p).expect("read"),
-                );
-            }
-        }
+    for f in formats {
+        dir.copy_fixture(&format!("formats/{f}"), f);
     }
 }
 

@@ -7,29 +7,10 @@
 
 use crate::macros::{run, TestDir};
 use serde_json::Value;
-use std::path::Path;
 
 /// Copies `fixtures/formats/<name>` into the test dir.
 fn copy_fixture(dir: &TestDir, name: &str) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/formats")
-        .join(name);
-    copy_tree(dir, &root, &root);
-}
-
-fn copy_tree(dir: &TestDir, root: &Path, at: &Path) {
-    for entry in std::fs::read_dir(at).expect("fixture dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            copy_tree(dir, root, &path);
-        } else {
-            let rel = path.strip_prefix(root).expect("under root");
-            dir.write(
-                &rel.to_string_lossy(),
-                std::fs::read(&path).expect("fixture"),
-            );
-        }
-    }
+    dir.copy_fixture(&format!("formats/{name}"), "");
 }
 
 /// `(rule, path, line, file_kind)` of every finding of `scan . --format json`.

@@ -30,6 +30,32 @@ impl TestDir {
         path
     }
 
+    /// Copies the fixture tree `fixtures/<from>` into this dir at `to` (`""` for the top),
+    /// keeping relative paths.
+    pub fn copy_fixture(&self, from: &str, to: &str) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(from);
+        let mut stack = vec![root.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("read fixture dir") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p.strip_prefix(&root).expect("under the fixture root");
+                    let rel = rel.to_string_lossy().replace('\\', "/");
+                    let at = if to.is_empty() {
+                        rel
+                    } else {
+                        format!("{to}/{rel}")
+                    };
+                    self.write(&at, std::fs::read(&p).expect("read fixture"));
+                }
+            }
+        }
+    }
+
     /// A `keytrace` command running in this dir, with a clean environment for its own variables.
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_keytrace"));
