@@ -54,20 +54,21 @@ pub(crate) fn follows_reference_scheme(before: &[u8]) -> bool {
 /// Whether the capture at `at` is a value of a SealedSecret's `encryptedData:` map:
 /// ciphertext only the cluster's controller can open (DESIGN §3), never a secret.
 pub(crate) fn in_sealed_ciphertext(bytes: &[u8], at: usize) -> bool {
-    use memchr::memmem::find;
-    if find(bytes, b"kind: SealedSecret").is_none() || find(bytes, b"encryptedData:").is_none() {
-        return false;
-    }
     let indent = |line: &[u8]| line.iter().take_while(|&&b| b == b' ').count();
     let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
     let need = indent(&bytes[start..]);
-    // The direct parent, the nearest line above that is indented less, decides.
+    if need == 0 {
+        return false;
+    }
+    // The direct parent, the nearest line above that is indented less, decides; only
+    // then is the whole document searched for its kind (this runs per candidate).
     bytes[..start]
         .split(|&b| b == b'\n')
         .rev()
         .map(|line| (indent(line), line.trim_ascii()))
         .find(|(own, content)| !content.is_empty() && !content.starts_with(b"#") && *own < need)
         .is_some_and(|(_, content)| content == b"encryptedData:")
+        && memchr::memmem::find(bytes, b"kind: SealedSecret").is_some()
 }
 
 /// Why a capture is not reported, if it is not.
