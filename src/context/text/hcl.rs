@@ -12,6 +12,9 @@ use crate::context::{FileContext, Scheme};
 
 /// Parses `doc`, or records a `malformed-config` warning at the error's line.
 fn parse(path: &str, doc: &Doc, ctx: &mut FileContext) -> Option<Body> {
+    if crate::context::refuse_deep(path, "HCL", doc.text(), ctx) {
+        return None;
+    }
     match hcl_edit::parser::parse_body(doc.text()) {
         Ok(body) => Some(body),
         Err(e) => {

@@ -42,6 +42,9 @@ pub(super) fn analyze(path: &str, bytes: &[u8], ctx: &mut FileContext) -> bool {
             return true;
         }
     };
+    if super::refuse_deep(path, "YAML", text, ctx) {
+        return true;
+    }
     let docs = match parse(text) {
         Ok(docs) => docs,
         Err((line, error)) => {
