@@ -268,13 +268,7 @@ pub fn collect_references(
     let warnings: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
     let mut stats = source::walk(paths, opts, |chunk| {
         let file = context::analyze(&chunk.origin.path, chunk.bytes);
-        let at = |line, column| Location {
-            repo: chunk.origin.repo.clone(),
-            path: chunk.origin.path.clone(),
-            line,
-            column,
-            ..Location::default()
-        };
+        let at = |line, column| Location::at(chunk.origin, line, column);
         if !file.references.is_empty() {
             let mut refs = refs.lock().expect("references lock");
             for r in &file.references {

@@ -156,6 +156,16 @@ impl FindingKind {
         }
     }
 
+    /// The one-line title of the findings that come from the inventory's references,
+    /// not from a rule file (`None` for the kinds a rule names).
+    pub fn reference_title(self) -> Option<&'static str> {
+        match self {
+            FindingKind::RetiredReference => Some("Reference to a retired secret name"),
+            FindingKind::UnknownReference => Some("Reference that no inventory entry lists"),
+            _ => None,
+        }
+    }
+
     /// Default severity from the DESIGN §5 table.
     pub fn default_severity(self) -> Severity {
         match self {
@@ -200,6 +210,21 @@ pub struct Location {
 }
 
 impl Location {
+    /// The place `line`:`column` of a chunk from `origin`.
+    pub fn at(origin: &Origin, line: u32, column: u32) -> Location {
+        Location {
+            repo: origin.repo.clone(),
+            path: origin.path.clone(),
+            line,
+            column,
+            commit: origin.commit.clone(),
+            author: origin.author.clone(),
+            date: origin.date.clone(),
+            commits: origin.commits,
+            time: origin.time,
+        }
+    }
+
     /// Order of locations within a finding: working tree first, then history oldest first.
     pub fn order_key(&self) -> impl Ord + '_ {
         (

@@ -175,10 +175,7 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         let loader = s.spawn(|| {
             inventory
                 .as_ref()
-                .map(|(path, text)| {
-                    let inv = crate::inventory::load_text(path, text, &fingerprinter)?;
-                    Ok::<_, crate::inventory::InventoryError>(Index::new(inv, crate::time::now()))
-                })
+                .map(|(path, text)| super::inventory::index_from_text(path, text, &fingerprinter))
                 .transpose()
         });
         let scanned = if history {

@@ -13,8 +13,8 @@ use crate::inventory::{Index, ReferenceStatus};
 use crate::matcher::Matcher;
 use crate::rules::model::RuleKind;
 use crate::types::{
-    Chunk, Confidence, Finding, FindingContext, FindingKind, Location, Origin, RawMatch,
-    ReferenceRef, SecretRef, Severity, SlotRef,
+    Chunk, Confidence, Finding, FindingContext, FindingKind, Location, RawMatch, ReferenceRef,
+    SecretRef, Severity, SlotRef,
 };
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::HashMap;
@@ -33,8 +33,8 @@ pub struct Linker<'m> {
     show_secrets: bool,
     /// An inventory will be given to `resolve`: keep what only it can reveal.
     expect_inventory: bool,
-    /// References are extracted from files (something may come of them).
-    references: bool,
+    /// The inventory coming may list retired references.
+    may_retire: bool,
     /// `--max-age` in days and the time it is measured from.
     max_age: Option<(u32, i64)>,
     /// `--unknown-references`: report references no inventory entry lists.
@@ -143,7 +143,7 @@ impl<'m> Linker<'m> {
             severity_overrides,
             show_secrets,
             expect_inventory: false,
-            references: false,
+            may_retire: false,
             max_age: None,
             unknown_references: false,
         }
@@ -154,20 +154,19 @@ impl<'m> Linker<'m> {
     /// may retire reference names, so files must be searched for references.
     pub fn expect_inventory(mut self, retired_references: bool) -> Self {
         self.expect_inventory = true;
-        self.references |= retired_references;
+        self.may_retire = retired_references;
         self
     }
 
     /// Also report references that no inventory entry lists (`unknown-reference`).
     pub fn with_unknown_references(mut self) -> Self {
         self.unknown_references = true;
-        self.references = true;
         self
     }
 
     /// Whether scans must extract references: something would come of them.
     pub fn wants_references(&self) -> bool {
-        self.references
+        self.unknown_references || self.may_retire
     }
 
     /// Unmanaged secrets first seen more than `days` before `now` become `stale-secret`.
@@ -245,7 +244,7 @@ impl<'m> Linker<'m> {
                 .unwrap_or(rule.severity),
             _ => kind.default_severity(),
         };
-        let location = location(origin, m.line, m.column);
+        let location = Location::at(origin, m.line, m.column);
         let what = if is_identifier {
             Subject::Identifier(m.canonical.clone())
         } else {
@@ -295,7 +294,7 @@ impl<'m> Linker<'m> {
         found: &FoundReference,
     ) -> Candidate {
         let origin = chunk.origin;
-        let location = location(origin, found.line, found.column);
+        let location = Location::at(origin, found.line, found.column);
         let inline_allowed = line_has_inline_allow(chunk.bytes, found.line);
         let allow_hits = if inline_allowed {
             Vec::new()
@@ -308,7 +307,7 @@ impl<'m> Linker<'m> {
             severity: kind.default_severity(),
             confidence: Confidence::High,
             rule: kind.as_str().to_string(),
-            title: "Reference that no inventory entry lists".to_string(),
+            title: kind.reference_title().unwrap_or_default().to_string(),
             secret: None,
             reference: Some(ReferenceRef {
                 name: found.reference.to_string(),
@@ -367,7 +366,7 @@ impl<'m> Linker<'m> {
                         f.kind = FindingKind::RetiredReference;
                         f.severity = f.kind.default_severity();
                         f.rule = f.kind.as_str().to_string();
-                        f.title = "Reference to a retired secret name".to_string();
+                        f.title = f.kind.reference_title().unwrap_or_default().to_string();
                         f.credential = Some(credential);
                         if let Some(r) = &mut f.reference {
                             r.replaced_by = replaced_by;
@@ -390,8 +389,7 @@ impl<'m> Linker<'m> {
                 .map(|k| (FindingKind::RevokedIdentifierPresent, k.credential)),
             (Subject::Secret, Some(inv)) => {
                 // The value itself, else the identifier it pairs with (an AWS secret next to a known key id).
-                let fingerprint = f.subject().to_string();
-                inv.by_fingerprint(&fingerprint)
+                inv.by_fingerprint(f.subject())
                     .or_else(|| f.identifiers.iter().find_map(|id| inv.by_identifier(id)))
                     .map(|k| {
                         let kind = if k.revoked {
@@ -417,21 +415,6 @@ impl<'m> Linker<'m> {
             }
             None => Some(f),
         }
-    }
-}
-
-/// A finding's place from its chunk's origin.
-fn location(origin: &Origin, line: u32, column: u32) -> Location {
-    Location {
-        repo: origin.repo.clone(),
-        path: origin.path.clone(),
-        line,
-        column,
-        commit: origin.commit.clone(),
-        author: origin.author.clone(),
-        date: origin.date.clone(),
-        commits: origin.commits,
-        time: origin.time,
     }
 }
 

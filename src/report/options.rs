@@ -1,6 +1,6 @@
 //! What a report is told besides findings: the format, human styling and rule metadata.
 
-use crate::types::Severity;
+use crate::types::{FindingKind, Severity};
 
 impl RuleInfo {
     /// The rule's `Rotate:` line, which tells the reader how to fix a finding.
@@ -23,26 +23,22 @@ impl RuleInfo {
     /// The two checks that come from the inventory, not from a rule file: uses of
     /// retired reference names and (on request) references no entry lists.
     pub fn reference_checks() -> Vec<RuleInfo> {
-        let check = |id: &str, name: &str, description: &str, severity| RuleInfo {
-            id: id.to_string(),
-            name: name.to_string(),
+        let check = |kind: FindingKind, description: &str| RuleInfo {
+            id: kind.as_str().to_string(),
+            name: kind.reference_title().unwrap_or_default().to_string(),
             description: description.to_string(),
-            severity,
+            severity: kind.default_severity(),
             tags: vec!["reference".to_string()],
             defined_at: "inventory check".to_string(),
         };
         vec![
             check(
-                "retired-reference",
-                "Reference to a retired secret name",
+                FindingKind::RetiredReference,
                 "CI config or a manifest still names a secret that the inventory lists under a credential's retired_references: the reset left this use behind.\nRotate: point this use at the credential's current reference (named with the finding) and delete the old secret where it is stored.",
-                Severity::Medium,
             ),
             check(
-                "unknown-reference",
-                "Reference that no inventory entry lists",
+                FindingKind::UnknownReference,
                 "CI config or a manifest names a secret that no inventory credential lists among its references (reported with --unknown-references).\nRotate: add the reference to the credential it belongs to (inventory add --reference, or edit the inventory), or remove the use.",
-                Severity::Info,
             ),
         ]
     }
