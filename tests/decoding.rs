@@ -3,7 +3,7 @@
 //! named, the encoded line pointed at, and the fingerprint that of the plain value.
 //! Fixtures: `fixtures/formats/decoding` (written by `fixtures/make-decoding.py`).
 
-use crate::macros::{run, TestDir};
+use crate::macros::{run, run_json, TestDir};
 use serde_json::Value;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/formats/decoding");
@@ -22,9 +22,7 @@ struct Found {
 /// Findings of `keytrace scan <FIXTURES>/<sub> --format json`, paths relative to the fixture dir.
 fn scan(dir: &TestDir, sub: &str) -> Vec<Found> {
     let target = format!("{FIXTURES}/{sub}");
-    let (code, stdout, stderr) = run(dir.command().args(["scan", &target, "--format", "json"]));
-    assert!(code == 0 || code == 1, "exit {code}: {stderr}");
-    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let (_, v, _) = run_json(dir.command().args(["scan", &target, "--format", "json"]));
     let mut out: Vec<Found> = v["findings"]
         .as_array()
         .expect("findings")

@@ -2,7 +2,7 @@
 //! every remaining use of its old names across a workflow, a Deployment, an ExternalSecret
 //! and a compose file (fixtures/estate). Fixing the names makes the findings go away.
 
-use crate::macros::{assert_schema_valid, run, TestDir, REPORT_SCHEMA};
+use crate::macros::{assert_schema_valid, run, run_json, TestDir, REPORT_SCHEMA};
 
 /// A copy of the fixture estate in a fresh temp dir.
 fn estate() -> TestDir {
@@ -15,11 +15,11 @@ fn estate() -> TestDir {
 type Row = (String, String, u64, u64, String, String, String);
 
 fn scan_rows(dir: &TestDir, extra: &[&str]) -> (i32, Vec<Row>) {
-    let mut cmd = dir.command();
-    cmd.args(["scan", ".", "--format", "json"]).args(extra);
-    let (code, out, err) = run(&mut cmd);
-    assert!(code == 0 || code == 1, "exit {code}: {err}");
-    let report: serde_json::Value = serde_json::from_str(&out).expect("json report");
+    let (code, report, _) = run_json(
+        dir.command()
+            .args(["scan", ".", "--format", "json"])
+            .args(extra),
+    );
     assert_schema_valid(REPORT_SCHEMA, &report);
     let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
     let rows = report["findings"]

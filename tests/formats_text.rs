@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::macros::{run, TestDir};
+use crate::macros::{run_json, TestDir};
 use serde_json::Value;
 
 /// The text-format fixture directories under `fixtures/formats/`.
@@ -39,10 +39,7 @@ fn copy_fixtures(dir: &TestDir, formats: &[&str]) {
 
 /// Runs `keytrace <args> --format json` and returns (parsed stdout, stderr).
 fn json(dir: &TestDir, args: &[&str]) -> (Value, String) {
-    let mut cmd = dir.command();
-    let (code, stdout, stderr) = run(cmd.args(args).args(["--format", "json"]));
-    assert!(code == 0 || code == 1, "exit {code}: {stderr}");
-    let v = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let (_, v, stderr) = run_json(dir.command().args(args).args(["--format", "json"]));
     (v, stderr)
 }
 

@@ -5,8 +5,7 @@
 //! is asserted. Extraction (references, slots, includes) is asserted in the unit tests of
 //! `src/context/yaml/`.
 
-use crate::macros::{run, TestDir};
-use serde_json::Value;
+use crate::macros::{run_json, TestDir};
 
 /// Copies `fixtures/formats/<name>` into the test dir.
 fn copy_fixture(dir: &TestDir, name: &str) {
@@ -15,11 +14,7 @@ fn copy_fixture(dir: &TestDir, name: &str) {
 
 /// `(rule, path, line, file_kind)` of every finding of `scan . --format json`.
 fn scan(dir: &TestDir) -> Vec<(String, String, u64, String)> {
-    let mut cmd = dir.command();
-    cmd.args(["scan", ".", "--format", "json"]);
-    let (code, stdout, stderr) = run(&mut cmd);
-    assert!(code == 0 || code == 1, "exit {code}: {stderr}");
-    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let (_, v, _) = run_json(dir.command().args(["scan", ".", "--format", "json"]));
     v["findings"]
         .as_array()
         .expect("findings")

@@ -2,7 +2,7 @@
 //! fixture tree and inventory, HMAC on and off, stdin-only secrets, imports, adopt,
 //! validation messages and concurrent writers.
 
-use crate::macros::{run, TestDir};
+use crate::macros::{run, run_json, TestDir};
 use crate::synth::Synth;
 use serde_json::Value;
 use std::io::Write;
@@ -68,13 +68,29 @@ fn rotate(dir: &TestDir, id: &str, secret: &str) {
     assert_eq!(code, 0, "rotate {id}: {out}{err}");
 }
 
+/// The inventory file of `dir`, parsed.
+fn inventory_file(dir: &TestDir) -> Value {
+    let text = std::fs::read_to_string(dir.path().join("keytrace-inventory.json")).expect("inv");
+    serde_json::from_str(&text).expect("inventory JSON")
+}
+
+/// The credential ids of a parsed inventory, in file order.
+fn credential_ids(inv: &Value) -> Vec<&str> {
+    inv["credentials"]
+        .as_array()
+        .expect("creds")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect()
+}
+
 /// `(kind, path, credential id or "-")` of every finding of a JSON scan.
 fn kinds(dir: &TestDir, extra: &[&str]) -> (i32, Vec<(String, String, String)>, Value) {
-    let mut cmd = dir.command();
-    cmd.args(["scan", "tree", "--format", "json"]).args(extra);
-    let (code, out, err) = run(&mut cmd);
-    assert!(code == 0 || code == 1, "exit {code}: {err}");
-    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let (code, v, _) = run_json(
+        dir.command()
+            .args(["scan", "tree", "--format", "json"])
+            .args(extra),
+    );
     let list = v["findings"]
         .as_array()
         .expect("findings")
@@ -464,10 +480,7 @@ kttest!(rotate_retire_reference_list_and_show, |dir, _cmd| {
         out,
         "deploy: github-secret:OLD_DEPLOY_TOKEN is now a retired reference\n"
     );
-    let inv: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("keytrace-inventory.json")).expect("inv"),
-    )
-    .expect("json");
+    let inv = inventory_file(&dir);
     let c = &inv["credentials"][0];
     assert_eq!(c["references"], serde_json::json!(["vault:secret/deploy"]));
     assert_eq!(
@@ -559,16 +572,8 @@ ci-legacy,arn:aws:iam::123456789012:user/ci-legacy,2023-01-01T00:00:00+00:00,fal
             out,
             "imported report.csv: 1 credential(s) added, 1 version(s) added, 0 updated\n"
         );
-        let inv: Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.path().join("keytrace-inventory.json")).expect("inv"),
-        )
-        .expect("json");
-        let ids: Vec<&str> = inv["credentials"]
-            .as_array()
-            .expect("creds")
-            .iter()
-            .map(|c| c["id"].as_str().expect("id"))
-            .collect();
+        let inv = inventory_file(&dir);
+        let ids = credential_ids(&inv);
         assert_eq!(ids, vec!["aws-iam-ci-legacy", "aws-iam-deploy-bot"]);
         let bot = &inv["credentials"][1];
         assert_eq!(
@@ -621,10 +626,7 @@ kttest!(adopt_round_trip_makes_findings_managed, |dir, _cmd| {
             .args(["inventory", "adopt", "report.json", "--root", "tree"]));
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "adopted 2 credential(s) from report.json\n");
-    let inv: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("keytrace-inventory.json")).expect("inv"),
-    )
-    .expect("json");
+    let inv = inventory_file(&dir);
     let creds = inv["credentials"].as_array().expect("creds");
     assert_eq!(creds.len(), 2);
     let refs: Vec<Value> = creds.iter().map(|c| c["references"].clone()).collect();
@@ -729,16 +731,8 @@ kttest!(concurrent_writers_lose_no_update, |dir, _cmd| {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let inv: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("keytrace-inventory.json")).expect("inv"),
-    )
-    .expect("json");
-    let ids: Vec<&str> = inv["credentials"]
-        .as_array()
-        .expect("creds")
-        .iter()
-        .map(|c| c["id"].as_str().expect("id"))
-        .collect();
+    let inv = inventory_file(&dir);
+    let ids = credential_ids(&inv);
     let expected: Vec<String> = (0..12).map(|i| format!("cred-{i:02}")).collect();
     assert_eq!(ids, expected);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())

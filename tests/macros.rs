@@ -80,6 +80,15 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// Runs a command that prints a JSON report and may exit 0 or 1 (findings), and
+/// returns (exit code, parsed stdout, stderr); any other exit or bad JSON fails the test.
+pub fn run_json(cmd: &mut Command) -> (i32, serde_json::Value, String) {
+    let (code, stdout, stderr) = run(cmd);
+    assert!(code == 0 || code == 1, "exit {code}: {stderr}");
+    let v = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
+    (code, v, stderr)
+}
+
 /// `kttest!(name, |dir, cmd| { … })`: a test with its own temp dir and a ready `keytrace` command.
 macro_rules! kttest {
     ($name:ident, |$dir:ident, $cmd:ident| $body:block) => {
