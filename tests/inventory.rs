@@ -8,8 +8,8 @@ use serde_json::Value;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// Runs `cmd` with `stdin` piped in; returns (exit code, stdout, stderr).
-fn run_stdin(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
+/// Starts `cmd` with `stdin` written to its piped standard input (then closed).
+fn spawn_stdin(cmd: &mut Command, stdin: &str) -> std::process::Child {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -22,7 +22,12 @@ fn run_stdin(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
         .expect("stdin")
         .write_all(stdin.as_bytes())
         .expect("write stdin");
-    let out = child.wait_with_output().expect("wait");
+    child
+}
+
+/// Runs `cmd` with `stdin` piped in; returns (exit code, stdout, stderr).
+fn run_stdin(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
+    let out = spawn_stdin(cmd, stdin).wait_with_output().expect("wait");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -699,28 +704,17 @@ kttest!(concurrent_writers_lose_no_update, |dir, _cmd| {
         .iter()
         .enumerate()
         .map(|(i, secret)| {
-            let mut child = dir
-                .command()
-                .args([
+            spawn_stdin(
+                dir.command().args([
                     "inventory",
                     "add",
                     "--id",
                     &format!("cred-{i:02}"),
                     "--kind",
                     "github-pat",
-                ])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn");
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(secret.as_bytes())
-                .expect("write");
-            child
+                ]),
+                secret,
+            )
         })
         .collect();
     for c in children {
