@@ -126,17 +126,7 @@ pub fn index_for_scan(
         return Ok(None);
     };
     let text = inventory::read(&path)?;
-    Ok(Some(index_from_text(&path, &text, fp)?))
-}
-
-/// The inventory text read from `path`, validated and indexed as of now.
-pub fn index_from_text(
-    path: &Path,
-    text: &str,
-    fp: &Fingerprinter,
-) -> Result<Index, inventory::InventoryError> {
-    let inv = inventory::load_text(path, text, fp)?;
-    Ok(Index::new(inv, crate::time::now()))
+    Ok(Some(Index::load(&path, text, fp, crate::time::now())?))
 }
 
 pub fn run(_global: &Global, args: &InventoryArgs) -> anyhow::Result<ExitStatus> {

@@ -189,17 +189,16 @@ fn build(used: &[UsedReference], includes: &[NamedInclude], index: Option<&Index
                 .push(&u.reference);
         }
         let mut unused: Vec<String> = index
-            .inventory()
-            .credentials
-            .iter()
-            .flat_map(|c| c.references.iter())
+            .current_references()
             .filter(|r| {
-                let listed = r.parsed();
+                let Ok(listed) = r.parse::<Reference>() else {
+                    return false;
+                };
                 !found
                     .get(&listed.key())
                     .is_some_and(|uses| uses.iter().any(|f| listed.covers(f)))
             })
-            .map(|r| r.as_str().to_string())
+            .map(str::to_string)
             .collect();
         unused.sort();
         unused.dedup();

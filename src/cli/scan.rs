@@ -172,10 +172,10 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     };
     let history = args.git || args.rev_range.is_some() || args.staged || args.since.is_some();
     let (scanned, index) = std::thread::scope(|s| {
-        let loader = s.spawn(|| {
+        let fingerprinter = &fingerprinter;
+        let loader = s.spawn(move || {
             inventory
-                .as_ref()
-                .map(|(path, text)| super::inventory::index_from_text(path, text, &fingerprinter))
+                .map(|(path, text)| Index::load(&path, text, fingerprinter, crate::time::now()))
                 .transpose()
         });
         let scanned = if history {

@@ -8,6 +8,7 @@ mod error;
 mod index;
 mod model;
 mod store;
+mod view;
 
 pub mod import;
 pub use self::{

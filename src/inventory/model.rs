@@ -11,6 +11,13 @@ use std::path::Path;
 /// The inventory file used when none is named.
 pub const DEFAULT_FILE: &str = "keytrace-inventory.json";
 
+/// A string type whose every value is checked on load. The model and the
+/// scan-time view ([`super::view`]) check through this one function, so both
+/// accept exactly the same files.
+pub(super) trait Checked {
+    fn check(s: &str) -> Result<(), String>;
+}
+
 /// The whole file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,19 +156,24 @@ impl Fingerprint {
     }
 }
 
-impl TryFrom<String> for Fingerprint {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+impl Checked for Fingerprint {
+    fn check(s: &str) -> Result<(), String> {
         let hex = s
             .strip_prefix("sha256:")
             .or_else(|| s.strip_prefix("hmac-sha256:"));
         match hex {
-            Some(h) if h.len() == 64 && h.bytes().all(is_lower_hex) => {
-                Ok(Fingerprint(s))
-            }
+            Some(h) if h.len() == 64 && h.bytes().all(is_lower_hex) => Ok(()),
             // The value is not echoed: a pasted secret must not reach an error message.
             _ => Err("malformed fingerprint: expected `sha256:` or `hmac-sha256:` followed by 64 lowercase hex digits".to_string()),
         }
+    }
+}
+
+impl TryFrom<String> for Fingerprint {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::check(&s)?;
+        Ok(Fingerprint(s))
     }
 }
 
@@ -205,15 +217,22 @@ impl Timestamp {
     }
 }
 
-impl TryFrom<String> for Timestamp {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        match crate::time::parse(&s) {
-            Some(_) => Ok(Timestamp(s)),
+impl Checked for Timestamp {
+    fn check(s: &str) -> Result<(), String> {
+        match crate::time::parse(s) {
+            Some(_) => Ok(()),
             None => Err(format!(
                 "invalid time `{s}`: expected RFC 3339 such as 2026-09-01T00:00:00Z"
             )),
         }
+    }
+}
+
+impl TryFrom<String> for Timestamp {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::check(&s)?;
+        Ok(Timestamp(s))
     }
 }
 
@@ -239,10 +258,16 @@ impl Reference {
     }
 }
 
+impl Checked for Reference {
+    fn check(s: &str) -> Result<(), String> {
+        crate::context::Reference::validate(s).map(|_| ())
+    }
+}
+
 impl TryFrom<String> for Reference {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        crate::context::Reference::validate(&s)?;
+        Self::check(&s)?;
         Ok(Reference(s))
     }
 }
@@ -451,31 +476,17 @@ impl Inventory {
 
     /// Refuses a fingerprint key that does not match the inventory's; never a silent mismatch.
     pub fn check_key(&self, path: &Path, fp: &Fingerprinter) -> Result<(), InventoryError> {
-        let path = path.to_path_buf();
-        match (&self.fingerprint_key_id, fp.key_id()) {
-            (Some(key_id), None) => Err(InventoryError::KeyMissing {
-                path,
-                key_id: key_id.clone(),
-            }),
-            (Some(expected), Some(given)) if *expected != given => {
-                Err(InventoryError::KeyMismatch {
-                    path,
-                    given,
-                    expected: expected.clone(),
-                })
-            }
-            (None, Some(_)) if self.has_fingerprints() => {
-                Err(InventoryError::KeyUnexpected { path })
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn has_fingerprints(&self) -> bool {
-        self.credentials
+        let has_fingerprints = self
+            .credentials
             .iter()
             .flat_map(|c| &c.versions)
-            .any(|v| v.fingerprint.is_some())
+            .any(|v| v.fingerprint.is_some());
+        check_key(
+            path,
+            self.fingerprint_key_id.as_deref(),
+            has_fingerprints,
+            fp,
+        )
     }
 
     /// The stable pretty form: credentials by id, lists sorted; versions keep
@@ -518,6 +529,30 @@ impl Inventory {
                 })
                 .map(|i| (c, i + 1))
         })
+    }
+}
+
+/// Refuses a fingerprint key that does not match the inventory's key id
+/// (`key_id`); never a silent mismatch.
+pub(super) fn check_key(
+    path: &Path,
+    key_id: Option<&str>,
+    has_fingerprints: bool,
+    fp: &Fingerprinter,
+) -> Result<(), InventoryError> {
+    let path = path.to_path_buf();
+    match (key_id, fp.key_id()) {
+        (Some(key_id), None) => Err(InventoryError::KeyMissing {
+            path,
+            key_id: key_id.to_string(),
+        }),
+        (Some(expected), Some(given)) if expected != given => Err(InventoryError::KeyMismatch {
+            path,
+            given,
+            expected: expected.to_string(),
+        }),
+        (None, Some(_)) if has_fingerprints => Err(InventoryError::KeyUnexpected { path }),
+        _ => Ok(()),
     }
 }
 
