@@ -6,6 +6,7 @@ use crate::macros::{run, run_json, TestDir};
 use crate::synth::Synth;
 use serde_json::Value;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Starts `cmd` with `stdin` written to its piped standard input (then closed).
@@ -91,11 +92,16 @@ fn credential_ids(inv: &Value) -> Vec<&str> {
 
 /// `(kind, path, credential id or "-")` of every finding of a JSON scan.
 fn kinds(dir: &TestDir, extra: &[&str]) -> (i32, Vec<(String, String, String)>, Value) {
-    let (code, v, _) = run_json(
+    kinds_of(
         dir.command()
             .args(["scan", "tree", "--format", "json"])
             .args(extra),
-    );
+    )
+}
+
+/// `(kind, path, credential id or "-")` of every finding of a JSON scan run by `cmd`.
+fn kinds_of(cmd: &mut Command) -> (i32, Vec<(String, String, String)>, Value) {
+    let (code, v, _) = run_json(cmd);
     let list = v["findings"]
         .as_array()
         .expect("findings")
@@ -737,3 +743,90 @@ kttest!(concurrent_writers_lose_no_update, |dir, _cmd| {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 });
+
+/// Sets the modification time of `path` an hour back: an inventory nobody is editing.
+fn settle(path: &Path) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open inventory");
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    file.set_modified(past).expect("set mtime");
+}
+
+fn cache_files(dir: &TestDir) -> Vec<PathBuf> {
+    std::fs::read_dir(dir.cache_dir())
+        .expect("cache dir")
+        .map(|e| e.expect("entry").path())
+        .collect()
+}
+
+kttest!(
+    cached_tables_serve_an_unchanged_inventory_only,
+    |dir, _cmd| {
+        let mut s = Synth::new(57);
+        let (old, new) = (s.github_pat(), s.github_pat());
+        add(
+            &dir,
+            "deploy",
+            &old,
+            &["--reference", "github-secret:DEPLOY_TOKEN"],
+        );
+        dir.write("tree/ci.env", format!("DEPLOY_TOKEN={old}\n"));
+        let inventory = dir.path().join("keytrace-inventory.json");
+
+        // A file written moments ago is not cached: a second write in the same
+        // timestamp tick could go unnoticed.
+        let (_, fresh, _) = kinds(&dir, &[]);
+        assert!(cache_files(&dir).is_empty());
+        settle(&inventory);
+        let (code, cold, cold_report) = kinds(&dir, &[]);
+        assert_eq!(code, 1);
+        assert_eq!(cold, fresh);
+        assert_eq!(cold, vec![k("active-secret-exposed", "ci.env", "deploy")]);
+        let cached = cache_files(&dir);
+        assert_eq!(cached.len(), 1, "{cached:?}");
+        let (_, warm, warm_report) = kinds(&dir, &[]);
+        assert_eq!((&warm, &warm_report), (&cold, &cold_report));
+
+        // The cache holds fingerprints and offsets, never the secret.
+        let bytes = std::fs::read(&cached[0]).expect("cache file");
+        assert!(!bytes.windows(old.len()).any(|w| w == old.as_bytes()));
+
+        // A rotation replaces the file, so the next scan validates it afresh.
+        rotate(&dir, "deploy", &new);
+        settle(&inventory);
+        let (_, rotated, _) = kinds(&dir, &[]);
+        assert_eq!(
+            rotated,
+            vec![k("revoked-secret-present", "ci.env", "deploy")]
+        );
+        let (_, again, _) = kinds(&dir, &[]);
+        assert_eq!(again, rotated);
+
+        // So does an edit in place that keeps the length; an invalid edit is refused.
+        let text = std::fs::read_to_string(&inventory).expect("inventory");
+        std::fs::write(&inventory, text.replace("\"revoked\",", "\"expired\",")).expect("edit");
+        settle(&inventory);
+        let (code, _, err) = run(dir.command().args(["scan", "tree"]));
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("unknown variant `expired`"), "{err}");
+        std::fs::write(&inventory, &text).expect("restore");
+        settle(&inventory);
+
+        // A corrupt or foreign cache file only costs a full validation.
+        for f in cache_files(&dir) {
+            std::fs::write(&f, b"not a keytrace cache").expect("corrupt");
+        }
+        let (_, corrupt, _) = kinds(&dir, &[]);
+        assert_eq!(corrupt, rotated);
+        for cache in ["", "/proc/keytrace-cannot-write-here"] {
+            let (_, uncached, _) = kinds_of(
+                dir.command()
+                    .args(["scan", "tree", "--format", "json"])
+                    .env("KEYTRACE_CACHE_DIR", cache),
+            );
+            assert_eq!(uncached, rotated, "cache dir {cache:?}");
+        }
+    }
+);

@@ -6,16 +6,26 @@ use std::process::{Command, Output};
 /// A temp dir for one test, removed when dropped.
 pub struct TestDir {
     dir: tempfile::TempDir,
+    /// keytrace's cache of inventory tables, outside the scanned dir and never ~/.cache.
+    cache: tempfile::TempDir,
 }
 
 impl TestDir {
     pub fn new() -> Self {
-        TestDir {
-            dir: tempfile::Builder::new()
-                .prefix("keytrace-test-")
+        let temp = |prefix| {
+            tempfile::Builder::new()
+                .prefix(prefix)
                 .tempdir()
-                .expect("temp dir"),
+                .expect("temp dir")
+        };
+        TestDir {
+            dir: temp("keytrace-test-"),
+            cache: temp("keytrace-cache-"),
         }
+    }
+
+    pub fn cache_dir(&self) -> &Path {
+        self.cache.path()
     }
 
     pub fn path(&self) -> &Path {
@@ -61,6 +71,7 @@ impl TestDir {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_keytrace"));
         cmd.current_dir(self.dir.path())
             .env_remove("KEYTRACE_FINGERPRINT_KEY")
+            .env("KEYTRACE_CACHE_DIR", self.cache.path())
             .env("NO_COLOR", "1");
         cmd
     }

@@ -125,8 +125,7 @@ pub fn index_for_scan(
     let Some(path) = path_for_scan(explicit) else {
         return Ok(None);
     };
-    let text = inventory::read(&path)?;
-    Ok(Some(Index::load(&path, text, fp, crate::time::now())?))
+    Ok(Some(Index::open(&path)?.index(fp, crate::time::now())?))
 }
 
 pub fn run(_global: &Global, args: &InventoryArgs) -> anyhow::Result<ExitStatus> {

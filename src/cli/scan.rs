@@ -139,14 +139,10 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let matcher = Matcher::new(&set)?;
     let allow = Allowlist::new(&config.allowlist_paths()).context("allow-list")?;
     let fingerprinter = fingerprinter_from_env();
-    // The inventory is read now (a missing file fails at once) and parsed while the scan runs.
-    let inventory = match super::inventory::path_for_scan(args.inventory.as_deref()) {
-        Some(path) => {
-            let text = crate::inventory::read(&path)?;
-            Some((path, text))
-        }
-        None => None,
-    };
+    // The inventory is opened now (a missing file fails at once) and indexed while the scan runs.
+    let inventory = super::inventory::path_for_scan(args.inventory.as_deref())
+        .map(|path| Index::open(&path))
+        .transpose()?;
     let mut linker = Linker::new(
         &matcher,
         fingerprinter.clone(),
@@ -155,8 +151,8 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         overrides.into_iter().collect(),
         args.show_secrets && args.format == Format::Human,
     );
-    if let Some((_, text)) = &inventory {
-        linker = linker.expect_inventory(crate::inventory::may_retire_references(text));
+    if let Some(opened) = &inventory {
+        linker = linker.expect_inventory(opened.may_retire_references());
     }
     if args.unknown_references {
         linker = linker.with_unknown_references();
@@ -175,7 +171,7 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         let fingerprinter = &fingerprinter;
         let loader = s.spawn(move || {
             inventory
-                .map(|(path, text)| Index::load(&path, text, fingerprinter, crate::time::now()))
+                .map(|opened| opened.index(fingerprinter, crate::time::now()))
                 .transpose()
         });
         let scanned = if history {

@@ -3,14 +3,18 @@
 
 use super::model::{check_key, Credential, Inventory, Status};
 use super::view::{self, Text};
-use super::InventoryError;
+use super::{cache, InventoryError};
 use crate::fingerprint::Fingerprinter;
 use crate::types::CredentialRef;
 use serde::Deserialize;
+use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::path::Path;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::context::{Reference, Scheme};
@@ -46,29 +50,38 @@ pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 /// An inventory ready for matching: the validated text, where each credential
 /// starts in it, and hash tables over fingerprints and identifiers. A
 /// credential is deserialized only when a lookup hits it, so loading a large
-/// inventory costs one validating pass and the tables (see [`super::view`]).
+/// inventory costs one validating pass and the tables (see [`super::view`]),
+/// or, while the file is unchanged, reading the tables back ([`super::cache`]).
 pub struct Index {
-    text: String,
-    fingerprint_key_id: Option<String>,
-    /// Byte offset of each credential's object in `text`, in file order.
-    starts: Vec<u32>,
-    /// First 64 bits of the digest → the version holding it and where its
-    /// fingerprint is in `text` (compared in full on a hit).
-    by_fingerprint: FxHashMap<u64, Slot>,
-    /// Fingerprints sharing their first 64 bits with another, or written with
-    /// JSON escapes (practically never).
-    collided: FxHashMap<String, (u32, u32)>,
-    /// Identifier → credential and, when a version carries it, that version.
-    by_identifier: FxHashMap<String, (u32, Option<u32>)>,
-    /// Every `references` and `retired_references` entry, in file order.
-    listed: Vec<(u32, bool, Span)>,
+    text: Body,
+    tables: Tables,
+    /// Whether `text` is the model's rewrite of the file rather than the file.
+    normalized: bool,
     /// Reference key → every entry listing it, built on the first reference
     /// lookup so scans that never look up references never pay for it.
     by_reference: OnceLock<FxHashMap<(Scheme, String), Vec<ListedReference>>>,
     now: i64,
 }
 
-#[derive(Clone, Copy)]
+/// The lookup tables over one inventory text, as the cache keeps them.
+#[derive(Default, Serialize, Deserialize)]
+pub(super) struct Tables {
+    fingerprint_key_id: Option<String>,
+    /// Byte offset of each credential's object in the text, in file order.
+    starts: Vec<u32>,
+    /// First 64 bits of the digest → the version holding it and where its
+    /// fingerprint is in the text (compared in full on a hit).
+    by_fingerprint: FxHashMap<u64, Slot>,
+    /// Fingerprints sharing their first 64 bits with another, or written with
+    /// JSON escapes (practically never).
+    collided: FxHashMap<String, (u32, u32)>,
+    /// Identifier → credential and, when a version carries it, that version.
+    by_identifier: FxHashMap<String, (u32, Option<u32>)>,
+    /// Every `references` (false) and `retired_references` (true) entry, in file order.
+    listed: Vec<(u32, bool, Span)>,
+}
+
+#[derive(Clone, Copy, Serialize, Deserialize)]
 struct Slot {
     credential: u32,
     version: u32,
@@ -76,6 +89,7 @@ struct Slot {
 }
 
 /// A string of the inventory: a place in its text, or its unescaped value.
+#[derive(Serialize, Deserialize)]
 enum Span {
     At(u32, u32),
     Unescaped(Box<str>),
@@ -116,6 +130,56 @@ struct ListedReference {
     reference: Reference,
 }
 
+/// An inventory file opened for a scan, holding its text or, while the file is
+/// unchanged since it was last validated, its cached tables and the open file.
+pub struct Opened {
+    path: PathBuf,
+    /// The cache directory and the file's stamp, when its tables may be cached.
+    cache: Option<(PathBuf, cache::Stamp)>,
+    source: Source,
+}
+
+enum Source {
+    Text(String),
+    Cached { file: File, tables: Tables },
+}
+
+impl Opened {
+    /// Whether the inventory lists any retired reference, known before it is
+    /// indexed so a scan knows at once whether to extract references from files.
+    pub fn may_retire_references(&self) -> bool {
+        match &self.source {
+            Source::Text(text) => super::may_retire_references(text),
+            Source::Cached { tables, .. } => tables.listed.iter().any(|(_, retired, _)| *retired),
+        }
+    }
+
+    /// Validates and indexes the inventory (or takes the cached tables) and
+    /// checks the fingerprint key against it; `now` decides `overdue_days`.
+    pub fn index(self, fp: &Fingerprinter, now: i64) -> Result<Index, InventoryError> {
+        let path = &self.path;
+        match self.source {
+            Source::Cached { file, tables } => {
+                let body = Body::File {
+                    file,
+                    whole: OnceLock::new(),
+                };
+                let index = Index::with(body, tables, now);
+                index.check_key(path, fp)?;
+                Ok(index)
+            }
+            Source::Text(text) => {
+                let mut index = Index::load(path, text, fp, now)?;
+                if let Some((dir, stamp)) = self.cache.as_ref().filter(|_| !index.normalized) {
+                    let tables = std::mem::take(&mut index.tables);
+                    index.tables = cache::store(dir, path, stamp, tables);
+                }
+                Ok(index)
+            }
+        }
+    }
+}
+
 /// What the inventory says about a reference a file uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReferenceStatus {
@@ -139,6 +203,40 @@ pub struct Known {
 }
 
 impl Index {
+    /// Opens the inventory at `path` for a scan: a missing or unreadable file
+    /// fails here, at once; the work of indexing is left to [`Opened::index`].
+    pub fn open(path: &Path) -> Result<Opened, InventoryError> {
+        Index::open_cached_in(path, cache::dir())
+    }
+
+    /// [`Index::open`] with tables cached in `cache` (`None`: no cache).
+    fn open_cached_in(path: &Path, cache: Option<PathBuf>) -> Result<Opened, InventoryError> {
+        let read_error = |source| InventoryError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = File::open(path).map_err(read_error)?;
+        // The stamp comes from the open file, so it describes the text read from it.
+        let stamp = cache
+            .as_ref()
+            .and_then(|_| file.metadata().ok())
+            .and_then(|m| cache::Stamp::of(&m));
+        let cached = cache.as_deref().zip(stamp.as_ref());
+        let source = match cached.and_then(|(dir, s)| cache::lookup(dir, path, s)) {
+            Some(tables) => Source::Cached { file, tables },
+            None => {
+                let mut text = String::new();
+                file.read_to_string(&mut text).map_err(read_error)?;
+                Source::Text(text)
+            }
+        };
+        Ok(Opened {
+            path: path.to_path_buf(),
+            cache: cache.zip(stamp),
+            source,
+        })
+    }
+
     /// Validates the inventory `text` read from `path`, checks the fingerprint
     /// key against it, and indexes it; `now` decides `overdue_days`.
     pub fn load(
@@ -154,141 +252,79 @@ impl Index {
                 // what is wrong with it, or accepts it and writes it in the form
                 // the view reads (a credential array instead of objects, say).
                 let inv = Inventory::parse(path, &text)?;
-                Index::build(inv.to_pretty(), now).map_err(|_| InventoryError::Invalid {
-                    path: path.to_path_buf(),
-                    line: 1,
-                    column: 1,
-                    message: "keytrace could not index this valid inventory; please report it"
-                        .into(),
-                })?
+                let mut index =
+                    Index::build(inv.to_pretty(), now).map_err(|_| InventoryError::Invalid {
+                        path: path.to_path_buf(),
+                        line: 1,
+                        column: 1,
+                        message: "keytrace could not index this valid inventory; please report it"
+                            .into(),
+                    })?;
+                index.normalized = true;
+                index
             }
         };
-        check_key(
-            path,
-            index.fingerprint_key_id.as_deref(),
-            !index.is_empty_of_fingerprints(),
-            fp,
-        )?;
+        index.check_key(path, fp)?;
         Ok(index)
     }
 
     /// The tables over `text`, or `text` back when the view cannot vouch for it.
     fn build(text: String, now: i64) -> Result<Index, String> {
-        let Some(summary) = view::read(&text) else {
-            return Err(text);
-        };
-        let mut index = Index {
-            text: String::new(),
-            fingerprint_key_id: None,
-            starts: Vec::with_capacity(summary.first_keys.len()),
-            by_fingerprint: FxHashMap::default(),
-            collided: FxHashMap::default(),
-            by_identifier: FxHashMap::default(),
-            listed: Vec::new(),
-            by_reference: OnceLock::new(),
-            now,
-        };
-        if index.fill(&text, summary).is_none() {
-            return Err(text);
+        let tables = view::read(&text).and_then(|summary| Tables::new(&text, summary));
+        match tables {
+            Some(tables) => Ok(Index::with(Body::Whole(text), tables, now)),
+            None => Err(text),
         }
-        index.text = text;
-        Ok(index)
     }
 
-    /// Fills the tables from one pass's summary; `None` for a duplicate
-    /// fingerprint or a credential the pass could not locate.
-    fn fill(&mut self, text: &str, s: view::Summary<'_>) -> Option<()> {
-        for key in &s.first_keys {
-            let start = view::object_start(text, (*key)?)?;
-            self.starts.push(u32::try_from(start).ok()?);
+    fn with(text: Body, tables: Tables, now: i64) -> Index {
+        Index {
+            text,
+            tables,
+            normalized: false,
+            by_reference: OnceLock::new(),
+            now,
         }
-        self.by_fingerprint.reserve(s.fingerprints.len());
-        for (fp, credential, version) in &s.fingerprints {
-            let (credential, version) = (*credential, *version);
-            let at = fp.borrowed().and_then(|b| offset(text, b));
-            let Some(at) = at else {
-                self.collided
-                    .insert(fp.0.to_string(), (credential, version))
-                    .is_none()
-                    .then_some(())?;
-                continue;
-            };
-            let slot = Slot {
-                credential,
-                version,
-                at,
-            };
-            match self.by_fingerprint.entry(digest_prefix(&fp.0)) {
-                Entry::Vacant(e) => {
-                    e.insert(slot);
-                }
-                Entry::Occupied(e) => {
-                    let first = fingerprint_at(text, e.get().at, &fp.0);
-                    (!first).then_some(())?;
-                    self.collided
-                        .insert(fp.0.to_string(), (credential, version))
-                        .is_none()
-                        .then_some(())?;
-                }
-            }
-        }
-        // An escaped fingerprint may repeat one stored by place.
-        for fp in self.collided.keys() {
-            if let Some(slot) = self.by_fingerprint.get(&digest_prefix(fp)) {
-                if fingerprint_at(text, slot.at, fp) {
-                    return None;
-                }
-            }
-        }
-        for (id, credential, version) in s.identifiers {
-            self.by_identifier
-                .insert(id.0.into_owned(), (credential, version));
-        }
-        self.listed = s
-            .references
-            .iter()
-            .map(|(ci, retired, r)| Some((*ci, *retired, Span::new(text, r)?)))
-            .collect::<Option<_>>()?;
-        self.fingerprint_key_id = s.fingerprint_key_id;
-        Some(())
+    }
+
+    fn check_key(&self, path: &Path, fp: &Fingerprinter) -> Result<(), InventoryError> {
+        let t = &self.tables;
+        let has_fingerprints = !(t.by_fingerprint.is_empty() && t.collided.is_empty());
+        check_key(path, t.fingerprint_key_id.as_deref(), has_fingerprints, fp)
     }
 
     /// Number of fingerprints indexed.
     pub fn len(&self) -> usize {
-        self.by_fingerprint.len() + self.collided.len()
+        self.tables.by_fingerprint.len() + self.tables.collided.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.is_empty_of_fingerprints() && self.by_identifier.is_empty()
-    }
-
-    fn is_empty_of_fingerprints(&self) -> bool {
-        self.by_fingerprint.is_empty() && self.collided.is_empty()
+        self.len() == 0 && self.tables.by_identifier.is_empty()
     }
 
     /// Every current reference the inventory lists, as written.
     pub fn current_references(&self) -> impl Iterator<Item = &str> {
-        self.listed
+        self.tables
+            .listed
             .iter()
             .filter(|(_, retired, _)| !retired)
-            .map(|(_, _, r)| r.get(&self.text))
+            .map(|(_, _, r)| r.get(self.text.whole()))
     }
 
     /// Credential `ci`, deserialized from its place in the text.
     fn credential(&self, ci: u32) -> Option<Credential> {
-        let start = *self.starts.get(ci as usize)? as usize;
-        let mut de = serde_json::Deserializer::from_str(self.text.get(start..)?);
-        Credential::deserialize(&mut de).ok()
+        self.text.value_at(*self.tables.starts.get(ci as usize)?)
     }
 
     /// The credential version whose value has this fingerprint.
     pub fn by_fingerprint(&self, fingerprint: &str) -> Option<Known> {
         let hit = self
+            .tables
             .by_fingerprint
             .get(&digest_prefix(fingerprint))
-            .filter(|slot| fingerprint_at(&self.text, slot.at, fingerprint))
+            .filter(|slot| self.text.holds_fingerprint(slot.at, fingerprint))
             .map(|slot| (slot.credential, slot.version));
-        let (ci, vi) = hit.or_else(|| self.collided.get(fingerprint).copied())?;
+        let (ci, vi) = hit.or_else(|| self.tables.collided.get(fingerprint).copied())?;
         let c = self.credential(ci)?;
         Some(self.known(&c, vi as usize))
     }
@@ -297,7 +333,7 @@ impl Index {
     ///
     /// A credential-level identifier counts as revoked when no version is active.
     pub fn by_identifier(&self, identifier: &str) -> Option<Known> {
-        let &(ci, vi) = self.by_identifier.get(identifier)?;
+        let &(ci, vi) = self.tables.by_identifier.get(identifier)?;
         let c = self.credential(ci)?;
         let vi = match vi {
             Some(vi) => vi as usize,
@@ -364,9 +400,9 @@ impl Index {
 
     fn reference_table(&self) -> FxHashMap<(Scheme, String), Vec<ListedReference>> {
         let mut table: FxHashMap<(Scheme, String), Vec<ListedReference>> = FxHashMap::default();
-        for (credential, retired, r) in &self.listed {
+        for (credential, retired, r) in &self.tables.listed {
             // Validated on load; a value that no longer parses is skipped, not a panic.
-            let Ok(reference) = r.get(&self.text).parse::<Reference>() else {
+            let Ok(reference) = r.get(self.text.whole()).parse::<Reference>() else {
                 continue;
             };
             table
@@ -405,6 +441,155 @@ impl Index {
             overdue_days: c.overdue_days(self.now),
         }
     }
+}
+
+impl Tables {
+    /// The tables from one pass's summary; `None` for a duplicate
+    /// fingerprint or a credential the pass could not locate.
+    fn new(text: &str, s: view::Summary<'_>) -> Option<Tables> {
+        let mut t = Tables {
+            starts: Vec::with_capacity(s.first_keys.len()),
+            ..Tables::default()
+        };
+        for key in &s.first_keys {
+            let start = view::object_start(text, (*key)?)?;
+            t.starts.push(u32::try_from(start).ok()?);
+        }
+        t.by_fingerprint.reserve(s.fingerprints.len());
+        for (fp, credential, version) in &s.fingerprints {
+            let (credential, version) = (*credential, *version);
+            let at = fp.borrowed().and_then(|b| offset(text, b));
+            let Some(at) = at else {
+                t.collided
+                    .insert(fp.0.to_string(), (credential, version))
+                    .is_none()
+                    .then_some(())?;
+                continue;
+            };
+            let slot = Slot {
+                credential,
+                version,
+                at,
+            };
+            match t.by_fingerprint.entry(digest_prefix(&fp.0)) {
+                Entry::Vacant(e) => {
+                    e.insert(slot);
+                }
+                Entry::Occupied(e) => {
+                    let first = fingerprint_at(text, e.get().at, &fp.0);
+                    (!first).then_some(())?;
+                    t.collided
+                        .insert(fp.0.to_string(), (credential, version))
+                        .is_none()
+                        .then_some(())?;
+                }
+            }
+        }
+        // An escaped fingerprint may repeat one stored by place.
+        for fp in t.collided.keys() {
+            if let Some(slot) = t.by_fingerprint.get(&digest_prefix(fp)) {
+                if fingerprint_at(text, slot.at, fp) {
+                    return None;
+                }
+            }
+        }
+        for (id, credential, version) in s.identifiers {
+            t.by_identifier
+                .insert(id.0.into_owned(), (credential, version));
+        }
+        t.listed = s
+            .references
+            .iter()
+            .map(|(ci, retired, r)| Some((*ci, *retired, Span::new(text, r)?)))
+            .collect::<Option<_>>()?;
+        t.fingerprint_key_id = s.fingerprint_key_id;
+        Some(t)
+    }
+}
+
+/// The inventory's text: held whole, or, when the tables came from the cache,
+/// read from the open file only where a lookup hits, so a warm scan does not
+/// read 44 MB to link a few hundred findings.
+enum Body {
+    Whole(String),
+    File { file: File, whole: OnceLock<String> },
+}
+
+impl Body {
+    /// The whole text, read on first use from the file (reference lookups list
+    /// every entry). A file that no longer reads as text yields "", so lookups miss.
+    fn whole(&self) -> &str {
+        match self {
+            Body::Whole(text) => text,
+            Body::File { file, whole } => whole.get_or_init(|| {
+                let mut bytes = Vec::new();
+                let read = (&*file)
+                    .seek(SeekFrom::Start(0))
+                    .and_then(|_| (&*file).read_to_end(&mut bytes));
+                read.ok()
+                    .and_then(|_| String::from_utf8(bytes).ok())
+                    .unwrap_or_default()
+            }),
+        }
+    }
+
+    /// Up to `len` bytes from byte `at`.
+    fn bytes_at(&self, at: usize, len: usize) -> Cow<'_, [u8]> {
+        match self {
+            Body::File { file, whole } if whole.get().is_none() => {
+                let mut buf = vec![0; len];
+                let n = read_at(file, &mut buf, at as u64);
+                buf.truncate(n);
+                Cow::Owned(buf)
+            }
+            _ => {
+                let bytes = self.whole().as_bytes();
+                Cow::Borrowed(bytes.get(at..).map_or(&[][..], |b| &b[..len.min(b.len())]))
+            }
+        }
+    }
+
+    /// Whether the fingerprint stored at byte `at` is `fingerprint`.
+    fn holds_fingerprint(&self, at: u32, fingerprint: &str) -> bool {
+        let stored = self.bytes_at(at as usize, fingerprint.len() + 1);
+        stored.strip_suffix(b"\"") == Some(fingerprint.as_bytes())
+    }
+
+    /// The JSON value that starts at byte `at`, read in growing windows.
+    fn value_at<T: serde::de::DeserializeOwned>(&self, at: u32) -> Option<T> {
+        let mut window = 4096;
+        loop {
+            let bytes = self.bytes_at(at as usize, window);
+            match T::deserialize(&mut serde_json::Deserializer::from_slice(&bytes)) {
+                Ok(value) => return Some(value),
+                Err(e) if e.is_eof() && bytes.len() == window => window *= 8,
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+/// Fills `buf` from byte `at` of `file` as far as the file goes; the count read.
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> usize {
+    let mut done = 0;
+    while done < buf.len() {
+        match positioned_read(file, &mut buf[done..], at + done as u64) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => done += n,
+        }
+    }
+    done
+}
+
+#[cfg(unix)]
+fn positioned_read(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, at)
+}
+
+#[cfg(not(unix))]
+fn positioned_read(mut file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    file.seek(SeekFrom::Start(at))?;
+    file.read(buf)
 }
 
 /// Whether the fingerprint stored at byte `at` of `text` is `fingerprint`.
@@ -447,7 +632,7 @@ mod tests {
     impl Index {
         /// Every credential, deserialized from its place, sorted by id.
         fn all_credentials(&self) -> Vec<Credential> {
-            let mut all: Vec<Credential> = (0..self.starts.len())
+            let mut all: Vec<Credential> = (0..self.tables.starts.len())
                 .map(|ci| self.credential(ci as u32).expect("locates"))
                 .collect();
             all.sort_by(|a, b| a.id.cmp(&b.id));
@@ -598,6 +783,50 @@ mod tests {
                 (m, i) => panic!("{from} -> {to}: model {:?}, index {:?}", m.err(), i.err()),
             }
         }
+    }
+
+    #[test]
+    fn cached_tables_answer_like_fresh_ones() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (path, cache) = (dir.path().join("i.json"), dir.path().join("cache"));
+        std::fs::write(&path, FULL).expect("write");
+        let open = || Index::open_cached_in(&path, Some(cache.clone())).expect("opens");
+        let index = |o: Opened| o.index(&Fingerprinter::sha256(), 0).expect("indexes");
+        // Not settled: neither looked up nor stored.
+        assert!(matches!(open().source, Source::Text(_)));
+        index(open());
+        assert!(!cache.exists());
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(past))
+            .expect("settle");
+        let fresh = index(open());
+        let opened = open();
+        assert!(matches!(opened.source, Source::Cached { .. }));
+        assert!(opened.may_retire_references());
+        let cached = index(opened);
+        assert!(matches!(cached.text, Body::File { .. }));
+        assert_eq!(cached.all_credentials(), fresh.all_credentials());
+        let fp1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+        let hit = |i: &Index| i.by_fingerprint(fp1).map(|k| (k.credential, k.revoked));
+        assert_eq!(hit(&cached), hit(&fresh));
+        assert!(hit(&cached).is_some_and(|(c, revoked)| c.id == "deploy" && revoked));
+        let id = |i: &Index| {
+            i.by_identifier("AKIAEXAMPLEEXAMPLE02")
+                .map(|k| k.credential)
+        };
+        assert_eq!(id(&cached), id(&fresh));
+        let retired = "k8s-secret:prod/db-creds-v1".parse().expect("reference");
+        assert_eq!(
+            cached.reference_status(&retired, "billing-api"),
+            fresh.reference_status(&retired, "billing-api")
+        );
+        assert_eq!(
+            cached.current_references().collect::<Vec<_>>(),
+            vec!["github-secret:DEPLOY_TOKEN"]
+        );
     }
 
     #[test]

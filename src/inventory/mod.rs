@@ -3,7 +3,11 @@
 //! [`Inventory`] is the file's model (validated on load, written sorted);
 //! [`Store`] reads and writes it atomically under a lock; [`Index`] answers
 //! "which credential and version is this fingerprint or identifier" in O(1).
+//! A scan builds its [`Index`] from one validating pass over borrowed strings
+//! (`view`) and keeps those tables between runs while the file is unchanged
+//! (`cache`), so a 100,000-credential inventory costs a scan a few percent.
 
+mod cache;
 mod error;
 mod index;
 mod model;
@@ -13,7 +17,7 @@ mod view;
 pub mod import;
 pub use self::{
     error::InventoryError,
-    index::{Index, ReferenceStatus},
+    index::{Index, Opened, ReferenceStatus},
 };
 pub use model::{Credential, Inventory, Reference, Status, Timestamp, Version, DEFAULT_FILE};
 pub use store::{load, load_text, may_retire_references, read, Store};

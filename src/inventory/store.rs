@@ -93,11 +93,7 @@ impl Store {
             path: self.path.clone(),
             source,
         };
-        let tmp = write_temp(&self.path, inv.to_pretty().as_bytes()).map_err(err)?;
-        if let Err(e) = std::fs::rename(&tmp, &self.path) {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(err(e));
-        }
+        replace_file(&self.path, inv.to_pretty().as_bytes()).map_err(err)?;
         if let Some(dir) = parent_dir(&self.path) {
             // Make the rename itself durable; not every platform can open a directory.
             if let Ok(d) = File::open(dir) {
@@ -106,6 +102,15 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Replaces `path` with `bytes` through a synced temp file in the same
+/// directory and a rename, so readers see the old file or the new, never part.
+pub(super) fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = write_temp(path, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 fn lock_path(path: &Path) -> PathBuf {
