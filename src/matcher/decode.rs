@@ -19,16 +19,36 @@ pub(crate) struct View {
     pub decoding: &'static str,
 }
 
+/// Words whose presence in a chunk opens a decoder, matched case-sensitively.
+/// The keyword prefilter finds them in the pass it makes anyway, so a chunk
+/// with none of them pays nothing for the decoders.
+pub(crate) const GATE_WORDS: [&str; 4] = ["Secret", "\"cell_type\"", ";base64,", "\"auths\""];
+const SECRET: usize = 0;
+const NOTEBOOK_CELL: usize = 1;
+const BASE64_URL: usize = 2;
+const AUTHS: usize = 3;
+
+/// Which of [`GATE_WORDS`] a chunk contains.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Gates(u8);
+
+impl Gates {
+    pub(crate) fn open(&mut self, word: usize) {
+        self.0 |= 1 << word;
+    }
+
+    pub(crate) fn is_open(self, word: usize) -> bool {
+        self.0 & (1 << word) != 0
+    }
+}
+
 pub(crate) struct Decoders {
     k8s_secret_kind: Regex,
     yaml_value: Regex,
     yaml_block: Regex,
     data_url: Regex,
     docker_auth: Regex,
-    /// Cheap literal tests that gate each decoder, built once rather than per chunk.
-    secret_word: memmem::Finder<'static>,
-    notebook_cell: memmem::Finder<'static>,
-    base64_url: memmem::Finder<'static>,
+    /// The docker-config gate for decoded views (a chunk's gates come from the prefilter).
     auths: memmem::Finder<'static>,
 }
 
@@ -86,10 +106,7 @@ impl Decoders {
                 r#""([^"\\\s]{1,253})"\s*:\s*\{[^{}]*?"auth"\s*:\s*"([A-Za-z0-9+/]{4,}={0,2})""#,
             )
             .expect("static regex"),
-            secret_word: memmem::Finder::new(b"Secret"),
-            notebook_cell: memmem::Finder::new(b"\"cell_type\""),
-            base64_url: memmem::Finder::new(b";base64,"),
-            auths: memmem::Finder::new(b"\"auths\""),
+            auths: memmem::Finder::new(GATE_WORDS[AUTHS].as_bytes()),
         }
     }
 
@@ -99,17 +116,17 @@ impl Decoders {
         path: &str,
         bytes: &[u8],
         hits: &[(usize, Range<usize>)],
+        gates: Gates,
     ) -> Vec<View> {
         let mut views = json_string_views(bytes, hits);
-        let k8s_secret =
-            self.secret_word.find(bytes).is_some() && self.k8s_secret_kind.is_match(bytes);
+        let k8s_secret = gates.is_open(SECRET) && self.k8s_secret_kind.is_match(bytes);
         if k8s_secret || is_helm_values(path) {
             self.keyed_base64_views(bytes, &mut views);
         }
-        if self.notebook_cell.find(bytes).is_some() {
+        if gates.is_open(NOTEBOOK_CELL) {
             views.extend(notebook_views(bytes));
         }
-        if self.base64_url.find(bytes).is_some() {
+        if gates.is_open(BASE64_URL) {
             for caps in self.data_url.captures_iter(bytes) {
                 let value = caps.get(1).expect("group");
                 if let Some(text) = decode_text(value.as_bytes()) {
@@ -121,14 +138,18 @@ impl Decoders {
                 }
             }
         }
-        self.docker_auth_views(bytes, &mut views);
+        if gates.is_open(AUTHS) {
+            self.docker_auth_views(bytes, &mut views);
+        }
         // Decoded text that is itself a Docker config (a Secret's `.dockerconfigjson`,
         // an escaped JSON string): its `auth` entries are decoded once more and
         // reported at the outer encoded place.
         let mut inner = Vec::new();
         for outer in &views {
             let start = inner.len();
-            self.docker_auth_views(&outer.text, &mut inner);
+            if self.auths.find(&outer.text).is_some() {
+                self.docker_auth_views(&outer.text, &mut inner);
+            }
             for view in &mut inner[start..] {
                 view.origin = outer.origin;
                 view.decoding = nested(outer.decoding, view.decoding);
@@ -190,9 +211,6 @@ impl Decoders {
     /// the equivalent plain entry, so the `docker-registry-auth` rule fires on the
     /// password with the registry and user beside it.
     fn docker_auth_views(&self, bytes: &[u8], views: &mut Vec<View>) {
-        if self.auths.find(bytes).is_none() {
-            return;
-        }
         for caps in self.docker_auth.captures_iter(bytes) {
             let (registry, value) = (caps.get(1).expect("group"), caps.get(2).expect("group"));
             let Some(decoded) = decode_text(value.as_bytes()) else {

@@ -36,6 +36,8 @@ pub struct Matcher {
     prefilter: prefilter::Prefilter,
     /// Keyword pattern index → rules that use it.
     keyword_rules: Vec<Vec<usize>>,
+    /// Per keyword, the decoder gate word it stands for, if any.
+    keyword_gates: Vec<Option<usize>>,
     known_test_keys: HashSet<String>,
     decoders: decode::Decoders,
 }
@@ -131,12 +133,25 @@ impl Matcher {
                 pairs_with,
             });
         }
+        let mut keyword_gates = vec![None; keywords.len()];
+        for (word, gate) in decode::GATE_WORDS.iter().enumerate() {
+            let kw = gate.to_ascii_lowercase();
+            match keywords.iter().position(|k| *k == kw) {
+                Some(p) => keyword_gates[p] = Some(word),
+                None => {
+                    keywords.push(kw);
+                    keyword_rules.push(Vec::new());
+                    keyword_gates.push(Some(word));
+                }
+            }
+        }
         let prefilter = prefilter::Prefilter::new(&keywords)
             .map_err(|e| MatcherError::Prefilter(e.to_string()))?;
         Ok(Matcher {
             rules,
             prefilter,
             keyword_rules,
+            keyword_gates,
             known_test_keys: set.known_test_keys.clone(),
             decoders: decode::Decoders::new(),
         })
@@ -177,7 +192,7 @@ impl Matcher {
     pub fn scan<S: MatchSink>(&self, chunk: &Chunk<'_>, sink: &mut S) {
         let bytes = chunk.bytes;
         let mut found: Vec<RawMatch> = Vec::new();
-        let hits = self.keyword_hits(bytes);
+        let (hits, gates) = self.keyword_hits(bytes);
         let line_index = lines::LineIndex::new(bytes);
         for c in self.confirm(bytes, &hits) {
             let (line, column) = line_index.position(c.span.start);
@@ -186,8 +201,8 @@ impl Matcher {
         }
         // Decoded views: JSON strings with escapes, base64 values of Kubernetes
         // Secrets and Helm values, Docker config `auth` entries.
-        for view in self.decoders.views(&chunk.origin.path, bytes, &hits) {
-            let view_hits = self.keyword_hits(&view.text);
+        for view in self.decoders.views(&chunk.origin.path, bytes, &hits, gates) {
+            let (view_hits, _) = self.keyword_hits(&view.text);
             for c in self.confirm(&view.text, &view_hits) {
                 let (line, column) = line_index.position(view.origin);
                 found.push(self.raw_match(c, line, column, Some(view.decoding)));
@@ -198,16 +213,23 @@ impl Matcher {
         }
     }
 
-    /// Keyword hits per rule: `(rule index, byte offset of the hit)`, sorted.
-    fn keyword_hits(&self, bytes: &[u8]) -> Vec<(usize, Range<usize>)> {
+    /// Keyword hits per rule: `(rule index, byte offset of the hit)`, sorted;
+    /// and which decoder gate words the bytes contain.
+    fn keyword_hits(&self, bytes: &[u8]) -> (Vec<(usize, Range<usize>)>, decode::Gates) {
         let mut hits = Vec::new();
+        let mut gates = decode::Gates::default();
         self.prefilter.for_each_hit(bytes, |keyword, start, end| {
             for &rule in &self.keyword_rules[keyword] {
                 hits.push((rule, start..end));
             }
+            if let Some(word) = self.keyword_gates[keyword] {
+                if bytes[start..end] == *decode::GATE_WORDS[word].as_bytes() {
+                    gates.open(word);
+                }
+            }
         });
         hits.sort_unstable_by_key(|(r, span)| (*r, span.start));
-        hits
+        (hits, gates)
     }
 
     /// Runs each hit rule's regex around its hits and keeps the captures that pass every check.
@@ -414,4 +436,28 @@ fn windows(bytes: &[u8], hits: &[(usize, Range<usize>)], extra: usize) -> Vec<Ra
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoder_gates_open_on_their_exact_words_only() {
+        let set = RuleSet::embedded().expect("rules");
+        let matcher = Matcher::new(&set).expect("matcher");
+        let gates = |text: &str| {
+            let (_, gates) = matcher.keyword_hits(text.as_bytes());
+            (0..decode::GATE_WORDS.len())
+                .filter(|&w| gates.is_open(w))
+                .collect::<Vec<_>>()
+        };
+        // Rule keywords such as `secret` overlap the gate words; case still counts.
+        assert!(gates("kind: secret\nAUTHS cell_type data:x;BASE64,").is_empty());
+        let all = "kind: Secret\n{\"auths\": {}, \"cell_type\": 1} data:x;base64,";
+        assert_eq!(gates(all), vec![0, 1, 2, 3]);
+        // Lanes of a long chunk find a word at any place, including their seams.
+        let long = format!("{}Secret{}", "x".repeat(9_000), "y".repeat(9_000));
+        assert_eq!(gates(&long), vec![0]);
+    }
 }
