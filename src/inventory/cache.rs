@@ -101,7 +101,7 @@ pub(super) fn store(dir: &Path, path: &Path, stamp: &Stamp, tables: Tables) -> T
     if let Ok(mut bytes) = postcard::to_stdvec(&entry) {
         bytes.extend_from_slice(&checksum(&bytes).to_le_bytes());
         let saved =
-            std::fs::create_dir_all(dir).and_then(|()| super::store::replace_file(&file, &bytes));
+            create_private_dir(dir).and_then(|()| super::store::replace_file(&file, &bytes, false));
         // A cache that cannot be written costs the next scan a full validation, nothing more.
         drop(saved);
     }
@@ -127,6 +127,16 @@ pub(super) fn dir() -> Option<PathBuf> {
             .or_else(|| set("HOME").map(|h| h.join(".cache")))
             .map(|d| d.join("keytrace")),
     }
+}
+
+/// Creates `dir` readable by its owner only: the tables hold fingerprints,
+/// which for a weak password are worth keeping from other users.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 fn checksum(bytes: &[u8]) -> u64 {

@@ -93,7 +93,7 @@ impl Store {
             path: self.path.clone(),
             source,
         };
-        replace_file(&self.path, inv.to_pretty().as_bytes()).map_err(err)?;
+        replace_file(&self.path, inv.to_pretty().as_bytes(), true).map_err(err)?;
         if let Some(dir) = parent_dir(&self.path) {
             // Make the rename itself durable; not every platform can open a directory.
             if let Ok(d) = File::open(dir) {
@@ -104,10 +104,12 @@ impl Store {
     }
 }
 
-/// Replaces `path` with `bytes` through a synced temp file in the same
-/// directory and a rename, so readers see the old file or the new, never part.
-pub(super) fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = write_temp(path, bytes)?;
+/// Replaces `path` with `bytes` through a temp file in the same directory and
+/// a rename, so readers see the old file or the new, never part. `durable`
+/// syncs the temp file first, so a crash cannot leave the new name on a file
+/// whose data never reached the disk (a cache, which checks itself, skips it).
+pub(super) fn replace_file(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
+    let tmp = write_temp(path, bytes, durable)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
@@ -127,7 +129,7 @@ fn parent_dir(path: &Path) -> Option<&Path> {
 }
 
 /// Writes `bytes` to a fresh temp file next to `path` and fsyncs it; returns its path.
-fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+fn write_temp(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<PathBuf> {
     let dir = parent_dir(path).unwrap_or(Path::new("."));
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     for attempt in 0..100u32 {
@@ -137,7 +139,9 @@ fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         };
-        let written = f.write_all(bytes).and_then(|()| f.sync_all());
+        let written = f
+            .write_all(bytes)
+            .and_then(|()| if durable { f.sync_all() } else { Ok(()) });
         if let Err(e) = written {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
@@ -186,7 +190,7 @@ mod tests {
         let before = std::fs::read_to_string(&path).expect("read");
         inv.fingerprint_key_id = Some("abc".into());
         // A crash after the temp file is written but before the rename:
-        let tmp = write_temp(&path, b"{ half a file").expect("temp");
+        let tmp = write_temp(&path, b"{ half a file", true).expect("temp");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
         assert!(store.load(&fp).is_ok());
         std::fs::remove_file(tmp).expect("rm");
