@@ -93,15 +93,16 @@ os.utime(out, (time.time() - 3600, time.time() - 3600))
 print(f"{len(fps)} distinct fingerprints found, inventory of {len(creds)} credentials", file=sys.stderr)
 PY
 
-# Wall time in seconds of one run of "$@".
+# "WALL CPU": wall and CPU (user + system) seconds of one run of "$@".
 time_one() {
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$@" >/dev/null 2>&1 || true
-  t1=$(date +%s.%N)
-  python3 -c "print($t1 - $t0)"
+  python3 -c '
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+wall = time.perf_counter() - t0
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{wall:.4f} {r.ru_utime + r.ru_stime:.4f}")' "$@"
 }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 note "== timing ($RUNS runs each, interleaved so that machine noise hits all alike; median)"
 plain=(env KEYTRACE_CACHE_DIR= "$KEYTRACE" scan "$CORPUS" --format json --quiet)
@@ -110,26 +111,26 @@ warm=(env KEYTRACE_CACHE_DIR="$KT_CACHE" "$KEYTRACE" scan "$CORPUS" --format jso
 # The warm-up also fills the cache for the warm runs.
 for ((i = 0; i < WARMUP; i++)); do time_one "${plain[@]}" >/dev/null; time_one "${cold[@]}" >/dev/null; time_one "${warm[@]}" >/dev/null; done
 time_one "${warm[@]}" >/dev/null
-t_plain=() t_cold=() t_warm=()
+times=$(mktemp)
 for ((i = 0; i < RUNS; i++)); do
-  t_plain+=("$(time_one "${plain[@]}")")
-  t_cold+=("$(time_one "${cold[@]}")")
-  t_warm+=("$(time_one "${warm[@]}")")
-  note "   run $((i + 1)): ${t_plain[-1]} s without, ${t_cold[-1]} s cold, ${t_warm[-1]} s warm"
+  p=$(time_one "${plain[@]}") c=$(time_one "${cold[@]}") w=$(time_one "${warm[@]}")
+  echo "$p $c $w" >>"$times"
+  note "   run $((i + 1)) (wall cpu, s): without $p, cold $c, warm $w"
 done
-without=$(printf '%s\n' "${t_plain[@]}" | median)
-with_cold=$(printf '%s\n' "${t_cold[@]}" | median)
-with_warm=$(printf '%s\n' "${t_warm[@]}" | median)
 linked=$({ "${warm[@]}" || true; } | python3 -c "import json,sys; f=json.load(sys.stdin)['findings']; print(sum(1 for x in f if x['credential']), len(f))")
 same=$(cmp -s <("${cold[@]}" || true) <("${warm[@]}" || true) && echo yes || echo NO)
 
-python3 - "$without" "$with_cold" "$with_warm" "$linked" "$CREDENTIALS" "$SIZE_MB" "$CORPUS" "$same" <<'PY'
-import sys
-without, cold, warm = (float(x) for x in sys.argv[1:4])
-linked, n, size, corpus, same = sys.argv[4].split(), sys.argv[5], sys.argv[6], sys.argv[7], sys.argv[8]
+python3 - "$times" "$linked" "$CREDENTIALS" "$SIZE_MB" "$CORPUS" "$same" <<'PY'
+import statistics, sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+linked, n, size, corpus, same = sys.argv[2].split(), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+med = [statistics.median(r[i] for r in rows) for i in range(6)]
 print(f"corpus: {size} MB ({corpus}); inventory: {n} credentials; findings linked: {linked[0]} of {linked[1]}")
-print(f"scan without inventory:           {without:.3f} s")
-print(f"scan with inventory, cold:        {cold:.3f} s   overhead {100 * (cold - without) / without:+.1f} %")
-print(f"scan with inventory, warm cache:  {warm:.3f} s   overhead {100 * (warm - without) / without:+.1f} %  (goal <= 5 %)")
+print(f"                                  wall (median)        CPU user+sys (median)")
+print(f"scan without inventory:           {med[0]:.3f} s              {med[1]:.3f} s")
+for name, w, c in (("cold", med[2], med[3]), ("warm cache", med[4], med[5])):
+    print(f"scan with inventory, {name + ':':<12} {w:.3f} s  {100 * (w - med[0]) / med[0]:+5.1f} %     {c:.3f} s  {100 * (c - med[1]) / med[1]:+5.1f} %")
+print("goal: overhead <= 5 %")
 print(f"cold and warm reports identical: {same}")
 PY
+rm -f "$times"

@@ -96,7 +96,7 @@ enum Span {
 }
 
 impl Span {
-    fn new(text: &str, t: &Text<'_>) -> Option<Span> {
+    fn new(text: &[u8], t: &Text<'_>) -> Option<Span> {
         match t.borrowed() {
             Some(b) => {
                 let at = offset(text, b)?;
@@ -106,10 +106,11 @@ impl Span {
         }
     }
 
-    fn get<'t>(&'t self, text: &'t str) -> &'t str {
+    fn get<'t>(&'t self, text: &'t [u8]) -> &'t str {
         match self {
             Span::At(at, len) => text
                 .get(*at as usize..(*at + *len) as usize)
+                .and_then(|b| std::str::from_utf8(b).ok())
                 .unwrap_or_default(),
             Span::Unescaped(s) => s,
         }
@@ -117,7 +118,7 @@ impl Span {
 }
 
 /// Byte offset of `part`, a slice of `text`, as u32 (inventories stay under 4 GiB).
-fn offset(text: &str, part: &str) -> Option<u32> {
+fn offset(text: &[u8], part: &str) -> Option<u32> {
     let at = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
     (at + part.len() <= text.len()).then_some(())?;
     u32::try_from(at).ok()
@@ -140,7 +141,7 @@ pub struct Opened {
 }
 
 enum Source {
-    Text(String),
+    Text(Bytes),
     Cached { file: File, tables: Tables },
 }
 
@@ -224,11 +225,7 @@ impl Index {
         let cached = cache.as_deref().zip(stamp.as_ref());
         let source = match cached.and_then(|(dir, s)| cache::lookup(dir, path, s)) {
             Some(tables) => Source::Cached { file, tables },
-            None => {
-                let mut text = String::new();
-                file.read_to_string(&mut text).map_err(read_error)?;
-                Source::Text(text)
-            }
+            None => Source::Text(Bytes::of(&mut file).map_err(read_error)?),
         };
         Ok(Opened {
             path: path.to_path_buf(),
@@ -239,9 +236,9 @@ impl Index {
 
     /// Validates the inventory `text` read from `path`, checks the fingerprint
     /// key against it, and indexes it; `now` decides `overdue_days`.
-    pub fn load(
+    fn load(
         path: &Path,
-        text: String,
+        text: Bytes,
         fp: &Fingerprinter,
         now: i64,
     ) -> Result<Index, InventoryError> {
@@ -251,15 +248,15 @@ impl Index {
                 // The one-pass view could not vouch for the file: the model says
                 // what is wrong with it, or accepts it and writes it in the form
                 // the view reads (a credential array instead of objects, say).
-                let inv = Inventory::parse(path, &text)?;
-                let mut index =
-                    Index::build(inv.to_pretty(), now).map_err(|_| InventoryError::Invalid {
-                        path: path.to_path_buf(),
-                        line: 1,
-                        column: 1,
-                        message: "keytrace could not index this valid inventory; please report it"
-                            .into(),
-                    })?;
+                let inv = Inventory::parse(path, utf8(path, &text)?)?;
+                let pretty = Bytes::Owned(inv.to_pretty().into_bytes());
+                let mut index = Index::build(pretty, now).map_err(|_| InventoryError::Invalid {
+                    path: path.to_path_buf(),
+                    line: 1,
+                    column: 1,
+                    message: "keytrace could not index this valid inventory; please report it"
+                        .into(),
+                })?;
                 index.normalized = true;
                 index
             }
@@ -269,7 +266,7 @@ impl Index {
     }
 
     /// The tables over `text`, or `text` back when the view cannot vouch for it.
-    fn build(text: String, now: i64) -> Result<Index, String> {
+    fn build(text: Bytes, now: i64) -> Result<Index, Bytes> {
         let tables = view::read(&text).and_then(|summary| Tables::new(&text, summary));
         match tables {
             Some(tables) => Ok(Index::with(Body::Whole(text), tables, now)),
@@ -446,7 +443,7 @@ impl Index {
 impl Tables {
     /// The tables from one pass's summary; `None` for a duplicate
     /// fingerprint or a credential the pass could not locate.
-    fn new(text: &str, s: view::Summary<'_>) -> Option<Tables> {
+    fn new(text: &[u8], s: view::Summary<'_>) -> Option<Tables> {
         let mut t = Tables {
             starts: Vec::with_capacity(s.first_keys.len()),
             ..Tables::default()
@@ -507,28 +504,77 @@ impl Tables {
     }
 }
 
+/// The inventory file's bytes: mapped from the file, so a 44 MB inventory is
+/// neither copied nor zeroed page by page, or read into memory where it
+/// cannot be mapped.
+enum Bytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl Bytes {
+    fn of(file: &mut File) -> std::io::Result<Bytes> {
+        // SAFETY: the map is only ever read. keytrace's own writers never change
+        // an inventory in place (they rename a new file over it), so the mapped
+        // file stays as it was; another program truncating the file while a scan
+        // runs could fault the read, the known cost of mapping (ripgrep makes the
+        // same trade for the same gain).
+        if let Ok(map) = unsafe { memmap2::Mmap::map(&*file) } {
+            return Ok(Bytes::Mapped(map));
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        Ok(Bytes::Owned(bytes))
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(map) => map,
+            Bytes::Owned(bytes) => bytes,
+        }
+    }
+}
+
+/// `text` as UTF-8, or an error naming the line and column of the first bad byte.
+fn utf8<'t>(path: &Path, text: &'t [u8]) -> Result<&'t str, InventoryError> {
+    std::str::from_utf8(text).map_err(|e| {
+        let good = &text[..e.valid_up_to()];
+        let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        InventoryError::Invalid {
+            path: path.to_path_buf(),
+            line: good.iter().filter(|&&b| b == b'\n').count() + 1,
+            column: good.len() - line_start + 1,
+            message: "not UTF-8 text".into(),
+        }
+    })
+}
+
 /// The inventory's text: held whole, or, when the tables came from the cache,
 /// read from the open file only where a lookup hits, so a warm scan does not
 /// read 44 MB to link a few hundred findings.
 enum Body {
-    Whole(String),
-    File { file: File, whole: OnceLock<String> },
+    Whole(Bytes),
+    File {
+        file: File,
+        whole: OnceLock<Vec<u8>>,
+    },
 }
 
 impl Body {
     /// The whole text, read on first use from the file (reference lookups list
-    /// every entry). A file that no longer reads as text yields "", so lookups miss.
-    fn whole(&self) -> &str {
+    /// every entry). A file that can no longer be read yields nothing, so lookups miss.
+    fn whole(&self) -> &[u8] {
         match self {
-            Body::Whole(text) => text,
+            Body::Whole(bytes) => bytes,
             Body::File { file, whole } => whole.get_or_init(|| {
                 let mut bytes = Vec::new();
                 let read = (&*file)
                     .seek(SeekFrom::Start(0))
                     .and_then(|_| (&*file).read_to_end(&mut bytes));
-                read.ok()
-                    .and_then(|_| String::from_utf8(bytes).ok())
-                    .unwrap_or_default()
+                read.map(|_| bytes).unwrap_or_default()
             }),
         }
     }
@@ -543,7 +589,7 @@ impl Body {
                 Cow::Owned(buf)
             }
             _ => {
-                let bytes = self.whole().as_bytes();
+                let bytes = self.whole();
                 Cow::Borrowed(bytes.get(at..).map_or(&[][..], |b| &b[..len.min(b.len())]))
             }
         }
@@ -593,15 +639,15 @@ fn positioned_read(mut file: &File, buf: &mut [u8], at: u64) -> std::io::Result<
 }
 
 /// Whether the fingerprint stored at byte `at` of `text` is `fingerprint`.
-fn fingerprint_at(text: &str, at: u32, fingerprint: &str) -> bool {
+fn fingerprint_at(text: &[u8], at: u32, fingerprint: &str) -> bool {
     let at = at as usize;
-    text.get(at..at + fingerprint.len()) == Some(fingerprint)
-        && text.as_bytes().get(at + fingerprint.len()) == Some(&b'"')
+    text.get(at..at + fingerprint.len()) == Some(fingerprint.as_bytes())
+        && text.get(at + fingerprint.len()) == Some(&b'"')
 }
 
 /// The first 64 bits of a fingerprint's hex digest (0 when it has none).
 fn digest_prefix(fingerprint: &str) -> u64 {
-    let hex = fingerprint.rsplit(':').next().unwrap_or_default();
+    let hex = fingerprint.split_once(':').map_or("", |(_, hex)| hex);
     hex.get(..16)
         .and_then(|h| u64::from_str_radix(h, 16).ok())
         .unwrap_or(0)
@@ -621,12 +667,8 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<Index, InventoryError> {
-        Index::load(
-            Path::new("i.json"),
-            text.to_string(),
-            &Fingerprinter::sha256(),
-            0,
-        )
+        let bytes = Bytes::Owned(text.as_bytes().to_vec());
+        Index::load(Path::new("i.json"), bytes, &Fingerprinter::sha256(), 0)
     }
 
     impl Index {
@@ -768,7 +810,7 @@ mod tests {
             ("]\n}\n", "]\n"),
         ];
         // The plain file goes through the view itself, not the fallback.
-        assert!(Index::build(FULL.to_string(), 0).is_ok());
+        assert!(Index::build(Bytes::Owned(FULL.into()), 0).is_ok());
         for (from, to) in edits {
             assert!(FULL.contains(from), "{from}");
             let text = FULL.replacen(from, to, 1);
@@ -783,6 +825,20 @@ mod tests {
                 (m, i) => panic!("{from} -> {to}: model {:?}, index {:?}", m.err(), i.err()),
             }
         }
+        // Bytes that are not UTF-8 are named by place, not just refused.
+        let mut bytes = FULL.as_bytes().to_vec();
+        let at = FULL.find("deploy").expect("id");
+        bytes[at] = 0xff;
+        let bad = Index::load(
+            Path::new("i.json"),
+            Bytes::Owned(bytes),
+            &Fingerprinter::sha256(),
+            0,
+        );
+        assert_eq!(
+            bad.err().map(|e| e.to_string()).as_deref(),
+            Some("i.json:5:14: not UTF-8 text")
+        );
     }
 
     #[test]

@@ -32,20 +32,18 @@ pub fn load_text(path: &Path, text: &str, fp: &Fingerprinter) -> Result<Inventor
 /// Whether the inventory `text` may list retired references, decided before it is
 /// parsed so a scan knows at once whether to extract references from files. Errs on
 /// the side of yes: any JSON escape could spell the key another way.
-pub fn may_retire_references(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    if memchr::memmem::find(bytes, b"\\u").is_some() {
+pub fn may_retire_references(text: &[u8]) -> bool {
+    if memchr::memmem::find(text, b"\\u").is_some() {
         return true;
     }
-    let key = "\"retired_references\"";
-    memchr::memmem::find_iter(bytes, key).any(|at| {
-        let rest = text[at + key.len()..].trim_start();
-        let Some(rest) = rest.strip_prefix(':') else {
+    let key = b"\"retired_references\"";
+    memchr::memmem::find_iter(text, key).any(|at| {
+        let rest = text[at + key.len()..].trim_ascii_start();
+        let Some(rest) = rest.strip_prefix(b":") else {
             return true;
         };
-        let rest = rest.trim_start();
-        match rest.strip_prefix('[') {
-            Some(list) => !list.trim_start().starts_with(']'),
+        match rest.trim_ascii_start().strip_prefix(b"[") {
+            Some(list) => !list.trim_ascii_start().starts_with(b"]"),
             None => true,
         }
     })
@@ -198,19 +196,14 @@ mod tests {
 
     #[test]
     fn retired_references_are_seen_before_parsing() {
-        assert!(!may_retire_references(r#"{"credentials": []}"#));
-        assert!(!may_retire_references(r#"{"retired_references": [ ]}"#));
-        assert!(!may_retire_references("{\"retired_references\" :\n  []}"));
-        assert!(may_retire_references(
-            r#"{"retired_references": ["env:OLD"]}"#
-        ));
-        assert!(may_retire_references(
-            r#"{"retired_references":
-              [ "env:OLD" ]}"#
-        ));
+        let may = |text: &str| may_retire_references(text.as_bytes());
+        assert!(!may(r#"{"credentials": []}"#));
+        assert!(!may(r#"{"retired_references": [ ]}"#));
+        assert!(!may("{\"retired_references\" :\n  []}"));
+        assert!(may(r#"{"retired_references": ["env:OLD"]}"#));
+        assert!(may(r#"{"retired_references":
+              [ "env:OLD" ]}"#));
         // An escaped key spelling is still a key: err on the side of extracting.
-        assert!(may_retire_references(
-            r#"{"retired\u005freferences": ["env:OLD"]}"#
-        ));
+        assert!(may(r#"{"retired\u005freferences": ["env:OLD"]}"#));
     }
 }

@@ -41,7 +41,9 @@ pub(super) struct Summary<'a> {
 /// Reads `text` in one pass. `None` means the file may still be valid but this
 /// pass cannot vouch for it (any serde error, or a cross-credential check):
 /// the caller asks the full model, which explains or accepts it.
-pub(super) fn read(text: &str) -> Option<Summary<'_>> {
+pub(super) fn read(text: &[u8]) -> Option<Summary<'_>> {
+    // One UTF-8 check of the whole text is cheaper than serde_json's per string.
+    let text = std::str::from_utf8(text).ok()?;
     let mut de = serde_json::Deserializer::from_str(text);
     let view = InventoryView::deserialize(&mut de).ok()?;
     de.end().ok()?;
@@ -381,10 +383,10 @@ impl<'de: 'a, 'a, K: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySpy<'_, '
 
 /// Where the object whose first key is `key` starts in `text`: only whitespace
 /// separates `{` from the key's opening quote.
-pub(super) fn object_start(text: &str, key: &str) -> Option<usize> {
+pub(super) fn object_start(text: &[u8], key: &str) -> Option<usize> {
     let quote = (key.as_ptr() as usize)
         .checked_sub(text.as_ptr() as usize)?
         .checked_sub(1)?;
-    let before = text.get(..quote)?.trim_end_matches([' ', '\t', '\n', '\r']);
-    before.ends_with('{').then(|| before.len() - 1)
+    let before = text.get(..quote)?.trim_ascii_end();
+    before.ends_with(b"{").then(|| before.len() - 1)
 }
