@@ -830,3 +830,23 @@ kttest!(
         }
     }
 );
+
+kttest!(
+    an_inventory_that_cannot_be_read_is_named_once,
+    |dir, _cmd| {
+        dir.write("tree/a.txt", "nothing here\n");
+        std::fs::create_dir(dir.path().join("dir.json")).expect("dir");
+        for (name, why) in [
+            ("missing.json", "No such file or directory"),
+            ("dir.json", "Is a directory"),
+        ] {
+            let (code, out, err) = run(dir.command().args(["scan", "tree", "--inventory", name]));
+            assert_eq!((code, out.as_str()), (2, ""), "{err}");
+            assert_eq!(err.matches(why).count(), 1, "{err}");
+            assert!(
+                err.starts_with(&format!("error: {name}: cannot read inventory: {why}")),
+                "{err}"
+            );
+        }
+    }
+);

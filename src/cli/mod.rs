@@ -76,10 +76,26 @@ pub fn execute(cli: &Cli) -> ExitStatus {
         Ok(status) => status,
         Err(err) if is_broken_pipe(&err) => ExitStatus::Clean,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", message(&err));
             ExitStatus::Error
         }
     }
+}
+
+/// The error and its causes joined by ": ", each cause once: library errors
+/// already name their source in their own message.
+fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
