@@ -117,6 +117,53 @@ pub fn path_for_scan(explicit: Option<&Path>) -> Option<PathBuf> {
     }
 }
 
+/// An inventory being indexed on its own thread.
+pub struct Indexing {
+    may_retire_references: std::sync::mpsc::Receiver<bool>,
+    thread: std::thread::JoinHandle<Result<Index, inventory::InventoryError>>,
+}
+
+/// Opens the inventory at `path` (failing at once when it cannot be read) and
+/// indexes it on a thread of its own, which first tells whether it lists
+/// retired references. A scan starts this before compiling rules, so the
+/// index is built on the core that compilation leaves idle and then beside
+/// the scan.
+pub fn start_indexing(path: &Path, fp: &Fingerprinter) -> anyhow::Result<Indexing> {
+    let opened = Index::open(path)?;
+    let (tell, may_retire_references) = std::sync::mpsc::sync_channel(1);
+    let fp = fp.clone();
+    let thread = std::thread::Builder::new()
+        .name("inventory".into())
+        .spawn(move || {
+            // The receiver may be gone when the scan stopped on an error of its own.
+            let _ = tell.send(opened.may_retire_references());
+            opened.index(&fp, crate::time::now())
+        })
+        .context("cannot start the inventory thread")?;
+    Ok(Indexing {
+        may_retire_references,
+        thread,
+    })
+}
+
+impl Indexing {
+    /// Whether the inventory lists any retired reference (waits for the pre-check only).
+    pub fn may_retire_references(&self) -> anyhow::Result<bool> {
+        self.may_retire_references
+            .recv()
+            .map_err(|_| anyhow::anyhow!("the inventory thread stopped unexpectedly"))
+    }
+
+    /// The finished index, or why the inventory is unusable.
+    pub fn finish(self) -> anyhow::Result<Index> {
+        let index = self
+            .thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("the inventory thread stopped unexpectedly"))?;
+        Ok(index?)
+    }
+}
+
 /// The inventory a scan links to, loaded and indexed (see [`path_for_scan`]).
 pub fn index_for_scan(
     explicit: Option<&Path>,

@@ -130,6 +130,12 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             bail!("{}: no such file or directory", p.display());
         }
     }
+    let fingerprinter = fingerprinter_from_env();
+    // The inventory is opened now (a missing file fails at once) and indexed on
+    // its own thread while rules compile and files are scanned.
+    let inventory = super::inventory::path_for_scan(args.inventory.as_deref())
+        .map(|path| super::inventory::start_indexing(&path, &fingerprinter))
+        .transpose()?;
     let root = config_root(&args.paths[0]);
     let config = Config::load(args.config.as_deref(), &root)?;
     let mut rule_paths = args.rules.clone();
@@ -138,11 +144,6 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let (set, overrides) = config.apply(set)?;
     let matcher = Matcher::new(&set)?;
     let allow = Allowlist::new(&config.allowlist_paths()).context("allow-list")?;
-    let fingerprinter = fingerprinter_from_env();
-    // The inventory is opened now (a missing file fails at once) and indexed while the scan runs.
-    let inventory = super::inventory::path_for_scan(args.inventory.as_deref())
-        .map(|path| Index::open(&path))
-        .transpose()?;
     let mut linker = Linker::new(
         &matcher,
         fingerprinter.clone(),
@@ -151,8 +152,8 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         overrides.into_iter().collect(),
         args.show_secrets && args.format == Format::Human,
     );
-    if let Some(opened) = &inventory {
-        linker = linker.expect_inventory(opened.may_retire_references());
+    if let Some(loading) = &inventory {
+        linker = linker.expect_inventory(loading.may_retire_references()?);
     }
     if args.unknown_references {
         linker = linker.with_unknown_references();
@@ -167,27 +168,17 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         skip_dirs: Vec::new(),
     };
     let history = args.git || args.rev_range.is_some() || args.staged || args.since.is_some();
-    let (scanned, index) = std::thread::scope(|s| {
-        let fingerprinter = &fingerprinter;
-        let loader = s.spawn(move || {
-            inventory
-                .map(|opened| opened.index(fingerprinter, crate::time::now()))
-                .transpose()
-        });
-        let scanned = if history {
-            scan_git(global, args, &opts, &matcher, &linker)
-        } else {
-            Ok(crate::scan::scan_paths(
-                &args.paths,
-                &opts,
-                &matcher,
-                &linker,
-            ))
-        };
-        (scanned, loader.join())
-    });
-    let index =
-        index.map_err(|_| anyhow::anyhow!("the inventory loader stopped unexpectedly"))??;
+    let scanned = if history {
+        scan_git(global, args, &opts, &matcher, &linker)
+    } else {
+        Ok(crate::scan::scan_paths(
+            &args.paths,
+            &opts,
+            &matcher,
+            &linker,
+        ))
+    };
+    let index = inventory.map(|loading| loading.finish()).transpose()?;
     // Lives until the process exits: freeing a large inventory only costs time.
     let index: Option<&Index> = index.map(|i| &*Box::leak(Box::new(i)));
     let outcome = scanned?.resolve(&linker, index);

@@ -647,10 +647,21 @@ fn fingerprint_at(text: &[u8], at: u32, fingerprint: &str) -> bool {
 
 /// The first 64 bits of a fingerprint's hex digest (0 when it has none).
 fn digest_prefix(fingerprint: &str) -> u64 {
-    let hex = fingerprint.split_once(':').map_or("", |(_, hex)| hex);
-    hex.get(..16)
-        .and_then(|h| u64::from_str_radix(h, 16).ok())
-        .unwrap_or(0)
+    let bytes = fingerprint.as_bytes();
+    let hex = memchr::memchr(b':', bytes).map_or(&[][..], |colon| &bytes[colon + 1..]);
+    let Some(hex) = hex.get(..16) else {
+        return 0;
+    };
+    let mut prefix = 0u64;
+    for &b in hex {
+        let nibble = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return 0,
+        };
+        prefix = prefix << 4 | u64::from(nibble);
+    }
+    prefix
 }
 
 /// Whether a credential's references apply in `repo` (its `repos` globs, or everywhere).
