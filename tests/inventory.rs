@@ -848,5 +848,18 @@ kttest!(
                 "{err}"
             );
         }
+        // Bytes that are not UTF-8 are named by line and column, by every command.
+        dir.write(
+            "binary.json",
+            b"{\"version\": 1,\n \"credentials\": [{\"id\": \"a\xff\"}]}",
+        );
+        for args in [
+            &["scan", "tree", "--inventory", "binary.json"][..],
+            &["inventory", "list", "--inventory", "binary.json"][..],
+        ] {
+            let (code, _, err) = run(dir.command().args(args));
+            assert_eq!(code, 2, "{err}");
+            assert_eq!(err, "error: binary.json:2:27: not UTF-8 text\n", "{args:?}");
+        }
     }
 );

@@ -248,7 +248,9 @@ impl Index {
                 // The one-pass view could not vouch for the file: the model says
                 // what is wrong with it, or accepts it and writes it in the form
                 // the view reads (a credential array instead of objects, say).
-                let inv = Inventory::parse(path, utf8(path, &text)?)?;
+                let utf8 = std::str::from_utf8(&text)
+                    .map_err(|e| super::store::not_utf8(path, &text, e.valid_up_to()))?;
+                let inv = Inventory::parse(path, utf8)?;
                 let pretty = Bytes::Owned(inv.to_pretty().into_bytes());
                 let mut index = Index::build(pretty, now).map_err(|_| InventoryError::Invalid {
                     path: path.to_path_buf(),
@@ -536,20 +538,6 @@ impl std::ops::Deref for Bytes {
             Bytes::Owned(bytes) => bytes,
         }
     }
-}
-
-/// `text` as UTF-8, or an error naming the line and column of the first bad byte.
-fn utf8<'t>(path: &Path, text: &'t [u8]) -> Result<&'t str, InventoryError> {
-    std::str::from_utf8(text).map_err(|e| {
-        let good = &text[..e.valid_up_to()];
-        let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        InventoryError::Invalid {
-            path: path.to_path_buf(),
-            line: good.iter().filter(|&&b| b == b'\n').count() + 1,
-            column: good.len() - line_start + 1,
-            message: "not UTF-8 text".into(),
-        }
-    })
 }
 
 /// The inventory's text: held whole, or, when the tables came from the cache,

@@ -16,10 +16,23 @@ pub fn load(path: &Path, fp: &Fingerprinter) -> Result<Inventory, InventoryError
 
 /// The inventory file's text, unparsed (a scan parses it in parallel with scanning).
 pub fn read(path: &Path) -> Result<String, InventoryError> {
-    std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
+    let bytes = std::fs::read(path).map_err(|source| InventoryError::Read {
         path: path.to_path_buf(),
         source,
-    })
+    })?;
+    String::from_utf8(bytes).map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error().valid_up_to()))
+}
+
+/// The error for text that stops being UTF-8 at byte `valid_up_to`, by line and column.
+pub(super) fn not_utf8(path: &Path, text: &[u8], valid_up_to: usize) -> InventoryError {
+    let good = &text[..valid_up_to.min(text.len())];
+    let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    InventoryError::Invalid {
+        path: path.to_path_buf(),
+        line: good.iter().filter(|&&b| b == b'\n').count() + 1,
+        column: good.len() - line_start + 1,
+        message: "not UTF-8 text".into(),
+    }
 }
 
 /// Validates `text` read from `path` and checks the fingerprint key against it.
