@@ -109,7 +109,7 @@ impl Span {
     fn get<'t>(&'t self, text: &'t [u8]) -> &'t str {
         match self {
             Span::At(at, len) => text
-                .get(*at as usize..(*at + *len) as usize)
+                .get(*at as usize..*at as usize + *len as usize)
                 .and_then(|b| std::str::from_utf8(b).ok())
                 .unwrap_or_default(),
             Span::Unescaped(s) => s,
@@ -882,6 +882,45 @@ mod tests {
             cached.current_references().collect::<Vec<_>>(),
             vec!["github-secret:DEPLOY_TOKEN"]
         );
+    }
+
+    #[test]
+    fn a_cache_that_lies_makes_lookups_miss_and_never_panic() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (path, cache) = (dir.path().join("i.json"), dir.path().join("cache"));
+        std::fs::write(&path, FULL).expect("write");
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(past))
+            .expect("settle");
+        let stamp = cache::Stamp::of(&std::fs::metadata(&path).expect("meta")).expect("settled");
+        let fp1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+        let mut tables = Tables {
+            starts: vec![u32::MAX, 3],
+            listed: vec![
+                (5, true, Span::At(u32::MAX, u32::MAX)),
+                (0, false, Span::At(3, 10)),
+            ],
+            ..Tables::default()
+        };
+        let slot = Slot {
+            credential: 7,
+            version: 9,
+            at: u32::MAX - 2,
+        };
+        tables.by_fingerprint.insert(digest_prefix(fp1), slot);
+        tables.by_identifier.insert("AKIAX".into(), (0, Some(99)));
+        cache::store(&cache, &path, &stamp, tables);
+        let opened = Index::open_cached_in(&path, Some(cache)).expect("opens");
+        assert!(matches!(opened.source, Source::Cached { .. }));
+        let index = opened.index(&Fingerprinter::sha256(), 0).expect("indexes");
+        assert!(index.by_fingerprint(fp1).is_none());
+        assert!(index.by_identifier("AKIAX").is_none());
+        let r = "env:X".parse().expect("reference");
+        assert_eq!(index.reference_status(&r, "repo"), ReferenceStatus::Unknown);
+        assert_eq!(index.current_references().count(), 1);
     }
 
     #[test]
