@@ -79,7 +79,7 @@ struct Entry {
 pub(super) fn lookup(dir: &Path, path: &Path, stamp: &Stamp) -> Option<Tables> {
     let bytes = std::fs::read(entry_path(dir, path)).ok()?;
     let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
-    if checksum(body).to_le_bytes() != sum {
+    if fx_hash(body).to_le_bytes() != sum {
         return None;
     }
     let entry: Entry = postcard::from_bytes(body).ok()?;
@@ -99,7 +99,7 @@ pub(super) fn store(dir: &Path, path: &Path, stamp: &Stamp, tables: Tables) -> T
         tables,
     };
     if let Ok(mut bytes) = postcard::to_stdvec(&entry) {
-        bytes.extend_from_slice(&checksum(&bytes).to_le_bytes());
+        bytes.extend_from_slice(&fx_hash(&bytes).to_le_bytes());
         let saved =
             create_private_dir(dir).and_then(|()| super::store::replace_file(&file, &bytes, false));
         // A cache that cannot be written costs the next scan a full validation, nothing more.
@@ -111,9 +111,8 @@ pub(super) fn store(dir: &Path, path: &Path, stamp: &Stamp, tables: Tables) -> T
 /// `DIR/inventory-HASH.idx`, one entry per inventory path.
 fn entry_path(dir: &Path, path: &Path) -> PathBuf {
     let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut h = FxHasher::default();
-    h.write(absolute.to_string_lossy().as_bytes());
-    dir.join(format!("inventory-{:016x}.idx", h.finish()))
+    let name = fx_hash(absolute.to_string_lossy().as_bytes());
+    dir.join(format!("inventory-{name:016x}.idx"))
 }
 
 /// `$KEYTRACE_CACHE_DIR`, else `$XDG_CACHE_HOME/keytrace`, else `~/.cache/keytrace`.
@@ -139,7 +138,8 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-fn checksum(bytes: &[u8]) -> u64 {
+/// The Fx hash of `bytes`: an entry's file name and its checksum.
+fn fx_hash(bytes: &[u8]) -> u64 {
     let mut h = FxHasher::default();
     h.write(bytes);
     h.finish()

@@ -150,7 +150,7 @@ impl Opened {
     /// indexed so a scan knows at once whether to extract references from files.
     pub fn may_retire_references(&self) -> bool {
         match &self.source {
-            Source::Text(text) => super::may_retire_references(text),
+            Source::Text(text) => super::store::may_retire_references(text),
             Source::Cached { tables, .. } => tables.listed.iter().any(|(_, retired, _)| *retired),
         }
     }
@@ -216,7 +216,7 @@ impl Index {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = File::open(path).map_err(read_error)?;
+        let file = File::open(path).map_err(read_error)?;
         // The stamp comes from the open file, so it describes the text read from it.
         let stamp = cache
             .as_ref()
@@ -225,7 +225,7 @@ impl Index {
         let cached = cache.as_deref().zip(stamp.as_ref());
         let source = match cached.and_then(|(dir, s)| cache::lookup(dir, path, s)) {
             Some(tables) => Source::Cached { file, tables },
-            None => Source::Text(Bytes::of(&mut file).map_err(read_error)?),
+            None => Source::Text(Bytes::of(&file).map_err(read_error)?),
         };
         Ok(Opened {
             path: path.to_path_buf(),
@@ -515,16 +515,18 @@ enum Bytes {
 }
 
 impl Bytes {
-    fn of(file: &mut File) -> std::io::Result<Bytes> {
+    /// The whole of `file`, wherever its cursor is.
+    fn of(mut file: &File) -> std::io::Result<Bytes> {
         // SAFETY: the map is only ever read. keytrace's own writers never change
         // an inventory in place (they rename a new file over it), so the mapped
         // file stays as it was; another program truncating the file while a scan
         // runs could fault the read, the known cost of mapping (ripgrep makes the
         // same trade for the same gain).
-        if let Ok(map) = unsafe { memmap2::Mmap::map(&*file) } {
+        if let Ok(map) = unsafe { memmap2::Mmap::map(file) } {
             return Ok(Bytes::Mapped(map));
         }
         let mut bytes = Vec::new();
+        file.seek(SeekFrom::Start(0))?;
         file.read_to_end(&mut bytes)?;
         Ok(Bytes::Owned(bytes))
     }
@@ -545,10 +547,7 @@ impl std::ops::Deref for Bytes {
 /// read 44 MB to link a few hundred findings.
 enum Body {
     Whole(Bytes),
-    File {
-        file: File,
-        whole: OnceLock<Vec<u8>>,
-    },
+    File { file: File, whole: OnceLock<Bytes> },
 }
 
 impl Body {
@@ -557,13 +556,9 @@ impl Body {
     fn whole(&self) -> &[u8] {
         match self {
             Body::Whole(bytes) => bytes,
-            Body::File { file, whole } => whole.get_or_init(|| {
-                let mut bytes = Vec::new();
-                let read = (&*file)
-                    .seek(SeekFrom::Start(0))
-                    .and_then(|_| (&*file).read_to_end(&mut bytes));
-                read.map(|_| bytes).unwrap_or_default()
-            }),
+            Body::File { file, whole } => {
+                whole.get_or_init(|| Bytes::of(file).unwrap_or(Bytes::Owned(Vec::new())))
+            }
         }
     }
 
@@ -664,6 +659,16 @@ fn applies_to(c: &Credential, repo: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sets `path`'s modification time a minute back, so its tables may be cached.
+    fn settle(path: &Path) {
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        File::options()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_modified(past))
+            .expect("settle");
+    }
 
     fn load(text: &str) -> Result<Index, InventoryError> {
         let bytes = Bytes::Owned(text.as_bytes().to_vec());
@@ -851,12 +856,7 @@ mod tests {
         assert!(matches!(open().source, Source::Text(_)));
         index(open());
         assert!(!cache.exists());
-        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-        File::options()
-            .write(true)
-            .open(&path)
-            .and_then(|f| f.set_modified(past))
-            .expect("settle");
+        settle(&path);
         let fresh = index(open());
         let opened = open();
         assert!(matches!(opened.source, Source::Cached { .. }));
@@ -889,12 +889,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let (path, cache) = (dir.path().join("i.json"), dir.path().join("cache"));
         std::fs::write(&path, FULL).expect("write");
-        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-        File::options()
-            .write(true)
-            .open(&path)
-            .and_then(|f| f.set_modified(past))
-            .expect("settle");
+        settle(&path);
         let stamp = cache::Stamp::of(&std::fs::metadata(&path).expect("meta")).expect("settled");
         let fp1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
         let mut tables = Tables {

@@ -20,4 +20,4 @@ pub use self::{
     index::{Index, Opened, ReferenceStatus},
 };
 pub use model::{Credential, Inventory, Reference, Status, Timestamp, Version, DEFAULT_FILE};
-pub use store::{load, load_text, may_retire_references, read, Store};
+pub use store::{load, Store};

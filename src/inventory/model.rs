@@ -152,7 +152,12 @@ impl Fingerprint {
     }
 
     pub fn is_hmac(&self) -> bool {
-        self.0.starts_with("hmac-")
+        Fingerprint::is_hmac_text(&self.0)
+    }
+
+    /// Whether the fingerprint written `s` is keyed; the scan-time view asks this too.
+    pub(super) fn is_hmac_text(s: &str) -> bool {
+        s.starts_with("hmac-")
     }
 }
 
@@ -433,7 +438,7 @@ impl Inventory {
                     format!("duplicate credential id `{}`", c.id),
                 ));
             }
-            if c.id.trim().is_empty() {
+            if Credential::is_blank_id(&c.id) {
                 return Err(invalid(
                     find_key_value(text, "id", &c.id, 0),
                     "empty credential id".into(),
@@ -557,6 +562,11 @@ pub(super) fn check_key(
 }
 
 impl Credential {
+    /// Whether `id` is no id at all; the scan-time view refuses these too.
+    pub(super) fn is_blank_id(id: &str) -> bool {
+        id.trim().is_empty()
+    }
+
     /// The newest active version and its 1-based number.
     pub fn active(&self) -> Option<(usize, &Version)> {
         self.versions

@@ -11,16 +11,15 @@ use std::path::{Path, PathBuf};
 /// Reads and validates an inventory and checks the fingerprint key against it.
 /// A missing file is an error: callers that accept absence check first.
 pub fn load(path: &Path, fp: &Fingerprinter) -> Result<Inventory, InventoryError> {
-    load_text(path, &read(path)?, fp)
-}
-
-/// The inventory file's text, unparsed (a scan parses it in parallel with scanning).
-pub fn read(path: &Path) -> Result<String, InventoryError> {
     let bytes = std::fs::read(path).map_err(|source| InventoryError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    String::from_utf8(bytes).map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error().valid_up_to()))
+    let text = String::from_utf8(bytes)
+        .map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error().valid_up_to()))?;
+    let inv = Inventory::parse(path, &text)?;
+    inv.check_key(path, fp)?;
+    Ok(inv)
 }
 
 /// The error for text that stops being UTF-8 at byte `valid_up_to`, by line and column.
@@ -35,17 +34,10 @@ pub(super) fn not_utf8(path: &Path, text: &[u8], valid_up_to: usize) -> Inventor
     }
 }
 
-/// Validates `text` read from `path` and checks the fingerprint key against it.
-pub fn load_text(path: &Path, text: &str, fp: &Fingerprinter) -> Result<Inventory, InventoryError> {
-    let inv = Inventory::parse(path, text)?;
-    inv.check_key(path, fp)?;
-    Ok(inv)
-}
-
 /// Whether the inventory `text` may list retired references, decided before it is
 /// parsed so a scan knows at once whether to extract references from files. Errs on
 /// the side of yes: any JSON escape could spell the key another way.
-pub fn may_retire_references(text: &[u8]) -> bool {
+pub(super) fn may_retire_references(text: &[u8]) -> bool {
     if memchr::memmem::find(text, b"\\u").is_some() {
         return true;
     }

@@ -12,7 +12,7 @@
 //!
 //! [`Inventory::parse`]: super::Inventory::parse
 
-use super::model::{Checked, Fingerprint, FormatVersion, Reference, Status, Timestamp};
+use super::model::{Checked, Credential, Fingerprint, FormatVersion, Reference, Status, Timestamp};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -59,7 +59,7 @@ fn cross_checks_pass(s: &Summary<'_>) -> bool {
     if !s
         .ids
         .iter()
-        .all(|id| !id.0.trim().is_empty() && ids.insert(id.0.as_ref(), ()).is_none())
+        .all(|id| !Credential::is_blank_id(&id.0) && ids.insert(id.0.as_ref(), ()).is_none())
     {
         return false;
     }
@@ -67,7 +67,7 @@ fn cross_checks_pass(s: &Summary<'_>) -> bool {
     if !s
         .fingerprints
         .iter()
-        .all(|(fp, _, _)| fp.0.starts_with("hmac-") == hmac)
+        .all(|(fp, _, _)| Fingerprint::is_hmac_text(&fp.0) == hmac)
     {
         return false;
     }
