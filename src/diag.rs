@@ -28,6 +28,7 @@ pub enum Code {
     NonUtf8Path,
     NothingStaged,
     MalformedConfig,
+    ArchiveSkipped,
 }
 
 impl Code {
@@ -54,6 +55,7 @@ impl Code {
         Code::NonUtf8Path,
         Code::NothingStaged,
         Code::MalformedConfig,
+        Code::ArchiveSkipped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +81,7 @@ impl Code {
             Code::NonUtf8Path => "non-utf8-path",
             Code::NothingStaged => "nothing-staged",
             Code::MalformedConfig => "malformed-config",
+            Code::ArchiveSkipped => "archive-skipped",
         }
     }
 
@@ -136,6 +139,9 @@ impl Code {
             }
             Code::NothingStaged => {
                 "--staged found no staged change that adds content; nothing was scanned"
+            }
+            Code::ArchiveSkipped => {
+                "a file or blob is a compressed archive (zip, jar, gzip, tar…); its contents were not scanned"
             }
             Code::MalformedConfig => {
                 "a CI config, manifest or other structured file does not parse; its references were not extracted, and it was scanned line by line as plain text"

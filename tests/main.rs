@@ -13,3 +13,4 @@ mod rules_check;
 mod sarif;
 mod scan;
 mod synth;
+mod verify_reset;

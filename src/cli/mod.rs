@@ -7,6 +7,7 @@ mod inventory;
 mod refs;
 mod rules;
 mod scan;
+mod verify_reset;
 
 use clap::{Parser, Subcommand};
 
@@ -62,6 +63,8 @@ pub enum Command {
     Refs(refs::RefsArgs),
     /// Keep the credential inventory: add, rotate, import, adopt, check.
     Inventory(inventory::InventoryArgs),
+    /// Prove a credential reset is complete: no old value, identifier or retired name remains.
+    VerifyReset(verify_reset::VerifyResetArgs),
 }
 
 /// Runs the parsed command and maps errors to exit status 2 (a closed pipe is not an error).
@@ -71,6 +74,7 @@ pub fn execute(cli: &Cli) -> ExitStatus {
         Command::Rules(args) => rules::run(&cli.global, args),
         Command::Inventory(args) => inventory::run(&cli.global, args),
         Command::Refs(args) => refs::run(&cli.global, args),
+        Command::VerifyReset(args) => verify_reset::run(&cli.global, args),
     };
     match result {
         Ok(status) => status,

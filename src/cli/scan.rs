@@ -266,14 +266,14 @@ fn scan_git(
 }
 
 /// The history progress bar: blobs done of total and MB/s, on a terminal only.
-struct Bar {
+pub(super) struct Bar {
     bar: Option<ProgressBar>,
     bytes: AtomicU64,
     start: Mutex<Instant>,
 }
 
 impl Bar {
-    fn new(show: bool) -> Self {
+    pub(super) fn new(show: bool) -> Self {
         Bar {
             bar: show.then(|| ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())),
             bytes: AtomicU64::new(0),

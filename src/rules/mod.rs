@@ -108,20 +108,6 @@ impl RuleSet {
         self.aliases.get(id).map_or(id, String::as_str)
     }
 
-    /// A digest of every rule's definition, recorded in evidence so a verdict names its rule set.
-    pub fn digest(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        for r in &self.rules {
-            for part in [&r.id, &r.regex, &r.keywords.join("\u{1f}")] {
-                h.update(part.as_bytes());
-                h.update([0u8]);
-            }
-        }
-        let d = h.finalize();
-        d.iter().take(8).map(|b| format!("{b:02x}")).collect()
-    }
-
     /// The rule reference as Markdown, committed as docs/rules.md.
     pub fn markdown(&self) -> String {
         let mut out = String::from(
@@ -189,6 +175,39 @@ impl RuleSet {
             self.rules.push(rule);
         }
         Ok(())
+    }
+
+    /// `sha256:` over everything that decides what the rules find (each rule's
+    /// definition, the test-key list and the aliases), in a fixed order: an evidence
+    /// record names the rules its verdict rests on, and a cache is void when they change.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut rules: Vec<String> = self
+            .rules
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.origin = RuleOrigin::default();
+                format!("{r:?}")
+            })
+            .collect();
+        rules.sort();
+        let mut keys: Vec<&String> = self.known_test_keys.iter().collect();
+        keys.sort();
+        let mut h = Sha256::new();
+        for r in &rules {
+            h.update(r.as_bytes());
+            h.update([0]);
+        }
+        for k in keys {
+            h.update(k.as_bytes());
+            h.update([0]);
+        }
+        for (old, new) in &self.aliases {
+            h.update(format!("{old}={new}\0").as_bytes());
+        }
+        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
     }
 
     fn finish(&mut self) -> Result<(), RuleError> {

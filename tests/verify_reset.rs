@@ -1,0 +1,485 @@
+//! `keytrace verify-reset` on estates of real git repositories: INCOMPLETE with every
+//! remaining place until each is fixed (history rewritten too), then COMPLETE; holes in the
+//! scope make a clean result INCONCLUSIVE; one key in four encodings is found four times.
+
+use crate::git::{commit, git, init};
+use crate::inventory::{add, rotate};
+use crate::macros::{run, TestDir};
+use crate::synth::Synth;
+use base64::Engine as _;
+use serde_json::Value;
+use std::path::Path;
+
+/// Runs `verify-reset ARGS --format json` in `dir`; returns (exit, record, stdout+stderr).
+fn verify(dir: &TestDir, args: &[&str]) -> (i32, Value, String) {
+    let (code, out, err) = run(dir
+        .command()
+        .arg("verify-reset")
+        .args(args)
+        .args(["--format", "json"]));
+    let record: Value = serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}), exit {code}: {out}{err}"));
+    (code, record, format!("{out}{err}"))
+}
+
+/// (repo, path, where, kind) of each remaining place of the first credential.
+fn places(record: &Value, field: &str) -> Vec<(String, String, String, String)> {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    record["credentials"][0][field]
+        .as_array()
+        .expect("places")
+        .iter()
+        .map(|p| (s(&p["repo"]), s(&p["path"]), s(&p["where"]), s(&p["kind"])))
+        .collect()
+}
+
+fn place(repo: &str, path: &str, at: &str, kind: &str) -> (String, String, String, String) {
+    (repo.into(), path.into(), at.into(), kind.into())
+}
+
+/// Hole codes of a record, sorted.
+fn hole_codes(record: &Value) -> Vec<String> {
+    let mut codes: Vec<String> = record["holes"]
+        .as_array()
+        .expect("holes")
+        .iter()
+        .map(|h| h["code"].as_str().unwrap_or_default().to_string())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// Drops `path` from every commit of the repository at `dir`, as a real clean-up does, and
+/// leaves no backup ref or reflog that still reaches the old blobs.
+fn rewrite_out(dir: &Path, path: &str) {
+    let filter = format!("git rm -q --cached --ignore-unmatch {path}");
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args([
+            "filter-branch",
+            "-f",
+            "--index-filter",
+            &filter,
+            "--",
+            "--all",
+        ])
+        .env("FILTER_BRANCH_SQUELCH_WARNING", "1")
+        .output()
+        .expect("git filter-branch");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let backups = git(
+        dir,
+        &["for-each-ref", "--format=%(refname)", "refs/original/"],
+    );
+    for r in backups.lines() {
+        git(dir, &["update-ref", "-d", r]);
+    }
+    git(dir, &["reflog", "expire", "--expire=now", "--all"]);
+    git(dir, &["gc", "-q", "--prune=now"]);
+}
+
+/// A credential `deploy` whose v1 (`old`) was rotated out and whose old reference name
+/// was retired; returns (old, new).
+fn rotated_credential(dir: &TestDir, seed: u64) -> (String, String) {
+    let mut synth = Synth::new(seed);
+    let (old, new) = (synth.github_pat(), synth.github_pat());
+    add(
+        dir,
+        "deploy",
+        &old,
+        &[
+            "--reference",
+            "github-secret:OLD_DEPLOY_TOKEN",
+            "--reference",
+            "github-secret:DEPLOY_TOKEN",
+        ],
+    );
+    let mut cmd = dir.command();
+    cmd.args([
+        "inventory",
+        "retire-reference",
+        "--id",
+        "deploy",
+        "github-secret:OLD_DEPLOY_TOKEN",
+    ]);
+    assert_eq!(run(&mut cmd).0, 0);
+    rotate(dir, "deploy", &new);
+    (old, new)
+}
+
+fn workflow(secret_name: &str) -> String {
+    format!(
+        "name: deploy\non: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./deploy.sh\n        env:\n          GH_TOKEN: ${{{{ secrets.{secret_name} }}}}\n"
+    )
+}
+
+fn k8s_secret(value: &str) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(value);
+    format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: deploy\ntype: Opaque\ndata:\n  token: {b64}\n")
+}
+
+/// Three repositories holding the old credential: in a tree file and a workflow's retired
+/// reference (api), in history only (web), base64 in a Kubernetes Secret (infra).
+fn estate(dir: &TestDir, old: &str) {
+    let api = dir.path().join("estate/api");
+    dir.write(
+        "estate/api/config/settings.py",
+        format!("GITHUB_TOKEN = \"{old}\"\n"),
+    );
+    dir.write(
+        "estate/api/.github/workflows/deploy.yml",
+        workflow("OLD_DEPLOY_TOKEN"),
+    );
+    init(&api);
+    commit(&api, 1, "api");
+    let web = dir.path().join("estate/web");
+    dir.write(
+        "estate/web/scripts/deploy.sh",
+        format!("#!/bin/sh\nexport GH_TOKEN={old}\n"),
+    );
+    init(&web);
+    commit(&web, 2, "web: deploy script");
+    dir.write(
+        "estate/web/scripts/deploy.sh",
+        "#!/bin/sh\nexport GH_TOKEN=\"$DEPLOY_TOKEN\"\n",
+    );
+    commit(&web, 3, "web: read the token from the environment");
+    let infra = dir.path().join("estate/infra");
+    dir.write("estate/infra/k8s/secret.yaml", k8s_secret(old));
+    init(&infra);
+    commit(&infra, 4, "infra");
+}
+
+#[test]
+fn a_reset_is_incomplete_until_every_copy_and_name_is_gone() {
+    let dir = TestDir::new();
+    let (old, new) = rotated_credential(&dir, 11);
+    estate(&dir, &old);
+    let log = ["--evidence-log", "audit.jsonl"];
+    let (code, record, out) = verify(&dir, &[&["deploy", "estate"][..], &log[..]].concat());
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(record["verdict"], "incomplete");
+    let secret = "revoked-secret-present";
+    assert_eq!(
+        places(&record, "remaining"),
+        vec![
+            place(
+                "api",
+                ".github/workflows/deploy.yml",
+                "tree",
+                "retired-reference"
+            ),
+            place("api", "config/settings.py", "tree", secret),
+            place("api", "config/settings.py", "history", secret),
+            place("infra", "k8s/secret.yaml", "tree", secret),
+            place("infra", "k8s/secret.yaml", "history", secret),
+            place("web", "scripts/deploy.sh", "history", secret),
+        ],
+        "{out}"
+    );
+    let remaining = record["credentials"][0]["remaining"]
+        .as_array()
+        .expect("remaining");
+    let infra = remaining
+        .iter()
+        .find(|p| p["repo"] == "infra")
+        .expect("infra");
+    assert_eq!(infra["decoding"], "base64");
+    let reference = remaining
+        .iter()
+        .find(|p| p["kind"] == "retired-reference")
+        .expect("ref");
+    assert_eq!(reference["reference"], "github-secret:OLD_DEPLOY_TOKEN");
+    assert_eq!(reference["replaced_by"][0], "github-secret:DEPLOY_TOKEN");
+    let v1 = &record["credentials"][0]["versions"][0];
+    assert_eq!(v1["reset"]["approved_by"], "bob");
+    assert_eq!(v1["reset"]["ticket"], "SEC-42");
+    assert_eq!(v1["provider_revocation_recorded"], false);
+    assert!(record["holes"].as_array().expect("holes").is_empty());
+
+    // The human verdict: one look says what is left and what to do.
+    let (code, human, _) = run(dir.command().args(["verify-reset", "deploy", "estate"]));
+    assert_eq!(code, 1);
+    assert!(
+        human.starts_with("verify-reset deploy: INCOMPLETE: 6 place(s) in 3 repositories"),
+        "{human}"
+    );
+    assert!(
+        human.contains("fix: point this use at github-secret:DEPLOY_TOKEN"),
+        "{human}"
+    );
+    assert!(human.contains("fix: rewrite history"), "{human}");
+
+    // Fix every place: rename the reference, drop the value from the files and from history.
+    let api = dir.path().join("estate/api");
+    rewrite_out(&api, "config/settings.py");
+    dir.write(
+        "estate/api/.github/workflows/deploy.yml",
+        workflow("DEPLOY_TOKEN"),
+    );
+    dir.write(
+        "estate/api/config/settings.py",
+        "import os\nGITHUB_TOKEN = os.environ[\"GITHUB_TOKEN\"]\n",
+    );
+    commit(&api, 5, "api: token from the environment");
+    rewrite_out(&dir.path().join("estate/web"), "scripts/deploy.sh");
+    let infra = dir.path().join("estate/infra");
+    rewrite_out(&infra, "k8s/secret.yaml");
+    assert!(
+        !infra.join("k8s/secret.yaml").exists(),
+        "the rewrite checks out the new tree"
+    );
+
+    let (code, record, out) = verify(&dir, &[&["deploy", "estate"][..], &log[..]].concat());
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(record["verdict"], "complete");
+    assert!(places(&record, "remaining").is_empty());
+    let scope: Vec<&str> = record["scope"]
+        .as_array()
+        .expect("scope")
+        .iter()
+        .filter_map(|s| s["repo"].as_str())
+        .collect();
+    assert_eq!(scope, ["api", "infra", "web"]);
+
+    let log_text = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("log");
+    assert_eq!(log_text.lines().count(), 2);
+    for text in [&log_text, &out, &human] {
+        assert!(
+            !text.contains(&old) && !text.contains(&new),
+            "plaintext leaked"
+        );
+    }
+}
+
+#[test]
+fn history_only_copies_block_unless_the_policy_says_report() {
+    let dir = TestDir::new();
+    let (old, _) = rotated_credential(&dir, 12);
+    let web = dir.path().join("web");
+    dir.write("web/deploy.sh", format!("export GH_TOKEN={old}\n"));
+    init(&web);
+    commit(&web, 1, "leak");
+    dir.write("web/deploy.sh", "export GH_TOKEN=\"$DEPLOY_TOKEN\"\n");
+    commit(&web, 2, "fix");
+
+    let (code, record, _) = verify(&dir, &["deploy", "web"]);
+    assert_eq!(code, 1);
+    assert_eq!(record["history_policy"], "block");
+    let (code, record, out) = verify(&dir, &["deploy", "web", "--history-policy", "report"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(record["verdict"], "complete");
+    assert_eq!(record["history_policy"], "report");
+    assert!(places(&record, "remaining").is_empty());
+    assert_eq!(
+        places(&record, "history_only"),
+        vec![place(
+            "web",
+            "deploy.sh",
+            "history",
+            "revoked-secret-present"
+        )]
+    );
+    // Without history the copy is out of scope, and the record says so.
+    let (code, record, _) = verify(&dir, &["deploy", "web", "--no-history"]);
+    assert_eq!(code, 0);
+    assert_eq!(record["history"], false);
+}
+
+/// A clean repository at `rel` with two commits.
+fn clean_repo(dir: &TestDir, rel: &str) -> std::path::PathBuf {
+    let repo = dir.path().join(rel);
+    dir.write(&format!("{rel}/README.md"), "hello\n");
+    init(&repo);
+    commit(&repo, 1, "one");
+    dir.write(&format!("{rel}/app.py"), "print('hi')\n");
+    commit(&repo, 2, "two");
+    repo
+}
+
+#[test]
+fn every_hole_in_the_scope_makes_a_clean_result_inconclusive() {
+    let dir = TestDir::new();
+    rotated_credential(&dir, 13);
+    let src = clean_repo(&dir, "src");
+    // Clean and whole: complete.
+    let (code, record, out) = verify(&dir, &["deploy", "src"]);
+    assert_eq!(
+        (code, record["verdict"].as_str()),
+        (0, Some("complete")),
+        "{out}"
+    );
+
+    // A shallow clone lacks the history before its boundary.
+    let url = format!("file://{}", src.display());
+    git(
+        dir.path(),
+        &["clone", "-q", "--depth", "1", &url, "shallow"],
+    );
+    let (code, record, out) = verify(&dir, &["deploy", "shallow"]);
+    assert_eq!(code, 3, "{out}");
+    assert_eq!(record["verdict"], "inconclusive");
+    assert_eq!(hole_codes(&record), ["shallow-clone"]);
+
+    // Files and blobs skipped for size.
+    dir.write("src/dump.sql", "x".repeat(4096));
+    commit(&src, 3, "dump");
+    let (code, record, _) = verify(&dir, &["deploy", "src", "--max-file-size", "1K"]);
+    assert_eq!(code, 3);
+    assert_eq!(hole_codes(&record), ["blob-too-large", "file-too-large"]);
+
+    // A directory that looks like a repository but cannot be opened.
+    dir.write("broken/.git/HEAD", "garbage\n");
+    dir.write("broken/notes.txt", "nothing here\n");
+    let (code, record, _) = verify(&dir, &["deploy", "broken"]);
+    assert_eq!(code, 3);
+    assert_eq!(hole_codes(&record), ["unreadable-repository"]);
+
+    // An object missing from the store.
+    let lost = clean_repo(&dir, "lost");
+    let blob = git(&lost, &["rev-parse", "HEAD~1:README.md"]);
+    std::fs::remove_file(lost.join(".git/objects").join(&blob[..2]).join(&blob[2..])).expect("rm");
+    let (code, record, _) = verify(&dir, &["deploy", "lost"]);
+    assert_eq!(code, 3);
+    assert_eq!(hole_codes(&record), ["missing-git-object"]);
+}
+
+#[test]
+fn a_copy_found_in_a_scope_with_holes_is_incomplete_and_lists_the_holes() {
+    let dir = TestDir::new();
+    let (old, _) = rotated_credential(&dir, 18);
+    let src = dir.path().join("src");
+    dir.write("src/app.py", format!("TOKEN = \"{old}\"\n"));
+    init(&src);
+    commit(&src, 1, "one");
+    dir.write("src/README.md", "two\n");
+    commit(&src, 2, "two");
+    let url = format!("file://{}", src.display());
+    git(
+        dir.path(),
+        &["clone", "-q", "--depth", "1", &url, "shallow"],
+    );
+    let (code, record, _) = verify(&dir, &["deploy", "shallow"]);
+    assert_eq!(code, 1);
+    assert_eq!(record["verdict"], "incomplete");
+    assert_eq!(hole_codes(&record), ["shallow-clone"]);
+}
+
+#[test]
+fn one_private_key_in_four_encodings_is_four_places() {
+    let dir = TestDir::new();
+    let mut synth = Synth::new(14);
+    let body_bytes: Vec<u8> = synth.base62(900).into_bytes();
+    let body = base64::engine::general_purpose::STANDARD.encode(&body_bytes);
+    let wrapped: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("ascii"))
+        .collect();
+    let pem = format!(
+        "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\n",
+        wrapped.join("\n")
+    );
+    add(&dir, "signing-key", &pem, &[]);
+    rotate(&dir, "signing-key", &synth.github_pat());
+    dir.write("keys/id_rsa", &pem);
+    let one_line = pem.replace('\n', " ");
+    dir.write(
+        "deploy/.env",
+        format!("SIGNING_KEY=\"{}\"\n", one_line.trim()),
+    );
+    let json = serde_json::json!({ "type": "service_account", "private_key": pem });
+    dir.write(
+        "deploy/sa.json",
+        serde_json::to_string_pretty(&json).expect("json"),
+    );
+    dir.write("k8s/key-secret.yaml", k8s_secret(&pem));
+
+    let (code, record, out) = verify(&dir, &["signing-key", ".", "--no-history"]);
+    assert_eq!(code, 1, "{out}");
+    let mut paths: Vec<String> = places(&record, "remaining")
+        .into_iter()
+        .map(|(_, path, _, kind)| {
+            assert_eq!(kind, "revoked-secret-present");
+            path
+        })
+        .collect();
+    paths.dedup();
+    assert_eq!(
+        paths,
+        [
+            "deploy/.env",
+            "deploy/sa.json",
+            "k8s/key-secret.yaml",
+            "keys/id_rsa"
+        ],
+        "{out}"
+    );
+    assert!(!out.contains(&body[..40]), "key material leaked");
+}
+
+#[test]
+fn verify_all_checks_every_reset_credential_in_one_pass() {
+    let dir = TestDir::new();
+    let (old, _) = rotated_credential(&dir, 15);
+    let mut synth = Synth::new(16);
+    let (other_old, other_new) = (synth.github_pat(), synth.github_pat());
+    add(&dir, "other", &other_old, &[]);
+    rotate(&dir, "other", &other_new);
+    add(&dir, "untouched", &synth.github_pat(), &[]);
+    let repo = dir.path().join("repo");
+    dir.write("repo/app.py", format!("TOKEN = \"{old}\"\n"));
+    init(&repo);
+    commit(&repo, 1, "one");
+
+    let (code, record, out) = verify(&dir, &["--all", "repo"]);
+    assert_eq!(code, 1, "{out}");
+    let verdicts: Vec<(String, String)> = record["credentials"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap_or_default().to_string(),
+                c["verdict"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("deploy".to_string(), "incomplete".to_string()),
+            ("other".to_string(), "complete".to_string()),
+        ]
+    );
+    assert_eq!(record["verdict"], "incomplete");
+}
+
+#[test]
+fn bad_input_is_exit_2_with_the_place() {
+    let dir = TestDir::new();
+    clean_repo(&dir, "repo");
+    let (code, _, err) = run(dir.command().args(["verify-reset", "deploy", "repo"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("no inventory"), "{err}");
+    rotated_credential(&dir, 17);
+    let (code, _, err) = run(dir.command().args(["verify-reset", "nope", "repo"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("no credential `nope`"), "{err}");
+    dir.write(
+        "bad.json",
+        "{\n  \"version\": 1,\n  \"credentials\": [\n    {\"id\": }\n  ]\n}\n",
+    );
+    let (code, out, err) =
+        run(dir
+            .command()
+            .args(["verify-reset", "deploy", "repo", "--inventory", "bad.json"]));
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("bad.json:4:"), "{err}");
+}
