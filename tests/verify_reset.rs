@@ -235,9 +235,28 @@ fn a_reset_is_incomplete_until_every_copy_and_name_is_gone() {
         "the rewrite checks out the new tree"
     );
 
+    // The provider confirmed the revocation: the inventory records it, and so does the evidence.
+    let (code, said, _) = run(dir.command().args([
+        "inventory",
+        "record-revocation",
+        "--id",
+        "deploy",
+        "--method",
+        "github-api",
+        "--evidence",
+        "DELETE /installation/token 204",
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(
+        said,
+        "deploy v1: provider revocation recorded (github-api)\n"
+    );
     let (code, record, out) = verify(&dir, &[&["deploy", "estate"][..], &log[..]].concat());
     assert_eq!(code, 0, "{out}");
     assert_eq!(record["verdict"], "complete");
+    let v1 = &record["credentials"][0]["versions"][0];
+    assert_eq!(v1["provider_revocation_recorded"], true);
+    assert_eq!(v1["revocation"]["method"], "github-api");
     assert!(places(&record, "remaining").is_empty());
     let scope: Vec<&str> = record["scope"]
         .as_array()

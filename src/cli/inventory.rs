@@ -9,7 +9,8 @@ use super::scan::fingerprinter_from_env;
 use super::{ExitStatus, Global};
 use crate::fingerprint::{canonical, hint, Fingerprinter};
 use crate::inventory::{
-    self, import, Credential, Index, Inventory, Reference, Status, Store, Version, DEFAULT_FILE,
+    self, import, Credential, Index, Inventory, Reference, Revocation, Status, Store, Version,
+    DEFAULT_FILE,
 };
 use crate::rules::RuleSet;
 use crate::types::ResetRecord;
@@ -39,6 +40,25 @@ pub enum InventoryCommand {
         id: String,
         /// Reference, `scheme:name` (e.g. github-secret:OLD_DEPLOY_TOKEN).
         reference: String,
+    },
+    /// Record how the provider-side revocation of a revoked version was confirmed
+    /// (keytrace records it; it does not call provider APIs). Evidence records say whether it is there.
+    RecordRevocation {
+        /// Credential id.
+        #[arg(long)]
+        id: String,
+        /// Version number (default: the most recently revoked version).
+        #[arg(long)]
+        version: Option<usize>,
+        /// How it was confirmed, e.g. `github-api`, `aws-iam-delete-access-key`, `console`.
+        #[arg(long)]
+        method: String,
+        /// What shows it: an API response id, an audit-log event, a ticket comment link.
+        #[arg(long, default_value = "")]
+        evidence: String,
+        /// When the provider revoked it (RFC 3339; default: now).
+        #[arg(long, value_name = "TIME", value_parser = crate::time::parse_date)]
+        at: Option<i64>,
     },
     /// List credentials, one line each.
     List,
@@ -195,6 +215,41 @@ pub fn run(_global: &Global, args: &InventoryArgs) -> anyhow::Result<ExitStatus>
             })?;
             Ok(ExitStatus::Clean)
         }
+        InventoryCommand::RecordRevocation {
+            id,
+            version,
+            method,
+            evidence,
+            at,
+        } => {
+            update(path, &fp, |inv| {
+                let c = credential_mut(inv, id)?;
+                let n = match version {
+                    Some(n) => *n,
+                    None => newest_revoked(c).with_context(|| {
+                        format!("`{id}` has no revoked version (rotate it first)")
+                    })?,
+                };
+                let v = n
+                    .checked_sub(1)
+                    .and_then(|i| c.versions.get_mut(i))
+                    .with_context(|| format!("`{id}` has no version {n}"))?;
+                if v.status != Status::Revoked {
+                    bail!(
+                        "`{id}` v{n} is {}: only a revoked version has a provider revocation",
+                        v.status.as_str()
+                    );
+                }
+                v.revocation = Some(Box::new(Revocation {
+                    method: method.clone(),
+                    evidence: evidence.clone(),
+                    at: inventory_timestamp(at.unwrap_or(now)),
+                }));
+                println!("{id} v{n}: provider revocation recorded ({method})");
+                Ok(())
+            })?;
+            Ok(ExitStatus::Clean)
+        }
         InventoryCommand::List => {
             let inv = read(path, &fp)?;
             list(&inv, now)
@@ -282,6 +337,21 @@ fn update(
         .context("internal error: the updated inventory does not validate")?;
     store.save(&inv)?;
     Ok(())
+}
+
+/// The 1-based number of the version revoked last.
+fn newest_revoked(c: &Credential) -> Option<usize> {
+    c.versions
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.status == Status::Revoked)
+        .max_by_key(|(i, v)| {
+            (
+                v.revoked.as_ref().map(crate::inventory::Timestamp::seconds),
+                *i,
+            )
+        })
+        .map(|(i, _)| i + 1)
 }
 
 fn credential_mut<'a>(inv: &'a mut Inventory, id: &str) -> anyhow::Result<&'a mut Credential> {

@@ -19,5 +19,7 @@ pub use self::{
     error::InventoryError,
     index::{Index, Opened, ReferenceStatus},
 };
-pub use model::{Credential, Inventory, Reference, Status, Timestamp, Version, DEFAULT_FILE};
+pub use model::{
+    Credential, Inventory, Reference, Revocation, Status, Timestamp, Version, DEFAULT_FILE,
+};
 pub use store::{load, Store};
