@@ -100,6 +100,10 @@ pub fn run(global: &Global, args: &VerifyResetArgs) -> anyhow::Result<ExitStatus
     let (scanned, found) = scan(global, args, &paths, &matcher, &linker)?;
     let index = indexing.finish()?;
     let outcome = scanned.resolve(&linker, Some(&index));
+    let blobs = outcome.history.as_ref().map_or(0, |h| h.blobs_scanned);
+    if outcome.stats.files_scanned == 0 && blobs == 0 {
+        bail!("nothing was scanned: the paths given hold no readable file or git history");
+    }
 
     let scope = scope_entries(&outcome, found.as_ref(), history);
     let all_holes: Vec<Hole> = scope.iter().flat_map(|s| s.holes.clone()).collect();

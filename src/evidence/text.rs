@@ -134,11 +134,14 @@ fn place_line(p: &Remaining) -> String {
             None => "revoked value".to_string(),
         },
     };
-    let mut line = format!("{}:{}:{}  {what} ({}", p.path, p.line, p.column, p.rule);
-    if let Some(d) = &p.decoding {
-        let _ = write!(line, ", {d}");
+    let mut line = format!("{}:{}:{}  {what}", p.path, p.line, p.column);
+    if p.kind != FindingKind::RetiredReference {
+        let _ = write!(line, " ({}", p.rule);
+        if let Some(d) = &p.decoding {
+            let _ = write!(line, ", {d}");
+        }
+        line.push(')');
     }
-    line.push(')');
     match (&p.place, &p.commit) {
         (Place::History, Some(commit)) => {
             let short = &commit[..commit.len().min(12)];
