@@ -3,6 +3,7 @@
 //! Parsed arguments are plain data; walkers, compiled rules and reporters are
 //! built by the subcommand after parsing.
 
+mod audit;
 mod inventory;
 mod refs;
 mod rules;
@@ -62,6 +63,8 @@ pub enum Command {
     Refs(refs::RefsArgs),
     /// Keep the credential inventory: add, rotate, import, adopt, check.
     Inventory(inventory::InventoryArgs),
+    /// Verify and show the reset evidence log.
+    Audit(audit::AuditArgs),
 }
 
 /// Runs the parsed command and maps errors to exit status 2 (a closed pipe is not an error).
@@ -71,6 +74,7 @@ pub fn execute(cli: &Cli) -> ExitStatus {
         Command::Rules(args) => rules::run(&cli.global, args),
         Command::Inventory(args) => inventory::run(&cli.global, args),
         Command::Refs(args) => refs::run(&cli.global, args),
+        Command::Audit(args) => audit::run(&cli.global, args),
     };
     match result {
         Ok(status) => status,
