@@ -3,6 +3,7 @@
 //! Pipeline (DESIGN §2): [`source`] → [`matcher`] → [`link`] → [`report`], with
 //! [`rules`] feeding the matcher and [`context`] naming file kinds.
 
+mod atomic_file;
 pub mod cli;
 pub mod config;
 pub mod context;

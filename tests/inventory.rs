@@ -2,39 +2,11 @@
 //! fixture tree and inventory, HMAC on and off, stdin-only secrets, imports, adopt,
 //! validation messages and concurrent writers.
 
-use crate::macros::{run, run_json, TestDir};
+use crate::macros::{run, run_json, run_stdin, spawn_stdin, TestDir};
 use crate::synth::Synth;
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-/// Starts `cmd` with `stdin` written to its piped standard input (then closed).
-fn spawn_stdin(cmd: &mut Command, stdin: &str) -> std::process::Child {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child
-}
-
-/// Runs `cmd` with `stdin` piped in; returns (exit code, stdout, stderr).
-pub(crate) fn run_stdin(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
-    let out = spawn_stdin(cmd, stdin).wait_with_output().expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use std::process::Command;
 
 pub(crate) fn add(dir: &TestDir, id: &str, secret: &str, extra: &[&str]) {
     let mut cmd = dir.command();

@@ -1,7 +1,8 @@
 //! Test harness: each test gets a fresh temp dir and a `keytrace` command that runs the real binary in it.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// A temp dir for one test, removed when dropped.
 pub struct TestDir {
@@ -88,6 +89,33 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
         status.code().unwrap_or(-1),
         String::from_utf8_lossy(&stdout).into_owned(),
         String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// Starts `cmd` with `stdin` written to its piped standard input (then closed).
+pub fn spawn_stdin(cmd: &mut Command, stdin: &str) -> std::process::Child {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child
+}
+
+/// Runs `cmd` with `stdin` piped in; returns (exit code, stdout, stderr).
+pub fn run_stdin(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
+    let out = spawn_stdin(cmd, stdin).wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
 

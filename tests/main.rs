@@ -3,6 +3,7 @@
 #[macro_use]
 mod macros;
 mod architecture;
+mod audit;
 mod decoding;
 mod estate;
 mod formats_text;

@@ -268,6 +268,23 @@ fn a_reset_is_incomplete_until_every_copy_and_name_is_gone() {
 
     let log_text = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("log");
     assert_eq!(log_text.lines().count(), 2);
+    let (code, said, _) = run(dir.command().args(["audit", "verify", "audit.jsonl"]));
+    assert_eq!(code, 0, "{said}");
+    assert!(said.contains("2 records, chain intact"), "{said}");
+    let (code, table, _) = run(dir.command().args([
+        "audit",
+        "show",
+        "audit.jsonl",
+        "--credential",
+        "deploy",
+        "--format",
+        "markdown",
+    ]));
+    assert_eq!(code, 0);
+    assert!(
+        table.contains("incomplete") && table.contains("complete") && table.contains("SEC-42"),
+        "{table}"
+    );
     for text in [&log_text, &out, &human] {
         assert!(
             !text.contains(&old) && !text.contains(&new),

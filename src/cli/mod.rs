@@ -3,6 +3,7 @@
 //! Parsed arguments are plain data; walkers, compiled rules and reporters are
 //! built by the subcommand after parsing.
 
+mod audit;
 mod inventory;
 mod refs;
 mod rules;
@@ -65,6 +66,8 @@ pub enum Command {
     Inventory(inventory::InventoryArgs),
     /// Prove a credential reset is complete: no old value, identifier or retired name remains.
     VerifyReset(verify_reset::VerifyResetArgs),
+    /// Verify and show the reset evidence log.
+    Audit(audit::AuditArgs),
 }
 
 /// Runs the parsed command and maps errors to exit status 2 (a closed pipe is not an error).
@@ -75,6 +78,7 @@ pub fn execute(cli: &Cli) -> ExitStatus {
         Command::Inventory(args) => inventory::run(&cli.global, args),
         Command::Refs(args) => refs::run(&cli.global, args),
         Command::VerifyReset(args) => verify_reset::run(&cli.global, args),
+        Command::Audit(args) => audit::run(&cli.global, args),
     };
     match result {
         Ok(status) => status,

@@ -283,10 +283,15 @@ fn file_digest(path: &Path) -> anyhow::Result<String> {
     Ok(format!("sha256:{hex}"))
 }
 
+/// Appends the record to the audit log, when one is named.
 fn append_evidence(log: Option<&Path>, record: &EvidenceRecord) -> anyhow::Result<Option<Logged>> {
-    let Some(_log) = log else { return Ok(None) };
-    let _ = record.to_body();
-    Ok(None)
+    let Some(log) = log else { return Ok(None) };
+    let appended = crate::evidence::append(log, &record.to_body())?;
+    Ok(Some(Logged {
+        path: log.display().to_string(),
+        seq: appended.seq,
+        digest: appended.digest,
+    }))
 }
 
 fn write_output(

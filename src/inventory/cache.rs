@@ -11,6 +11,7 @@
 //! (missing, foreign, corrupt, unwritable) only means a full validation.
 
 use super::index::{FxHasher, Tables};
+use crate::atomic_file::{replace, Durability};
 use serde::{Deserialize, Serialize};
 use std::fs::Metadata;
 use std::hash::Hasher;
@@ -101,7 +102,7 @@ pub(super) fn store(dir: &Path, path: &Path, stamp: &Stamp, tables: Tables) -> T
     if let Ok(mut bytes) = postcard::to_stdvec(&entry) {
         bytes.extend_from_slice(&fx_hash(&bytes).to_le_bytes());
         let saved =
-            create_private_dir(dir).and_then(|()| super::store::replace_file(&file, &bytes, false));
+            create_private_dir(dir).and_then(|()| replace(&file, &bytes, Durability::Unsynced));
         // A cache that cannot be written costs the next scan a full validation, nothing more.
         drop(saved);
     }

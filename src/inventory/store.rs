@@ -3,9 +3,8 @@
 //! fsync, rename, fsync of the directory), so a crash leaves the old file whole.
 
 use super::{Inventory, InventoryError};
+use crate::atomic_file::{self, Durability, Lock};
 use crate::fingerprint::Fingerprinter;
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Reads and validates an inventory and checks the fingerprint key against it.
@@ -57,28 +56,20 @@ pub(super) fn may_retire_references(text: &[u8]) -> bool {
 /// An inventory file held under its lock for one read-modify-write.
 pub struct Store {
     path: PathBuf,
-    _lock: File,
+    _lock: Lock,
 }
 
 impl Store {
     /// Takes the exclusive lock (`FILE.lock`, waiting for other writers).
     pub fn lock(path: &Path) -> Result<Store, InventoryError> {
-        let lock_path = lock_path(path);
-        let err = |source| InventoryError::Lock {
+        let lock = Lock::acquire(path).map_err(|(lock, source)| InventoryError::Lock {
             path: path.to_path_buf(),
-            lock: lock_path.clone(),
+            lock,
             source,
-        };
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(err)?;
-        lock_exclusive(&file).map_err(err)?;
+        })?;
         Ok(Store {
             path: path.to_path_buf(),
-            _lock: file,
+            _lock: lock,
         })
     }
 
@@ -90,92 +81,15 @@ impl Store {
         load(&self.path, fp)
     }
 
-    /// Replaces the file atomically with `inv` in its stable pretty form.
+    /// Replaces the file atomically and durably with `inv` in its stable pretty form.
     pub fn save(&self, inv: &Inventory) -> Result<(), InventoryError> {
-        let err = |source| InventoryError::Write {
-            path: self.path.clone(),
-            source,
-        };
-        replace_file(&self.path, inv.to_pretty().as_bytes(), true).map_err(err)?;
-        if let Some(dir) = parent_dir(&self.path) {
-            // Make the rename itself durable; not every platform can open a directory.
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
+        atomic_file::replace(&self.path, inv.to_pretty().as_bytes(), Durability::Synced).map_err(
+            |source| InventoryError::Write {
+                path: self.path.clone(),
+                source,
+            },
+        )
     }
-}
-
-/// Replaces `path` with `bytes` through a temp file in the same directory and
-/// a rename, so readers see the old file or the new, never part. `durable`
-/// syncs the temp file first, so a crash cannot leave the new name on a file
-/// whose data never reached the disk (a cache, which checks itself, skips it).
-pub(super) fn replace_file(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
-    let tmp = write_temp(path, bytes, durable)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
-}
-
-fn lock_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".lock");
-    path.with_file_name(name)
-}
-
-fn parent_dir(path: &Path) -> Option<&Path> {
-    match path.parent() {
-        Some(p) if p.as_os_str().is_empty() => Some(Path::new(".")),
-        p => p,
-    }
-}
-
-/// Writes `bytes` to a fresh temp file next to `path` and fsyncs it; returns its path.
-fn write_temp(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<PathBuf> {
-    let dir = parent_dir(path).unwrap_or(Path::new("."));
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    for attempt in 0..100u32 {
-        let tmp = dir.join(format!(".{name}.tmp.{}.{attempt}", std::process::id()));
-        let mut f = match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        };
-        let written = f
-            .write_all(bytes)
-            .and_then(|()| if durable { f.sync_all() } else { Ok(()) });
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-        return Ok(tmp);
-    }
-    Err(std::io::Error::new(
-        std::io::ErrorKind::AlreadyExists,
-        "no free temp file name",
-    ))
-}
-
-#[cfg(unix)]
-fn lock_exclusive(file: &File) -> std::io::Result<()> {
-    use std::os::unix::io::AsRawFd;
-    loop {
-        // SAFETY: flock on a file descriptor we own; the lock is released when the file closes.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-        if rc == 0 {
-            return Ok(());
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn lock_exclusive(file: &File) -> std::io::Result<()> {
-    file.lock()
 }
 
 #[cfg(test)]
@@ -193,7 +107,7 @@ mod tests {
         let before = std::fs::read_to_string(&path).expect("read");
         inv.fingerprint_key_id = Some("abc".into());
         // A crash after the temp file is written but before the rename:
-        let tmp = write_temp(&path, b"{ half a file", true).expect("temp");
+        let tmp = atomic_file::write_temp(&path, b"{ half a file", true).expect("temp");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
         assert!(store.load(&fp).is_ok());
         std::fs::remove_file(tmp).expect("rm");
