@@ -48,8 +48,8 @@ pub enum InventoryCommand {
         #[arg(long)]
         id: String,
         /// Version number (default: the most recently revoked version).
-        #[arg(long)]
-        version: Option<usize>,
+        #[arg(long, value_name = "N")]
+        revoked_version: Option<usize>,
         /// How it was confirmed, e.g. `github-api`, `aws-iam-delete-access-key`, `console`.
         #[arg(long)]
         method: String,
@@ -217,14 +217,14 @@ pub fn run(_global: &Global, args: &InventoryArgs) -> anyhow::Result<ExitStatus>
         }
         InventoryCommand::RecordRevocation {
             id,
-            version,
+            revoked_version,
             method,
             evidence,
             at,
         } => {
             update(path, &fp, |inv| {
                 let c = credential_mut(inv, id)?;
-                let n = match version {
+                let n = match revoked_version {
                     Some(n) => *n,
                     None => newest_revoked(c).with_context(|| {
                         format!("`{id}` has no revoked version (rotate it first)")

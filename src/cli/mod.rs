@@ -111,3 +111,13 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         .filter_map(|e| e.downcast_ref::<std::io::Error>())
         .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks over every subcommand (a clash panics only at run time).
+    #[test]
+    fn command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}
