@@ -28,6 +28,7 @@ pub enum Code {
     NonUtf8Path,
     NothingStaged,
     MalformedConfig,
+    ArchiveSkipped,
 }
 
 impl Code {
@@ -54,6 +55,7 @@ impl Code {
         Code::NonUtf8Path,
         Code::NothingStaged,
         Code::MalformedConfig,
+        Code::ArchiveSkipped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +81,7 @@ impl Code {
             Code::NonUtf8Path => "non-utf8-path",
             Code::NothingStaged => "nothing-staged",
             Code::MalformedConfig => "malformed-config",
+            Code::ArchiveSkipped => "archive-skipped",
         }
     }
 
@@ -139,6 +142,9 @@ impl Code {
             }
             Code::MalformedConfig => {
                 "a CI config, manifest or other structured file does not parse; its references were not extracted, and it was scanned line by line as plain text"
+            }
+            Code::ArchiveSkipped => {
+                "a file or blob is a compressed archive (zip, jar, gzip, bzip2, xz, zstd, 7z, tar); its content was not scanned and is a hole in the scope"
             }
         }
     }
