@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// Runs git in `dir` with fixed identity and dates; returns trimmed stdout.
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .current_dir(dir)
         .args([
@@ -33,7 +33,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// Commits everything with a date `n` days after 2024-01-01 and returns the commit id.
-fn commit(dir: &Path, n: u32, msg: &str) -> String {
+pub(crate) fn commit(dir: &Path, n: u32, msg: &str) -> String {
     let when = format!("{} +0000", 1_704_067_200 + u64::from(n) * 86_400);
     git(dir, &["add", "-A"]);
     let out = Command::new("git")
@@ -63,7 +63,7 @@ fn commit(dir: &Path, n: u32, msg: &str) -> String {
     git(dir, &["rev-parse", "HEAD"])
 }
 
-fn init(dir: &Path) {
+pub(crate) fn init(dir: &Path) {
     git(dir, &["init", "-q"]);
 }
 

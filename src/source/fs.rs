@@ -160,6 +160,10 @@ fn finish(all: Vec<Root>, mut warnings: Vec<Diagnostic>) -> WalkStats {
     for root in all {
         let (counts, root_warnings) = root.counters.into_counts();
         let mut scope = root.scope;
+        // A plain directory that only holds repositories is not a scan unit of its own.
+        if !scope.git && counts == TreeCounts::default() && root_warnings.is_empty() {
+            continue;
+        }
         if root.walked {
             stats.counts.add(&counts);
             scope.tree = Some(counts);
