@@ -401,3 +401,31 @@ kttest!(archives_are_named_holes_not_binary_files, |dir, _cmd| {
     assert!(codes.iter().all(|c| *c == "archive-skipped"), "{s}");
     assert_schema_valid(REPORT_SCHEMA, &v);
 });
+
+kttest!(
+    git_walks_nested_working_trees_the_parent_ignores,
+    |dir, _cmd| {
+        let token = Synth::new(65).github_pat();
+        let nested = dir.path().join("checkouts").join("svc");
+        std::fs::create_dir_all(&nested).expect("mkdir");
+        init(dir.path());
+        dir.write(".gitignore", "checkouts/\n");
+        dir.write("README.md", "meta repository\n");
+        commit(dir.path(), 1, "meta");
+        init(&nested);
+        std::fs::write(nested.join("app.py"), format!("T = \"{token}\"\n")).expect("write");
+        commit(&nested, 2, "svc");
+        std::fs::write(nested.join("local.py"), format!("T = \"{token}\"\n")).expect("write");
+        let (code, v, stderr) = run_json(
+            dir.command()
+                .args(["scan", "--git", ".", "--format", "json"]),
+        );
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(
+            repo_paths(&v),
+            vec![rp("svc", "app.py"), rp("svc", "local.py")],
+            "its history is read, so its working tree is walked too"
+        );
+        assert_eq!(scope(&v, "svc")["tree"]["files_scanned"], 2);
+    }
+);

@@ -22,8 +22,10 @@ pub struct RepoTarget {
 #[derive(Debug, Default)]
 pub struct Discovery {
     pub repos: Vec<RepoTarget>,
-    /// Roots for the filesystem walk: the given paths, unless inside a git directory or a
-    /// bare repository. The walk itself walks each working tree below them as its own root.
+    /// Roots for the filesystem walk: the given paths (unless inside a git directory or a
+    /// bare repository) and every working tree found below them. The walk finds the working
+    /// trees below its roots itself; listing them here also covers those that an enclosing
+    /// directory's ignore files hide from it, since their history is read.
     pub walk_roots: Vec<PathBuf>,
     pub warnings: Vec<Diagnostic>,
 }
@@ -67,6 +69,18 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
     }
     out.repos = found.into_values().collect();
     out.repos.sort_by(|a, b| a.open_path.cmp(&b.open_path));
+    let below: Vec<PathBuf> = out
+        .repos
+        .iter()
+        .filter_map(|r| r.workdir.clone())
+        .filter(|w| {
+            let strictly_under = out.walk_roots.iter().any(|r| w != r && w.starts_with(r));
+            // A subdirectory given inside `w`: walk only that.
+            let holds_root = out.walk_roots.iter().any(|r| r != w && r.starts_with(w));
+            strictly_under && !holds_root
+        })
+        .collect();
+    out.walk_roots.extend(below);
     out.walk_roots.sort();
     out.walk_roots.dedup();
     out.warnings.sort();
