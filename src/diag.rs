@@ -146,6 +146,9 @@ impl Code {
             Code::MalformedConfig => {
                 "a CI config, manifest or other structured file does not parse; its references were not extracted, and it was scanned line by line as plain text"
             }
+            Code::ArchiveSkipped => {
+                "a file or blob is a compressed archive (zip, jar, gzip, bzip2, xz, zstd, 7z, tar); its content was not scanned and is a hole in the scope"
+            }
         }
     }
 }

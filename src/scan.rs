@@ -11,7 +11,7 @@ use crate::link::{Candidate, Linker};
 use crate::matcher::Matcher;
 use crate::source::git::{self, Discovery, HistoryOptions, HistoryStats, Progress, Role};
 use crate::source::{self, WalkOptions, WalkStats};
-use crate::types::{Chunk, Finding, Location, RawMatch};
+use crate::types::{Chunk, Finding, Location, RawMatch, RepositoryScope};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -23,6 +23,9 @@ pub struct Outcome {
     pub stats: WalkStats,
     /// Present for history scans.
     pub history: Option<HistoryStats>,
+    /// Each repository (or plain directory) scanned, sorted by name then root: the scope
+    /// facts reset verification records, with the counts and warnings of each.
+    pub repositories: Vec<RepositoryScope>,
 }
 
 /// What a scan saw, before the inventory is consulted.
@@ -39,19 +42,22 @@ impl Scanned {
         let findings = linker.resolve(self.candidates, inventory);
         let mut findings = merge(findings);
         linker.apply_age(&mut findings);
+        let mut stats = self.stats;
+        let repositories = std::mem::take(&mut stats.repositories);
         Outcome {
             findings,
-            stats: self.stats,
+            stats,
             history: self.history,
+            repositories,
         }
     }
 }
 
-/// Candidates of one chunk and the parse warnings of its file.
+/// Candidates of one chunk and the parse warnings of its file (with the file's repository).
 #[derive(Default)]
 struct ChunkResult {
     candidates: Vec<Candidate>,
-    warnings: Vec<Diagnostic>,
+    warnings: Vec<(String, Diagnostic)>,
 }
 
 /// Matches a chunk, then links each match with what its file says (kind, slots)
@@ -78,9 +84,14 @@ fn scan_chunk(matcher: &Matcher, linker: &Linker<'_>, chunk: &Chunk<'_>) -> Chun
                 .map(|r| linker.link_reference(chunk, &file, r)),
         );
     }
+    let repo = &chunk.origin.repo;
     ChunkResult {
         candidates,
-        warnings: file.warnings,
+        warnings: file
+            .warnings
+            .into_iter()
+            .map(|w| (repo.clone(), w))
+            .collect(),
     }
 }
 
@@ -88,7 +99,7 @@ fn scan_chunk(matcher: &Matcher, linker: &Linker<'_>, chunk: &Chunk<'_>) -> Chun
 #[derive(Default)]
 struct Collector {
     candidates: Mutex<Vec<Candidate>>,
-    warnings: Mutex<Vec<Diagnostic>>,
+    warnings: Mutex<Vec<(String, Diagnostic)>>,
 }
 
 impl Collector {
@@ -107,13 +118,21 @@ impl Collector {
         }
     }
 
-    /// The candidates, and the warnings added to `stats` in order.
+    /// The candidates, and the warnings added to `stats` in order and to the scope entry of
+    /// the repository each concerns.
     fn finish(self, stats: &mut WalkStats) -> Vec<Candidate> {
-        stats
-            .warnings
-            .extend(self.warnings.into_inner().expect("warnings lock"));
+        for (repo, w) in self.warnings.into_inner().expect("warnings lock") {
+            if let Some(scope) = stats.repositories.iter_mut().find(|s| s.name == repo) {
+                scope.warnings.push(w.clone());
+            }
+            stats.warnings.push(w);
+        }
         stats.warnings.sort();
         stats.warnings.dedup();
+        for scope in &mut stats.repositories {
+            scope.warnings.sort();
+            scope.warnings.dedup();
+        }
         self.candidates.into_inner().expect("candidates lock")
     }
 }
@@ -150,17 +169,14 @@ pub fn scan_git(
     let old: Mutex<HashSet<(String, String, String)>> = Mutex::new(HashSet::new());
     let mut stats = match tree {
         Some(opts) if !found.walk_roots.is_empty() => {
-            let opts = WalkOptions {
-                skip_dirs: found.skip_dirs.clone(),
-                ..opts.clone()
-            };
-            source::walk(&found.walk_roots, &opts, |chunk| {
+            source::walk(&found.walk_roots, opts, |chunk| {
                 collected.add(scan_chunk(matcher, linker, chunk));
             })
         }
         _ => WalkStats::default(),
     };
-    let history = git::scan_history(&found.repos, hist, progress, |chunk, role| {
+    let scopes = &mut stats.repositories;
+    let history = git::scan_history(&found.repos, hist, progress, scopes, |chunk, role| {
         let r = scan_chunk(matcher, linker, chunk);
         match role {
             Role::Scan => collected.add(r),

@@ -357,3 +357,124 @@ impl Finding {
         )
     }
 }
+
+/// What the working-tree walk of one root read and skipped (also summed over all roots).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TreeCounts {
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub skipped_binary: u64,
+    pub skipped_too_large: u64,
+    pub skipped_symlinks: u64,
+    /// Compressed archives (zip, gzip, tar, …): their content was not scanned.
+    pub skipped_archives: u64,
+    pub unreadable: u64,
+}
+
+/// What the history read of one repository covered and skipped (also summed over all).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HistoryCounts {
+    pub refs: u64,
+    pub commits: u64,
+    pub trees: u64,
+    /// Distinct blobs in scope (each read at most once).
+    pub blobs: u64,
+    pub blobs_scanned: u64,
+    pub bytes_scanned: u64,
+    pub skipped_binary: u64,
+    pub skipped_too_large: u64,
+    /// Compressed archives (zip, gzip, tar, …) in history: their content was not scanned.
+    pub skipped_archives: u64,
+    pub lfs_pointers: u64,
+    pub unreadable: u64,
+}
+
+/// A configured git remote, its URL stripped of any credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemoteInfo {
+    pub name: String,
+    pub url: String,
+    /// Fetch refspecs as configured (they tell which ref namespaces a clone can hold).
+    pub fetch: Vec<String>,
+}
+
+/// One repository (or plain directory) a scan covered: what it is, where its HEAD was and
+/// what was read of it. Reset verification records it as the scope of its verdict, so the
+/// holes (shallow history, missing ref namespaces, skips) are named per repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepositoryScope {
+    /// The name findings carry as `location.repo`.
+    pub name: String,
+    /// Absolute path of the working tree root (or of the bare repository, or the directory).
+    pub root: String,
+    /// Whether `root` is a git repository (false: a plain directory).
+    pub git: bool,
+    pub bare: bool,
+    /// HEAD commit id; null when HEAD is unborn or the directory is not a repository.
+    pub head: Option<String>,
+    /// Short name of HEAD's branch; null when detached, unborn or not a repository.
+    pub branch: Option<String>,
+    /// URL of the `origin` remote, credentials stripped.
+    pub remote_url: Option<String>,
+    pub remotes: Vec<RemoteInfo>,
+    /// Sorted distinct ref prefixes present (`refs/heads`, `refs/tags`, `refs/remotes/origin`, …).
+    pub ref_namespaces: Vec<String>,
+    pub shallow: bool,
+    /// What the working-tree walk read; null when the tree was not walked (bare, range, staged).
+    pub tree: Option<TreeCounts>,
+    /// What the history read covered; null when history was not read.
+    pub history: Option<HistoryCounts>,
+    /// The diagnostics that concern this repository.
+    pub warnings: Vec<crate::diag::Diagnostic>,
+}
+
+impl TreeCounts {
+    /// Adds `other` in: the aggregate over roots is the sum of the roots.
+    pub fn add(&mut self, other: &TreeCounts) {
+        self.files_scanned += other.files_scanned;
+        self.bytes_scanned += other.bytes_scanned;
+        self.skipped_binary += other.skipped_binary;
+        self.skipped_too_large += other.skipped_too_large;
+        self.skipped_symlinks += other.skipped_symlinks;
+        self.skipped_archives += other.skipped_archives;
+        self.unreadable += other.unreadable;
+    }
+}
+
+impl HistoryCounts {
+    /// Adds `other` in: the aggregate over repositories is the sum of the repositories.
+    pub fn add(&mut self, other: &HistoryCounts) {
+        self.refs += other.refs;
+        self.commits += other.commits;
+        self.trees += other.trees;
+        self.blobs += other.blobs;
+        self.blobs_scanned += other.blobs_scanned;
+        self.bytes_scanned += other.bytes_scanned;
+        self.skipped_binary += other.skipped_binary;
+        self.skipped_too_large += other.skipped_too_large;
+        self.skipped_archives += other.skipped_archives;
+        self.lfs_pointers += other.lfs_pointers;
+        self.unreadable += other.unreadable;
+    }
+}
+
+impl RepositoryScope {
+    /// A scanned directory that is not a git repository: no HEAD, no refs, no history.
+    pub fn directory(name: &str, root: &str) -> RepositoryScope {
+        RepositoryScope {
+            name: name.to_string(),
+            root: root.to_string(),
+            git: false,
+            bare: false,
+            head: None,
+            branch: None,
+            remote_url: None,
+            remotes: Vec::new(),
+            ref_namespaces: Vec::new(),
+            shallow: false,
+            tree: None,
+            history: None,
+            warnings: Vec::new(),
+        }
+    }
+}

@@ -95,7 +95,6 @@ pub fn run(global: &Global, args: &RefsArgs) -> anyhow::Result<ExitStatus> {
         max_file_size: args.max_file_size,
         respect_ignore_files: !args.no_ignore,
         threads: args.threads,
-        skip_dirs: Vec::new(),
     };
     let (used, includes, stats) = collect_references(&args.paths, &opts);
     if !global.quiet {

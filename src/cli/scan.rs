@@ -165,7 +165,6 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         max_file_size: args.max_file_size,
         respect_ignore_files: !args.no_ignore,
         threads: args.threads,
-        skip_dirs: Vec::new(),
     };
     let history = args.git || args.rev_range.is_some() || args.staged || args.since.is_some();
     let scanned = if history {
@@ -216,15 +215,16 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         stats: outcome.stats.clone(),
         history: outcome.history.clone(),
         warnings,
+        repositories: outcome.repositories.clone(),
     };
     write_report(global, args, &set, &outcome.findings, &summary)?;
 
-    let unreadable =
-        outcome.stats.unreadable + outcome.history.as_ref().map_or(0, |h| h.unreadable);
+    let unreadable = outcome.stats.counts.unreadable
+        + outcome.history.as_ref().map_or(0, |h| h.counts.unreadable);
     if args.strict && unreadable > 0 {
         bail!("{unreadable} file(s), directories or git objects could not be read (--strict)");
     }
-    if outcome.stats.files_scanned == 0 && outcome.history.is_none() {
+    if outcome.stats.counts.files_scanned == 0 && outcome.history.is_none() {
         bail!("nothing was scanned: the paths given hold no readable text file");
     }
     let gated = outcome.findings.iter().any(|f| f.severity >= args.fail_on);

@@ -33,7 +33,12 @@ impl Sink for Github<'_> {
             Severity::Medium | Severity::Low => "warning",
             Severity::Info => "notice",
         };
-        let message = format!("{} [{}]", super::one_line(f), f.rule);
+        let message = format!(
+            "{} [{}] in repository {}",
+            super::one_line(f),
+            f.rule,
+            f.location.repo
+        );
         writeln!(
             self.out,
             "::{level} file={},line={},col={},title={}::{}",

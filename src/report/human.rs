@@ -51,9 +51,13 @@ impl<'w> Human<'w> {
 /// Extra locations shown per finding before "… and N more".
 const MORE: usize = 5;
 
-/// `path:line:col`, plus `@ commit (date, author)` for history.
-fn place(l: &crate::types::Location) -> String {
+/// `path:line:col` (`repo:path:line:col` when the scan covered several repositories), plus
+/// `@ commit (date, author)` for history.
+fn place(l: &crate::types::Location, with_repo: bool) -> String {
     let mut s = format!("{}:{}:{}", l.path, l.line, l.column);
+    if with_repo {
+        s = format!("{}:{s}", l.repo);
+    }
     if let Some(commit) = &l.commit {
         s.push_str(&format!(" @ {}", &commit[..commit.len().min(12)]));
         if let (Some(date), Some(author)) = (&l.date, &l.author) {
@@ -121,7 +125,7 @@ fn group_line(c: &CredentialRef, kind: FindingKind, n: usize) -> String {
 
 impl Human<'_> {
     /// Linked findings grouped by credential (most severe first), then the rest in order.
-    fn flush_held(&mut self) -> io::Result<()> {
+    fn flush_held(&mut self, with_repo: bool) -> io::Result<()> {
         let held = std::mem::take(&mut self.held);
         let mut groups: BTreeMap<
             (std::cmp::Reverse<Severity>, String, u32, FindingKind),
@@ -148,25 +152,25 @@ impl Human<'_> {
             );
             writeln!(self.out, "{line}\n")?;
             for f in list {
-                self.block(f)?;
+                self.block(f, with_repo)?;
             }
         }
         for f in held.iter().filter(|f| f.credential.is_none()) {
-            self.block(f)?;
+            self.block(f, with_repo)?;
         }
         Ok(())
     }
 
-    fn block(&mut self, f: &Finding) -> io::Result<()> {
+    fn block(&mut self, f: &Finding, with_repo: bool) -> io::Result<()> {
         let head = self.paint(
             severity_color(f.severity),
             &format!("{}[{}]", f.severity, f.kind.as_str()),
         );
         let title = self.paint("1", &f.title);
-        let mut place = place(&f.location);
+        let mut place = place(&f.location, with_repo);
         let others = f.locations.len().saturating_sub(1);
         for l in f.locations.iter().filter(|l| **l != f.location).take(MORE) {
-            place.push_str(&format!("\n  --> {}", self::place(l)));
+            place.push_str(&format!("\n  --> {}", self::place(l, with_repo)));
         }
         if others > MORE {
             place.push_str(&format!("\n      … and {} more", others - MORE));
@@ -231,7 +235,7 @@ impl Sink for Human<'_> {
     }
 
     fn finish(&mut self, s: &Summary) -> io::Result<()> {
-        self.flush_held()?;
+        self.flush_held(s.repositories.len() > 1)?;
         let counts: Vec<String> = ["critical", "high", "medium", "low", "info"]
             .iter()
             .filter_map(|k| s.by_severity.get(*k).map(|n| format!("{n} {k}")))
@@ -249,36 +253,45 @@ impl Sink for Human<'_> {
                 ),
             )
         };
-        let mb = s.stats.bytes_scanned as f64 / 1_000_000.0;
+        let mb = s.stats.counts.bytes_scanned as f64 / 1_000_000.0;
+        let trees = s.repositories.len();
         match &s.history {
+            None if trees > 1 => writeln!(
+                self.out,
+                "{found} in {} files ({mb:.1} MB) of {trees} repositories and directories",
+                s.stats.counts.files_scanned
+            )?,
             None => writeln!(
                 self.out,
                 "{found} in {} files ({mb:.1} MB)",
-                s.stats.files_scanned
+                s.stats.counts.files_scanned
             )?,
             Some(h) => writeln!(
                 self.out,
                 "{found} in {} files ({mb:.1} MB) and {} blobs ({:.1} MB) of {} commits in {} repositor{}",
-                s.stats.files_scanned,
-                h.blobs_scanned,
-                h.bytes_scanned as f64 / 1_000_000.0,
-                h.commits,
+                s.stats.counts.files_scanned,
+                h.counts.blobs_scanned,
+                h.counts.bytes_scanned as f64 / 1_000_000.0,
+                h.counts.commits,
                 h.repositories,
                 if h.repositories == 1 { "y" } else { "ies" }
             )?,
         }
-        let skipped = s.stats.skipped_binary
-            + s.stats.skipped_too_large
-            + s.stats.skipped_symlinks
-            + s.stats.unreadable;
+        let c = &s.stats.counts;
+        let skipped = c.skipped_binary
+            + c.skipped_too_large
+            + c.skipped_symlinks
+            + c.skipped_archives
+            + c.unreadable;
         if skipped > 0 || !s.warnings.is_empty() {
             writeln!(
                 self.out,
-                "skipped: {} binary, {} too large, {} symlinks, {} unreadable; {} warning{}",
-                s.stats.skipped_binary,
-                s.stats.skipped_too_large,
-                s.stats.skipped_symlinks,
-                s.stats.unreadable,
+                "skipped: {} binary, {} too large, {} symlinks, {} archives, {} unreadable; {} warning{}",
+                c.skipped_binary,
+                c.skipped_too_large,
+                c.skipped_symlinks,
+                c.skipped_archives,
+                c.unreadable,
                 s.warnings.len(),
                 if s.warnings.len() == 1 { "" } else { "s" }
             )?;

@@ -11,7 +11,7 @@ mod sarif;
 use crate::diag::Diagnostic;
 use crate::source::git::HistoryStats;
 use crate::source::WalkStats;
-use crate::types::Finding;
+use crate::types::{Finding, RepositoryScope};
 use options::{Format, HumanStyle, RuleInfo};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -37,6 +37,8 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<HistoryStats>,
     pub warnings: Vec<Diagnostic>,
+    /// Each repository (or plain directory) scanned, sorted by name then root.
+    pub repositories: Vec<RepositoryScope>,
 }
 
 /// Builds the sink for `format` writing to `out`.

@@ -1,17 +1,33 @@
 //! SARIF 2.1.0, for code-scanning upload; built with `serde-sarif`.
+//!
+//! One run per repository scanned, with its provenance (remote, HEAD commit, branch) and its
+//! root as the `SRCROOT` base of the results' relative URIs. One repository, one run.
 
 use super::options::RuleInfo;
 use super::{Sink, Summary};
-use crate::types::{Finding, Location, Severity};
+use crate::types::{Finding, Location, RepositoryScope, Severity};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_sarif::sarif;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+/// The base id of every result's artifact location: the root of its run's repository.
+const SRCROOT: &str = "SRCROOT";
+
+/// Bytes percent-encoded in a URI path: all but RFC 3986 unreserved characters and `/`.
+const URI_PATH: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
 pub(super) struct Sarif<'w> {
     out: Box<dyn Write + 'w>,
     rules: Vec<RuleInfo>,
-    results: Vec<sarif::Result>,
+    /// Results by repository name, in finding order.
+    results: BTreeMap<String, Vec<sarif::Result>>,
 }
 
 impl<'w> Sarif<'w> {
@@ -21,7 +37,7 @@ impl<'w> Sarif<'w> {
         Sarif {
             out,
             rules,
-            results: Vec::new(),
+            results: BTreeMap::new(),
         }
     }
 }
@@ -100,8 +116,8 @@ impl Sink for Sarif<'_> {
         Ok(())
     }
 
-    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
-        self.write_log()
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.write_log(&summary.repositories)
     }
 }
 
@@ -115,7 +131,8 @@ impl Sarif<'_> {
         let physical = sarif::PhysicalLocation::builder()
             .artifact_location(
                 sarif::ArtifactLocation::builder()
-                    .uri(l.path.clone())
+                    .uri(utf8_percent_encode(&l.path, URI_PATH).to_string())
+                    .uri_base_id(SRCROOT)
                     .build(),
             )
             .region(region)
@@ -165,28 +182,99 @@ impl Sarif<'_> {
             Some(i) => builder.rule_index(i64::try_from(i).unwrap_or(-1)).build(),
             None => builder.build(),
         };
-        self.results.push(result);
+        self.results.entry(l.repo.clone()).or_default().push(result);
     }
 
-    fn write_log(&mut self) -> io::Result<()> {
+    /// One run per repository (in the summary's order), each with the results found in it;
+    /// results of a repository the summary does not list go to a run without provenance.
+    fn write_log(&mut self, repositories: &[RepositoryScope]) -> io::Result<()> {
+        let mut runs: Vec<sarif::Run> = repositories
+            .iter()
+            .map(|scope| {
+                let results = self.results.remove(&scope.name).unwrap_or_default();
+                self.run(results, Some(scope))
+            })
+            .collect();
+        let rest: Vec<sarif::Result> = std::mem::take(&mut self.results)
+            .into_values()
+            .flatten()
+            .collect();
+        if !rest.is_empty() || runs.is_empty() {
+            runs.push(self.run(rest, None));
+        }
+        let log = sarif::Sarif::builder()
+            .schema(sarif::SCHEMA_URL.to_string())
+            .version(serde_json::json!("2.1.0"))
+            .runs(runs)
+            .build();
+        serde_json::to_writer_pretty(&mut self.out, &log)?;
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+}
+
+impl Sarif<'_> {
+    fn run(&self, results: Vec<sarif::Result>, scope: Option<&RepositoryScope>) -> sarif::Run {
         let driver = sarif::ToolComponent::builder()
             .name("keytrace".to_string())
             .version(env!("CARGO_PKG_VERSION").to_string())
             .information_uri("https://github.com/keytrace/keytrace".to_string())
             .rules(self.rules.iter().map(Sarif::descriptor).collect::<Vec<_>>())
             .build();
-        let run = sarif::Run::builder()
+        let builder = sarif::Run::builder()
             .tool(sarif::Tool::builder().driver(driver).build())
-            .results(std::mem::take(&mut self.results))
-            .column_kind(serde_json::json!("unicodeCodePoints"))
-            .build();
-        let log = sarif::Sarif::builder()
-            .schema(sarif::SCHEMA_URL.to_string())
-            .version(serde_json::json!("2.1.0"))
-            .runs(vec![run])
-            .build();
-        serde_json::to_writer_pretty(&mut self.out, &log)?;
-        writeln!(self.out)?;
-        self.out.flush()
+            .results(results)
+            .column_kind(serde_json::json!("unicodeCodePoints"));
+        let Some(scope) = scope else {
+            return builder.build();
+        };
+        let root_uri = file_uri(&scope.root);
+        let mut bases = BTreeMap::new();
+        bases.insert(
+            SRCROOT.to_string(),
+            sarif::ArtifactLocation::builder()
+                .uri(root_uri.clone())
+                .build(),
+        );
+        let builder = builder.original_uri_base_ids(bases);
+        if !scope.git {
+            return builder.build();
+        }
+        // A repository without an `origin` is named by where it lies.
+        let vcs = sarif::VersionControlDetails {
+            repository_uri: scope.remote_url.as_deref().map_or(root_uri, remote_uri),
+            revision_id: scope.head.clone(),
+            branch: scope.branch.clone(),
+            as_of_time_utc: None,
+            mapped_to: None,
+            properties: None,
+            revision_tag: None,
+        };
+        builder.version_control_provenance(vec![vcs]).build()
+    }
+}
+
+/// `file:///abs/root/`: a directory as an absolute URI, percent-encoded, ending in `/`.
+fn file_uri(root: &str) -> String {
+    let path = root.replace('\\', "/");
+    let path = path.trim_end_matches('/');
+    let lead = if path.starts_with('/') { "" } else { "/" };
+    format!("file://{lead}{}/", utf8_percent_encode(path, URI_PATH))
+}
+
+/// A remote as an absolute URI: URLs as they are, `host:path` as `ssh://host/path`, and a
+/// local path as a `file://` URI.
+fn remote_uri(remote: &str) -> String {
+    if remote.contains("://") {
+        return remote.to_string();
+    }
+    match remote.split_once(':') {
+        Some((host, path)) if !host.contains('/') && !host.is_empty() && host.len() > 1 => {
+            format!("ssh://{host}/{}", path.trim_start_matches('/'))
+        }
+        _ => {
+            let uri = file_uri(remote);
+            uri.trim_end_matches('/').to_string()
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Sources: walk the paths to scan and hand each file's bytes, with provenance, to a callback.
 //!
 //! The filesystem walk uses the `ignore` crate in parallel. Sources know
-//! nothing of rules: they produce [`Chunk`]s and count what they skipped.
+//! nothing of rules: they produce [`Chunk`]s and count what they skipped, per repository.
 
 mod fs;
 pub mod git;
@@ -9,6 +9,7 @@ pub mod git;
 pub use fs::{repository_root, walk};
 
 use crate::diag::Diagnostic;
+use crate::types::{RepositoryScope, TreeCounts};
 use serde::Serialize;
 
 /// How a walk behaves; plain data built from CLI flags and config.
@@ -20,8 +21,6 @@ pub struct WalkOptions {
     pub respect_ignore_files: bool,
     /// Worker threads (0: one per core).
     pub threads: usize,
-    /// Directories not to enter unless given as a root (nested and bare repositories).
-    pub skip_dirs: Vec<std::path::PathBuf>,
 }
 
 impl Default for WalkOptions {
@@ -30,20 +29,19 @@ impl Default for WalkOptions {
             max_file_size: 25 * 1024 * 1024,
             respect_ignore_files: true,
             threads: 0,
-            skip_dirs: Vec::new(),
         }
     }
 }
 
-/// What a walk read and what it skipped, with the warnings it raised.
+/// What a walk read and what it skipped over all roots, with the warnings it raised.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct WalkStats {
-    pub files_scanned: u64,
-    pub bytes_scanned: u64,
-    pub skipped_binary: u64,
-    pub skipped_too_large: u64,
-    pub skipped_symlinks: u64,
-    pub unreadable: u64,
+    #[serde(flatten)]
+    pub counts: TreeCounts,
     #[serde(skip)]
     pub warnings: Vec<Diagnostic>,
+    /// Each root walked (or met and not walked, as a bare repository), sorted by name then
+    /// root, with its own counts and warnings; the counts above are their sum.
+    #[serde(skip)]
+    pub repositories: Vec<RepositoryScope>,
 }

@@ -2,6 +2,7 @@
 //! bare repositories, and the repository enclosing a path given inside one.
 
 use crate::diag::{Code, Diagnostic};
+use crate::source::fs::looks_bare;
 use git2::{Repository, RepositoryOpenFlags};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,20 +18,16 @@ pub struct RepoTarget {
     pub name: String,
 }
 
-/// The repositories found, and what the working-tree walk must cover and skip.
+/// The repositories found, and the paths whose working trees are to be walked.
 #[derive(Debug, Default)]
 pub struct Discovery {
     pub repos: Vec<RepoTarget>,
-    /// Roots for the filesystem walk: the given paths (unless inside a git directory) and
-    /// every working tree found below them, so each is named after its own repository.
+    /// Roots for the filesystem walk: the given paths (unless inside a git directory or a
+    /// bare repository) and every working tree found below them. The walk finds the working
+    /// trees below its roots itself; listing them here also covers those that an enclosing
+    /// directory's ignore files hide from it, since their history is read.
     pub walk_roots: Vec<PathBuf>,
-    /// Directories the walk of an enclosing root must not enter (nested and bare repositories).
-    pub skip_dirs: Vec<PathBuf>,
     pub warnings: Vec<Diagnostic>,
-}
-
-fn looks_bare(dir: &Path) -> bool {
-    dir.join("HEAD").is_file() && dir.join("objects").is_dir() && dir.join("refs").is_dir()
 }
 
 fn name_of(dir: &Path) -> String {
@@ -70,32 +67,25 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
             }
         }
     }
-    let mut repos: Vec<RepoTarget> = found.into_values().collect();
-    repos.sort_by(|a, b| a.open_path.cmp(&b.open_path));
-    for r in &repos {
-        let dir = r.workdir.clone().unwrap_or_else(|| r.open_path.clone());
-        if let Some(w) = &r.workdir {
-            let strictly_under = out
-                .walk_roots
-                .iter()
-                .any(|root| w != root && w.starts_with(root));
-            if strictly_under && !out.walk_roots.contains(w) && !paths_inside(&out.walk_roots, w) {
-                out.walk_roots.push(w.clone());
-            }
-        }
-        out.skip_dirs.push(dir);
-    }
+    out.repos = found.into_values().collect();
+    out.repos.sort_by(|a, b| a.open_path.cmp(&b.open_path));
+    let below: Vec<PathBuf> = out
+        .repos
+        .iter()
+        .filter_map(|r| r.workdir.clone())
+        .filter(|w| {
+            let strictly_under = out.walk_roots.iter().any(|r| w != r && w.starts_with(r));
+            // A subdirectory given inside `w`: walk only that.
+            let holds_root = out.walk_roots.iter().any(|r| r != w && r.starts_with(w));
+            strictly_under && !holds_root
+        })
+        .collect();
+    out.walk_roots.extend(below);
     out.walk_roots.sort();
     out.walk_roots.dedup();
-    out.repos = repos;
     out.warnings.sort();
     out.warnings.dedup();
     out
-}
-
-/// Whether some walk root lies inside `w` (a subdirectory was given: walk only that).
-fn paths_inside(roots: &[PathBuf], w: &Path) -> bool {
-    roots.iter().any(|r| r != w && r.starts_with(w))
 }
 
 /// Directories under `root` that hold a `.git` or look like bare repositories.

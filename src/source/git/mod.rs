@@ -5,14 +5,16 @@
 //! blob is new content or the base version a limited scope compares against.
 
 mod discover;
+mod facts;
 mod index;
 mod read;
 mod scope;
 
 pub use discover::{discover, Discovery, RepoTarget};
+pub(crate) use facts::describe;
 
 use crate::diag::{Code, Diagnostic};
-use crate::types::{Chunk, Origin};
+use crate::types::{Chunk, HistoryCounts, Origin, RepositoryScope};
 use git2::{ObjectType, Oid, Repository};
 use index::{CommitInfo, Index};
 use read::Item;
@@ -56,21 +58,12 @@ pub trait Progress: Sync {
     fn end(&self);
 }
 
-/// What the history read covered and skipped.
+/// What the history read covered and skipped, summed over the repositories.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct HistoryStats {
     pub repositories: u64,
-    pub refs: u64,
-    pub commits: u64,
-    pub trees: u64,
-    /// Distinct blobs in scope (each read at most once).
-    pub blobs: u64,
-    pub blobs_scanned: u64,
-    pub bytes_scanned: u64,
-    pub skipped_binary: u64,
-    pub skipped_too_large: u64,
-    pub lfs_pointers: u64,
-    pub unreadable: u64,
+    #[serde(flatten)]
+    pub counts: HistoryCounts,
     pub shallow_repositories: u64,
     #[serde(skip)]
     pub warnings: Vec<Diagnostic>,
@@ -96,10 +89,14 @@ pub enum GitError {
 }
 
 /// Reads the history of each repository in `repos`, calling `on_chunk` for every text blob.
+///
+/// Each repository's own counts and warnings go to its entry in `scopes` (the working-tree
+/// walk's list, matched by root; an entry is added for a repository the walk did not cover).
 pub fn scan_history<F>(
     repos: &[RepoTarget],
     opts: &HistoryOptions,
     progress: &dyn Progress,
+    scopes: &mut Vec<RepositoryScope>,
     on_chunk: F,
 ) -> Result<HistoryStats, GitError>
 where
@@ -121,22 +118,53 @@ where
             repo: target.name.clone(),
             message: e.message().to_string(),
         })?;
-        stats.repositories += 1;
-        let items = plan_items(&repo, target, opts, &mut stats)?;
+        let mut one = HistoryStats {
+            repositories: 1,
+            ..HistoryStats::default()
+        };
+        let items = plan_items(&repo, target, opts, &mut one)?;
         progress.begin(&target.name, items.len() as u64);
         read::read_all(
             &pool,
             (&target.open_path, &target.name, opts.max_file_size),
             &items,
             progress,
-            &mut stats,
+            &mut one,
             &on_chunk,
         );
         progress.end();
+        one.warnings.sort();
+        one.warnings.dedup();
+        stats.repositories += one.repositories;
+        stats.shallow_repositories += one.shallow_repositories;
+        stats.counts.add(&one.counts);
+        stats.warnings.extend(one.warnings.iter().cloned());
+        let scope = scope_of(scopes, target);
+        scope.history = Some(one.counts);
+        scope.warnings.extend(one.warnings);
+        scope.warnings.sort();
     }
+    scopes.sort_by(|a, b| (&a.name, &a.root).cmp(&(&b.name, &b.root)));
     stats.warnings.sort();
     stats.warnings.dedup();
     Ok(stats)
+}
+
+/// The scope entry of `target`'s root, made from the repository when the walk did not list it.
+fn scope_of<'s>(
+    scopes: &'s mut Vec<RepositoryScope>,
+    target: &RepoTarget,
+) -> &'s mut RepositoryScope {
+    let root = target.workdir.as_ref().unwrap_or(&target.open_path);
+    let shown = root.to_string_lossy();
+    let i = match scopes.iter().position(|s| s.root == shown) {
+        Some(i) => i,
+        None => {
+            scopes.push(describe(root, &target.name));
+            scopes.len() - 1
+        }
+    };
+    &mut scopes[i]
 }
 
 /// Index one repository per its scope and list the blobs to read, sorted by path for locality.
@@ -191,11 +219,11 @@ fn plan_items(
         }
     }
     idx.finish();
-    stats.refs += plan.refs;
-    stats.commits += plan.commits.len() as u64;
-    stats.trees += idx.trees_read;
-    stats.unreadable += idx.unreadable;
-    stats.blobs += idx.blobs.len() as u64;
+    stats.counts.refs += plan.refs;
+    stats.counts.commits += plan.commits.len() as u64;
+    stats.counts.trees += idx.trees_read;
+    stats.counts.unreadable += idx.unreadable;
+    stats.counts.blobs += idx.blobs.len() as u64;
     let mut items: Vec<Item> = idx
         .blobs
         .iter()
@@ -289,7 +317,7 @@ fn staged_items(
         {
             continue;
         }
-        stats.blobs += 1;
+        stats.counts.blobs += 1;
         items.push(Item {
             oid: e.id,
             origin: origin(name, &path, None, None),

@@ -3,7 +3,7 @@
 
 use super::{HistoryStats, Progress, Role};
 use crate::diag::{Code, Diagnostic};
-use crate::source::fs::{decode_utf16, BINARY_SNIFF};
+use crate::source::fs::{classify, Content};
 use crate::types::{Chunk, Origin};
 use git2::{Oid, Repository};
 use rayon::prelude::*;
@@ -24,6 +24,7 @@ struct Counters {
     bytes: AtomicU64,
     binary: AtomicU64,
     too_large: AtomicU64,
+    archives: AtomicU64,
     lfs: AtomicU64,
     unreadable: AtomicU64,
     warnings: Mutex<Vec<Diagnostic>>,
@@ -70,13 +71,15 @@ pub(super) fn read_all<F>(
             progress.advance(n);
         });
     });
-    stats.blobs_scanned += c.scanned.into_inner();
-    stats.bytes_scanned += c.bytes.into_inner();
-    stats.skipped_binary += c.binary.into_inner();
-    stats.skipped_too_large += c.too_large.into_inner();
-    stats.unreadable += c.unreadable.into_inner();
+    let counts = &mut stats.counts;
+    counts.blobs_scanned += c.scanned.into_inner();
+    counts.bytes_scanned += c.bytes.into_inner();
+    counts.skipped_binary += c.binary.into_inner();
+    counts.skipped_too_large += c.too_large.into_inner();
+    counts.skipped_archives += c.archives.into_inner();
+    counts.unreadable += c.unreadable.into_inner();
     let lfs = c.lfs.into_inner();
-    stats.lfs_pointers += lfs;
+    counts.lfs_pointers += lfs;
     let mut warnings = c.warnings.into_inner().expect("warnings");
     if let Some(example) = c.lfs_example.into_inner().expect("lfs") {
         warnings.push(Diagnostic::new(
@@ -131,16 +134,26 @@ where
         Err(e) => return fail(e),
     };
     let data = obj.data();
-    let utf16 = decode_utf16(data);
-    let bytes: &[u8] = match &utf16 {
-        Some(t) => t,
-        None if memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF)]).is_some() => {
+    let bytes = match classify(data) {
+        Content::Text(bytes) => bytes,
+        Content::Binary => {
             if item.role == Role::Scan {
                 c.binary.fetch_add(1, Ordering::Relaxed);
             }
             return data.len() as u64;
         }
-        None => data,
+        Content::Archive(format) => {
+            if item.role == Role::Scan {
+                c.archives.fetch_add(1, Ordering::Relaxed);
+                let at = item.origin.commit.as_deref().unwrap_or("index");
+                c.warnings.lock().expect("warnings").push(Diagnostic::new(
+                    Code::ArchiveSkipped,
+                    format!("{repo_name}:{}", item.origin.path),
+                    format!("blob {} (first in {at}) is a {format} archive: its content was not scanned", item.oid),
+                ));
+            }
+            return data.len() as u64;
+        }
     };
     if item.role == Role::Scan {
         if bytes.starts_with(LFS_POINTER) {
@@ -155,7 +168,7 @@ where
     }
     on_chunk(
         &Chunk {
-            bytes,
+            bytes: &bytes,
             origin: &item.origin,
         },
         item.role,
