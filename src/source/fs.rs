@@ -64,7 +64,7 @@ struct Root {
     counters: Counters,
 }
 
-/// Every root of one walk, and the paths to walk in the current round.
+/// Every root of one walk, found by base, and the paths already walked (each walked once).
 struct Roots {
     all: Vec<Root>,
     by_base: HashMap<PathBuf, usize>,
