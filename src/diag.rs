@@ -140,9 +140,6 @@ impl Code {
             Code::NothingStaged => {
                 "--staged found no staged change that adds content; nothing was scanned"
             }
-            Code::ArchiveSkipped => {
-                "a file or blob is a compressed archive (zip, jar, gzip, tar…); its contents were not scanned"
-            }
             Code::MalformedConfig => {
                 "a CI config, manifest or other structured file does not parse; its references were not extracted, and it was scanned line by line as plain text"
             }

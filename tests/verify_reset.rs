@@ -360,7 +360,42 @@ fn every_hole_in_the_scope_makes_a_clean_result_inconclusive() {
     let (code, record, out) = verify(&dir, &["deploy", "shallow"]);
     assert_eq!(code, 3, "{out}");
     assert_eq!(record["verdict"], "inconclusive");
-    assert_eq!(hole_codes(&record), ["shallow-clone"]);
+    // `--depth` implies a single-branch clone: the other branches are missing too.
+    assert_eq!(
+        hole_codes(&record),
+        ["missing-ref-namespace", "shallow-clone"]
+    );
+
+    // A clone of a forge that lacks its pull-request refs, until they are fetched.
+    let forge = clean_repo(&dir, "forge");
+    git(
+        &forge,
+        &["remote", "add", "origin", "https://github.com/acme/api.git"],
+    );
+    let (code, record, out) = verify(&dir, &["deploy", "forge"]);
+    assert_eq!(code, 3, "{out}");
+    assert_eq!(hole_codes(&record), ["missing-ref-namespace"]);
+    let hole = record["holes"][0]["message"].as_str().unwrap_or_default();
+    assert!(hole.contains("refs/pull/*"), "{hole}");
+    git(
+        &forge,
+        &[
+            "config",
+            "--add",
+            "remote.origin.fetch",
+            "+refs/pull/*:refs/pull/*",
+        ],
+    );
+    let (code, _, out) = verify(&dir, &["deploy", "forge"]);
+    assert_eq!(code, 0, "{out}");
+
+    // A compressed archive: its content was not read.
+    clean_repo(&dir, "zipped");
+    let zip = [&b"PK\x03\x04"[..], &[0u8; 40][..]].concat();
+    dir.write("zipped/release.zip", zip);
+    let (code, record, _) = verify(&dir, &["deploy", "zipped", "--no-history"]);
+    assert_eq!(code, 3);
+    assert_eq!(hole_codes(&record), ["archive-skipped"]);
 
     // Files and blobs skipped for size.
     dir.write("src/dump.sql", "x".repeat(4096));
@@ -403,7 +438,11 @@ fn a_copy_found_in_a_scope_with_holes_is_incomplete_and_lists_the_holes() {
     let (code, record, _) = verify(&dir, &["deploy", "shallow"]);
     assert_eq!(code, 1);
     assert_eq!(record["verdict"], "incomplete");
-    assert_eq!(hole_codes(&record), ["shallow-clone"]);
+    // `--depth` implies a single-branch clone: the other branches are missing too.
+    assert_eq!(
+        hole_codes(&record),
+        ["missing-ref-namespace", "shallow-clone"]
+    );
 }
 
 #[test]

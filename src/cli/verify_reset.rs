@@ -3,6 +3,7 @@
 
 use super::scan::{fingerprinter_from_env, parse_size, Bar};
 use super::{ExitStatus, Global};
+use crate::diag::Diagnostic;
 use crate::evidence::holes;
 use crate::evidence::record::{
     CredentialCheck, EvidenceRecord, HistoryPolicy, Hole, ScopeEntry, ToolInfo, Verdict,
@@ -19,7 +20,7 @@ use crate::source::WalkOptions;
 use crate::types::{Confidence, FindingKind};
 use anyhow::{bail, Context as _};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -97,16 +98,18 @@ pub fn run(global: &Global, args: &VerifyResetArgs) -> anyhow::Result<ExitStatus
     )
     .expect_inventory(retired);
     let history = !args.no_history;
-    let (scanned, found) = scan(global, args, &paths, &matcher, &linker)?;
+    let scanned = scan(global, args, &paths, &matcher, &linker)?;
     let index = indexing.finish()?;
     let outcome = scanned.resolve(&linker, Some(&index));
-    let blobs = outcome.history.as_ref().map_or(0, |h| h.blobs_scanned);
-    if outcome.stats.files_scanned == 0 && blobs == 0 {
+    let blobs = outcome
+        .history
+        .as_ref()
+        .map_or(0, |h| h.counts.blobs_scanned);
+    if outcome.stats.counts.files_scanned == 0 && blobs == 0 {
         bail!("nothing was scanned: the paths given hold no readable file or git history");
     }
 
-    let scope = scope_entries(&outcome, found.as_ref(), history);
-    let all_holes: Vec<Hole> = scope.iter().flat_map(|s| s.holes.clone()).collect();
+    let (scope, all_holes) = scope_entries(&outcome, history);
     let by_id: BTreeMap<String, usize> = checks
         .iter()
         .enumerate()
@@ -220,15 +223,14 @@ fn scan(
     paths: &[PathBuf],
     matcher: &Matcher,
     linker: &Linker<'_>,
-) -> anyhow::Result<(crate::scan::Scanned, Option<git::Discovery>)> {
+) -> anyhow::Result<crate::scan::Scanned> {
     let opts = WalkOptions {
         max_file_size: args.max_file_size,
         respect_ignore_files: false,
         threads: args.threads,
-        skip_dirs: Vec::new(),
     };
     if args.no_history {
-        return Ok((crate::scan::scan_paths(paths, &opts, matcher, linker), None));
+        return Ok(crate::scan::scan_paths(paths, &opts, matcher, linker));
     }
     let found = git::discover(paths);
     let hist = HistoryOptions {
@@ -237,41 +239,74 @@ fn scan(
         threads: args.threads,
     };
     let bar = Bar::new(!global.quiet && std::io::stderr().is_terminal());
-    let scanned = crate::scan::scan_git(&found, Some(&opts), &hist, &bar, matcher, linker)?;
-    Ok((scanned, Some(found)))
+    Ok(crate::scan::scan_git(
+        &found,
+        Some(&opts),
+        &hist,
+        &bar,
+        matcher,
+        linker,
+    )?)
 }
 
-/// One scope entry per repository (or plain directory), with its holes.
-fn scope_entries(
-    outcome: &Outcome,
-    found: Option<&git::Discovery>,
-    history: bool,
-) -> Vec<ScopeEntry> {
-    let mut warnings = outcome.stats.warnings.clone();
+/// One scope entry per repository (or plain directory), with its holes; warnings that
+/// name no repository (a directory that would not open as one, a submodule) are holes of
+/// the scope as a whole, listed under the path they name.
+fn scope_entries(outcome: &Outcome, history: bool) -> (Vec<ScopeEntry>, Vec<Hole>) {
+    let mut placed: BTreeSet<&Diagnostic> = BTreeSet::new();
+    let mut holes = Vec::new();
+    let entries = outcome
+        .repositories
+        .iter()
+        .map(|r| {
+            placed.extend(r.warnings.iter());
+            let (mut own, warnings) = holes::classify(&r.name, &r.warnings);
+            if history && r.git {
+                let remotes: Vec<holes::Remote<'_>> = r
+                    .remotes
+                    .iter()
+                    .map(|x| holes::Remote {
+                        name: &x.name,
+                        url: &x.url,
+                        fetch: &x.fetch,
+                    })
+                    .collect();
+                own.extend(holes::missing_ref_namespaces(&r.name, &remotes));
+            }
+            own.sort();
+            own.dedup();
+            holes.extend(own.iter().cloned());
+            let h = r.history.clone().unwrap_or_default();
+            ScopeEntry {
+                repo: r.name.clone(),
+                root: r.root.clone(),
+                bare: r.bare,
+                head: r.head.clone(),
+                branch: r.branch.clone(),
+                history: r.history.is_some(),
+                refs: h.refs,
+                ref_namespaces: r.ref_namespaces.clone(),
+                commits: h.commits,
+                blobs: h.blobs,
+                blobs_scanned: h.blobs_scanned,
+                files_scanned: r.tree.as_ref().map_or(0, |t| t.files_scanned),
+                holes: own,
+                warnings,
+            }
+        })
+        .collect();
+    let mut rest: Vec<Diagnostic> = outcome.stats.warnings.clone();
     if let Some(h) = &outcome.history {
-        warnings.extend(h.warnings.iter().cloned());
+        rest.extend(h.warnings.iter().cloned());
     }
-    let (holes, rest) = holes::classify("", &warnings);
-    let name = found
-        .and_then(|f| f.repos.first())
-        .map_or_else(String::new, |r| r.name.clone());
-    let h = outcome.history.clone().unwrap_or_default();
-    vec![ScopeEntry {
-        repo: name,
-        root: String::new(),
-        bare: false,
-        head: None,
-        branch: None,
-        history,
-        refs: h.refs,
-        ref_namespaces: Vec::new(),
-        commits: h.commits,
-        blobs: h.blobs,
-        blobs_scanned: h.blobs_scanned,
-        files_scanned: outcome.stats.files_scanned,
-        holes,
-        warnings: rest,
-    }]
+    rest.retain(|w| !placed.contains(w));
+    for w in &rest {
+        let (mut found, _) = holes::classify(&w.path, std::slice::from_ref(w));
+        holes.append(&mut found);
+    }
+    holes.sort();
+    holes.dedup();
+    (entries, holes)
 }
 
 fn file_digest(path: &Path) -> anyhow::Result<String> {
