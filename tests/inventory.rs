@@ -27,7 +27,7 @@ fn spawn_stdin(cmd: &mut Command, stdin: &str) -> std::process::Child {
 }
 
 /// Runs `cmd` with `stdin` piped in; returns (exit code, stdout, stderr).
-fn run_stdin(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
+pub(crate) fn run_stdin(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
     let out = spawn_stdin(cmd, stdin).wait_with_output().expect("wait");
     (
         out.status.code().unwrap_or(-1),
@@ -36,7 +36,7 @@ fn run_stdin(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
     )
 }
 
-fn add(dir: &TestDir, id: &str, secret: &str, extra: &[&str]) {
+pub(crate) fn add(dir: &TestDir, id: &str, secret: &str, extra: &[&str]) {
     let mut cmd = dir.command();
     cmd.args([
         "inventory",
@@ -53,7 +53,7 @@ fn add(dir: &TestDir, id: &str, secret: &str, extra: &[&str]) {
     assert_eq!(code, 0, "add {id}: {out}{err}");
 }
 
-fn rotate(dir: &TestDir, id: &str, secret: &str) {
+pub(crate) fn rotate(dir: &TestDir, id: &str, secret: &str) {
     let mut cmd = dir.command();
     cmd.args([
         "inventory",

@@ -9,6 +9,7 @@ mod formats_text;
 mod formats_yaml;
 mod git;
 mod inventory;
+mod known_values;
 mod rules_check;
 mod sarif;
 mod scan;
