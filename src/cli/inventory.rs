@@ -140,9 +140,9 @@ pub fn start_indexing(path: &Path, fp: &Fingerprinter) -> anyhow::Result<Indexin
         .spawn(move || {
             // The receivers may be gone when the scan stopped on an error of its own.
             let _ = tell.send(opened.may_retire_references());
-            let index = opened.index(&fp, crate::time::now())?;
-            let _ = tell_known.send(index.revoked_values(None));
-            Ok(index)
+            opened.index_then(&fp, crate::time::now(), |index| {
+                let _ = tell_known.send(index.revoked_values(None));
+            })
         })
         .context("cannot start the inventory thread")?;
     Ok(Indexing {

@@ -170,6 +170,18 @@ impl Opened {
     /// Validates and indexes the inventory (or takes the cached tables) and
     /// checks the fingerprint key against it; `now` decides `overdue_days`.
     pub fn index(self, fp: &Fingerprinter, now: i64) -> Result<Index, InventoryError> {
+        self.index_then(fp, now, |_| {})
+    }
+
+    /// [`Opened::index`], calling `ready` with the index as soon as it can answer,
+    /// before its tables are saved to the cache: a scan waiting for the revoked
+    /// values need not wait for the cache write.
+    pub fn index_then(
+        self,
+        fp: &Fingerprinter,
+        now: i64,
+        ready: impl FnOnce(&Index),
+    ) -> Result<Index, InventoryError> {
         let path = &self.path;
         match self.source {
             Source::Cached { file, tables } => {
@@ -179,10 +191,12 @@ impl Opened {
                 };
                 let index = Index::with(body, tables, now);
                 index.check_key(path, fp)?;
+                ready(&index);
                 Ok(index)
             }
             Source::Text(text) => {
                 let mut index = Index::load(path, text, fp, now)?;
+                ready(&index);
                 if let Some((dir, stamp)) = self.cache.as_ref().filter(|_| !index.normalized) {
                     let tables = std::mem::take(&mut index.tables);
                     index.tables = cache::store(dir, path, stamp, tables);

@@ -153,10 +153,15 @@ impl KnownPass {
                 hits: &mut hits,
                 seen: HashSet::new(),
             };
-            for run in bytes.utf8_chunks() {
-                let text = run.valid();
-                let base = text.as_ptr() as usize - bytes.as_ptr() as usize;
-                pass.text(text, Place::Offset(base), None, true);
+            match std::str::from_utf8(bytes) {
+                Ok(text) => pass.text(text, Place::Offset(0), None, true),
+                Err(_) => {
+                    for run in bytes.utf8_chunks() {
+                        let text = run.valid();
+                        let base = text.as_ptr() as usize - bytes.as_ptr() as usize;
+                        pass.text(text, Place::Offset(base), None, true);
+                    }
+                }
             }
             for view in views {
                 if let Ok(text) = std::str::from_utf8(&view.text) {
@@ -221,8 +226,11 @@ struct Pass<'k, 'h> {
 impl Pass<'_, '_> {
     /// Tokenises `text` and considers every token; `decode` allows one level of base64.
     fn text(&mut self, text: &str, place: Place, decoding: Option<&'static str>, decode: bool) {
-        let max = self.known.max_token;
-        for_each_token(text, max, |at, token, shape| {
+        let bounds = Bounds {
+            min: self.known.min_len,
+            max: self.known.max_token,
+        };
+        for_each_token(text, bounds, |at, token, shape| {
             if shape == Shape::Base64 && !decode {
                 return;
             }
@@ -275,18 +283,18 @@ impl Pass<'_, '_> {
 
     /// A word that may be base64: its decoded text, whole and tokenised, reported at the word.
     fn base64(&mut self, token: &str, place: Place) {
-        let bytes = token.as_bytes();
-        let body = token.trim_end_matches('=');
-        if bytes.len() < MIN_BASE64
-            || bytes.len() % 4 == 1
-            || !body
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        // Decoded text is at most 3/4 as long: too short to hold any target.
+        if token.len() < MIN_BASE64
+            || token.len() % 4 == 1
+            || token.len() * 3 / 4 < self.known.min_len
         {
             return;
         }
-        // Decoded text is at most 3/4 as long: too short to hold any target.
-        if body.len() * 3 / 4 < self.known.min_len {
+        let body = token.trim_end_matches('=');
+        if !body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        {
             return;
         }
         let Some(decoded) = super::validate::decode_std(token) else {
@@ -336,34 +344,51 @@ fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// Bytes that end a word.
-fn is_separator(b: u8) -> bool {
-    b.is_ascii_whitespace()
-        || matches!(
-            b,
-            b'"' | b'\''
-                | b'`'
-                | b'('
-                | b')'
-                | b'['
-                | b']'
-                | b'{'
-                | b'}'
-                | b'<'
-                | b'>'
-                | b','
-                | b';'
-        )
+/// Byte classes of the tokeniser, looked up once per byte.
+const SEPARATOR: u8 = 1;
+const DELIMITER: u8 = 2;
+const QUOTE: u8 = 4;
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let separators = b" \t\n\r\x0b\x0c\"'`()[]{}<>,;";
+    let mut i = 0;
+    while i < separators.len() {
+        t[separators[i] as usize] |= SEPARATOR;
+        i += 1;
+    }
+    let delimiters = b"=:@/?&#";
+    let mut i = 0;
+    while i < delimiters.len() {
+        t[delimiters[i] as usize] |= DELIMITER;
+        i += 1;
+    }
+    t[b'"' as usize] |= QUOTE;
+    t[b'\'' as usize] |= QUOTE;
+    t[b'`' as usize] |= QUOTE;
+    t
+};
+
+fn class(b: u8) -> u8 {
+    CLASSES[b as usize]
 }
 
-/// Bytes a word is cut into pieces at.
-fn is_delimiter(b: u8) -> bool {
-    matches!(b, b'=' | b':' | b'@' | b'/' | b'?' | b'&' | b'#')
+/// Which tokens are worth emitting: canonical forms are never longer than the
+/// text they come from, so nothing shorter than `min` bytes can be a target.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    pub min: usize,
+    pub max: usize,
 }
 
-/// Calls `f(offset, token, shape)` for every candidate token of `text` no longer
-/// than `max` bytes (PEM blocks up to [`MAX_PEM`]). Tokens may repeat.
-pub(crate) fn for_each_token(text: &str, max: usize, mut f: impl FnMut(usize, &str, Shape)) {
+impl Bounds {
+    fn fits(self, len: usize) -> bool {
+        len >= self.min && len <= self.max
+    }
+}
+
+/// Calls `f(offset, token, shape)` for every candidate token of `text` within
+/// `bounds` (PEM blocks up to [`MAX_PEM`]). Tokens may repeat.
+pub(crate) fn for_each_token(text: &str, bounds: Bounds, mut f: impl FnMut(usize, &str, Shape)) {
     let bytes = text.as_bytes();
     for begin in memmem::find_iter(bytes, b"-----BEGIN ") {
         if let Some(end) = pem_end(bytes, begin) {
@@ -374,7 +399,7 @@ pub(crate) fn for_each_token(text: &str, max: usize, mut f: impl FnMut(usize, &s
     let mut start = 0;
     while start < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
-        line_tokens(text, start, end, max, &mut delimiters, &mut f);
+        line_tokens(text, start, end, bounds, &mut delimiters, &mut f);
         start = end + 1;
     }
 }
@@ -384,28 +409,90 @@ fn line_tokens(
     text: &str,
     start: usize,
     end: usize,
-    max: usize,
+    bounds: Bounds,
     delimiters: &mut Vec<usize>,
+    f: &mut impl FnMut(usize, &str, Shape),
+) {
+    let bytes = text.as_bytes();
+    // Words shorter than `min` hold no target: probe the byte `min - 1` ahead, and
+    // when it ends a word, no word long enough starts before it (so most short
+    // words cost one look). Invariant: `i` is the line start or follows a separator.
+    let min = bounds.min.max(1);
+    let is_separator = |b: u8| class(b) & SEPARATOR != 0;
+    let mut i = start;
+    while i + min <= end {
+        let probe = i + min - 1;
+        if is_separator(bytes[probe]) {
+            i = probe + 1;
+            continue;
+        }
+        let mut word_start = probe;
+        while word_start > i && !is_separator(bytes[word_start - 1]) {
+            word_start -= 1;
+        }
+        let word_end = bytes[probe..end]
+            .iter()
+            .position(|&b| is_separator(b))
+            .map_or(end, |n| probe + n);
+        if word_end - word_start >= min {
+            word_tokens(text, word_start, word_end, bounds, delimiters, f);
+        }
+        i = word_end + 1;
+    }
+    let line = &bytes[start..end];
+    if let Some(q) = memchr::memchr3(b'"', b'\'', b'`', line) {
+        quoted_tokens(text, start + q, end, bounds, f);
+    }
+    let list_item = line_is_list_item(line);
+    if !list_item && memchr::memchr2(b'=', b':', line).is_none() {
+        return;
+    }
+    // The rest of a line after `key:`/`key=`, and of a YAML list item.
+    let indent = line
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    let rests = [
+        memchr::memchr2(b'=', b':', line).map(|k| k + 1),
+        list_item.then_some(indent + 2),
+    ];
+    for rest in rests.into_iter().flatten() {
+        let mut lo = start + rest;
+        let mut hi = end;
+        while hi > lo && matches!(bytes[hi - 1], b'\r' | b' ' | b'\t' | b';' | b',') {
+            hi -= 1;
+        }
+        while lo < hi && matches!(bytes[lo], b' ' | b'\t') {
+            lo += 1;
+        }
+        if bounds.fits(hi - lo) {
+            f(lo, &text[lo..hi], Shape::Text);
+        }
+    }
+}
+
+/// Whether a line is a YAML list item (`- value`).
+fn line_is_list_item(line: &[u8]) -> bool {
+    let indent = line
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    line[indent..].starts_with(b"- ")
+}
+
+/// Whole quoted strings of a line, which may hold spaces or escaped quotes.
+fn quoted_tokens(
+    text: &str,
+    start: usize,
+    end: usize,
+    bounds: Bounds,
     f: &mut impl FnMut(usize, &str, Shape),
 ) {
     let bytes = text.as_bytes();
     let mut i = start;
     while i < end {
-        if is_separator(bytes[i]) {
-            i += 1;
-            continue;
-        }
-        let word_start = i;
-        while i < end && !is_separator(bytes[i]) {
-            i += 1;
-        }
-        word_tokens(text, word_start, i, max, delimiters, f);
-    }
-    // Whole quoted strings, which may hold spaces or escaped quotes.
-    let mut i = start;
-    while i < end {
         let q = bytes[i];
-        if !matches!(q, b'"' | b'\'' | b'`') {
+        if class(q) & QUOTE == 0 {
             i += 1;
             continue;
         }
@@ -416,25 +503,10 @@ fn line_tokens(
         if j >= end {
             break;
         }
-        if j > i + 1 && j - i - 1 <= max {
+        if bounds.fits(j - i - 1) {
             f(i + 1, &text[i + 1..j], Shape::Text);
         }
         i = j + 1;
-    }
-    // The rest of a line after `key:`/`key=`, and of a YAML list item.
-    let line = &text[start..end];
-    let indent = line.len() - line.trim_start().len();
-    let rests = [
-        line.find(['=', ':']).map(|k| k + 1),
-        line[indent..].starts_with("- ").then_some(indent + 2),
-    ];
-    for rest in rests.into_iter().flatten() {
-        let value = line[rest..].trim_end_matches(['\r', ' ', '\t', ';', ',']);
-        let lead = value.len() - value.trim_start().len();
-        let value = &value[lead..];
-        if !value.is_empty() && value.len() <= max {
-            f(start + rest + lead, value, Shape::Text);
-        }
     }
 }
 
@@ -444,24 +516,24 @@ fn word_tokens(
     text: &str,
     start: usize,
     end: usize,
-    max: usize,
+    bounds: Bounds,
     delimiters: &mut Vec<usize>,
     f: &mut impl FnMut(usize, &str, Shape),
 ) {
     let bytes = text.as_bytes();
-    if end - start <= max {
+    if end - start <= bounds.max {
         f(start, &text[start..end], Shape::Word);
         f(start, &text[start..end], Shape::Base64);
     }
     delimiters.clear();
-    delimiters.extend((start..end).filter(|&i| is_delimiter(bytes[i])));
+    delimiters.extend((start..end).filter(|&i| class(bytes[i]) & DELIMITER != 0));
     if delimiters.is_empty() {
         return;
     }
     let mut b64 = 0;
     for &d in delimiters.iter() {
         if b64 < BASE64_SUFFIXES && matches!(bytes[d], b'=' | b':') && d + 1 < end {
-            if end - d - 1 <= max {
+            if bounds.fits(end - d - 1) {
                 f(d + 1, &text[d + 1..end], Shape::Base64);
             }
             b64 += 1;
@@ -473,15 +545,18 @@ fn word_tokens(
     let piece_end = |k: usize| if k == n - 1 { end } else { delimiters[k] };
     for i in 0..n {
         let s = piece_start(i);
+        if end - s < bounds.min {
+            break;
+        }
         for j in i..n.min(i + MAX_SPAN) {
             if i == 0 && j == n - 1 {
                 continue;
             }
             let e = piece_end(j);
-            if e - s > max {
+            if e - s > bounds.max {
                 break;
             }
-            if e > s && text.is_char_boundary(s) && text.is_char_boundary(e) {
+            if e - s >= bounds.min.max(1) && text.is_char_boundary(s) && text.is_char_boundary(e) {
                 f(s, &text[s..e], Shape::Word);
             }
         }
