@@ -496,17 +496,30 @@ fn quoted_tokens(
             i += 1;
             continue;
         }
-        let mut j = i + 1;
-        while j < end && bytes[j] != q {
-            j += if q == b'"' && bytes[j] == b'\\' { 2 } else { 1 };
-        }
-        if j >= end {
+        let Some(j) = closing_quote(&bytes[..end], i + 1, q) else {
             break;
-        }
+        };
         if bounds.fits(j - i - 1) {
             f(i + 1, &text[i + 1..j], Shape::Text);
         }
         i = j + 1;
+    }
+}
+
+/// The position of the quote `q` that closes a string opened before `from`
+/// (a `"` string skips backslash escapes).
+fn closing_quote(bytes: &[u8], mut from: usize, q: u8) -> Option<usize> {
+    loop {
+        let rest = bytes.get(from..)?;
+        let n = if q == b'"' {
+            memchr::memchr2(q, b'\\', rest)?
+        } else {
+            memchr::memchr(q, rest)?
+        };
+        if rest[n] == q {
+            return Some(from + n);
+        }
+        from += n + 2;
     }
 }
 
