@@ -21,7 +21,9 @@
 # The inventory holds the fingerprints of every secret the scan finds (half
 # active, half revoked with a reset record, some with identifiers), padded with
 # random fingerprints to CREDENTIALS entries, so that every match is a hit and
-# the lookup table is full size. Goal: overhead <= 5 %.
+# the lookup table is full size. The revoked versions carry their length, as
+# `inventory add` and `rotate` record it, so the scan's known-value pass looks
+# for every one of them. Goal: overhead <= 5 %.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -69,13 +71,17 @@ KEYTRACE_CACHE_DIR= "$KEYTRACE" scan "$CORPUS" --format json --quiet -o "$CACHE_
 python3 - "$CACHE_DIR/baseline.json" "$INVENTORY" "$CREDENTIALS" <<'PY'
 import json, os, random, sys, time
 report, out, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
-fps = sorted({f["secret"]["fingerprint"] for f in json.load(open(report))["findings"]})
+found = json.load(open(report))["findings"]
+# The canonical length (as `inventory add` records it): the corpus's secrets are ASCII,
+# so the report's character count is their byte length.
+length = {f["secret"]["fingerprint"]: int(f["secret"]["redacted"].rsplit("(", 1)[1].split()[0]) for f in found}
+fps = sorted(length)
 rng = random.Random(7)
 creds = []
 for i, fp in enumerate(fps):
     v = {"fingerprint": fp, "hint": "", "created": "2026-01-01T00:00:00Z", "status": "active"}
     if i % 2:
-        v.update(status="revoked", revoked="2026-06-01T00:00:00Z",
+        v.update(status="revoked", revoked="2026-06-01T00:00:00Z", length=length[fp],
                  reset={"by": "alice", "approved_by": "bob", "ticket": f"SEC-{i}", "reason": "bench"})
     creds.append({"id": f"found-{i:06d}", "kind": "bench", "owner": "team", "rotation_days": 90,
                   "references": [], "retired_references": [], "identifiers": [], "versions": [v]})

@@ -151,12 +151,22 @@ impl Fingerprinter {
 
     /// Fingerprint of a value that is already canonical.
     pub fn of_canonical(&self, canonical: &str) -> String {
+        let scheme = match self.key {
+            None => "sha256:",
+            Some(_) => "hmac-sha256:",
+        };
+        format!("{scheme}{}", hex(&self.digest_of_canonical(canonical)))
+    }
+
+    /// The raw digest behind [`Fingerprinter::of_canonical`], without formatting hex:
+    /// the known-value pass computes one per candidate token.
+    pub fn digest_of_canonical(&self, canonical: &str) -> [u8; 32] {
         match &self.key {
-            None => format!("sha256:{}", hex(&Sha256::digest(canonical.as_bytes()))),
+            None => Sha256::digest(canonical.as_bytes()).into(),
             Some(key) => {
                 let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key size");
                 mac.update(canonical.as_bytes());
-                format!("hmac-sha256:{}", hex(&mac.finalize().into_bytes()))
+                mac.finalize().into_bytes().into()
             }
         }
     }
@@ -164,6 +174,49 @@ impl Fingerprinter {
     /// Fingerprint of a raw captured value.
     pub fn of(&self, raw: &str) -> String {
         self.of_canonical(&canonical(raw))
+    }
+}
+
+/// The 32-byte digest written in a `sha256:` or `hmac-sha256:` fingerprint.
+pub fn digest_of_fingerprint(fingerprint: &str) -> Option<[u8; 32]> {
+    let (_, hex) = fingerprint.split_once(':')?;
+    let hex = hex.as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let nibble = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    let mut digest = [0u8; 32];
+    for (out, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
+        *out = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(digest)
+}
+
+/// One value the known-value pass looks for, by the digest of its canonical
+/// form; `length` (its canonical byte length, when the inventory records it)
+/// lets the pass hash only tokens of that length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KnownValue {
+    pub digest: [u8; 32],
+    pub length: Option<u32>,
+}
+
+/// What the known-value pass looks for: values by digest, and identifiers
+/// (e.g. AWS access key ids) literally. A plain list, so the matcher needs no inventory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownValues {
+    pub values: Vec<KnownValue>,
+    pub identifiers: Vec<String>,
+}
+
+impl KnownValues {
+    /// Nothing to look for.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty() && self.identifiers.is_empty()
     }
 }
 

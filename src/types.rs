@@ -478,3 +478,31 @@ impl RepositoryScope {
         }
     }
 }
+/// A check built into keytrace rather than read from a rule file: the matcher
+/// gives its matches a rule of this shape, and reports describe it from here.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinCheck {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub confidence: Confidence,
+    pub severity: Severity,
+}
+
+/// The known-value pass's rule: a revoked version's value, found by fingerprint whatever its shape.
+pub const KNOWN_VALUE: BuiltinCheck = BuiltinCheck {
+    id: "known-value",
+    name: "Value of a known inventory credential",
+    description: "A value whose fingerprint is that of a revoked inventory version, found by comparing the canonical form of every candidate token with the inventory (no rule needs to recognise its shape): the reset left this copy behind.\nRotate: delete this copy (and rewrite history where it was committed); the credential itself was already rotated.",
+    confidence: Confidence::High,
+    severity: Severity::High,
+};
+
+/// The known-value pass's identifier rule: a revoked credential's identifier (e.g. an AWS key id), found literally.
+pub const KNOWN_IDENTIFIER: BuiltinCheck = BuiltinCheck {
+    id: "known-identifier",
+    name: "Identifier of a revoked inventory credential",
+    description: "An identifier (e.g. an AWS access key id) that the inventory lists for a revoked credential version, found literally: configuration or policy still names the old credential.\nRotate: point this use at the credential's current identifier, or remove it.",
+    confidence: Confidence::High,
+    severity: Severity::Medium,
+};

@@ -10,6 +10,7 @@ mod formats_text;
 mod formats_yaml;
 mod git;
 mod inventory;
+mod known_values;
 mod repos;
 mod rules_check;
 mod sarif;

@@ -558,3 +558,52 @@ fn bad_input_is_exit_2_with_the_place() {
     assert!(out.is_empty());
     assert!(err.contains("bad.json:4:"), "{err}");
 }
+
+#[test]
+fn a_revoked_value_no_rule_knows_is_found_in_every_format() {
+    let dir = TestDir::new();
+    let mut synth = Synth::new(19);
+    let old = format!(
+        "{}#{}%{}",
+        synth.base62(7),
+        synth.base62(6),
+        synth.base62(5)
+    );
+    add(&dir, "db-password", &old, &[]);
+    rotate(&dir, "db-password", &synth.password());
+    dir.write(
+        "app/src/main/resources/app.properties",
+        format!("db.pass={old}\n"),
+    );
+    dir.write("app/config.yml", format!("hosts:\n  - db1\n  - {old}\n"));
+    dir.write(
+        "app/src/Db.java",
+        format!("class Db {{\n    private static final String P = \"{old}\";\n}}\n"),
+    );
+    dir.write(
+        "app/bin/run.sh",
+        format!("#!/bin/sh\nmysql -u app -p'{old}' prod\n"),
+    );
+    dir.write(
+        "app/seed.json",
+        format!("{{\"users\": [{{\"name\": \"app\", \"pw\": \"{old}\"}}]}}\n"),
+    );
+    let (code, record, out) = verify(&dir, &["db-password", "app", "--no-history"]);
+    assert_eq!(code, 1, "{out}");
+    let paths: Vec<String> = places(&record, "remaining")
+        .into_iter()
+        .map(|p| p.1)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "bin/run.sh",
+            "config.yml",
+            "seed.json",
+            "src/Db.java",
+            "src/main/resources/app.properties"
+        ],
+        "{out}"
+    );
+    assert!(!out.contains(&old), "plaintext leaked");
+}

@@ -7,7 +7,7 @@
 
 use super::scan::fingerprinter_from_env;
 use super::{ExitStatus, Global};
-use crate::fingerprint::{canonical, hint, Fingerprinter};
+use crate::fingerprint::{canonical, hint, Fingerprinter, KnownValues};
 use crate::inventory::{
     self, import, Credential, Index, Inventory, Reference, Revocation, Status, Store, Version,
     DEFAULT_FILE,
@@ -140,6 +140,8 @@ pub fn path_for_scan(explicit: Option<&Path>) -> Option<PathBuf> {
 /// An inventory being indexed on its own thread.
 pub struct Indexing {
     may_retire_references: std::sync::mpsc::Receiver<bool>,
+    /// The revoked values and identifiers, sent as soon as the index is built.
+    known_values: std::sync::mpsc::Receiver<KnownValues>,
     thread: std::thread::JoinHandle<Result<Index, inventory::InventoryError>>,
 }
 
@@ -151,17 +153,21 @@ pub struct Indexing {
 pub fn start_indexing(path: &Path, fp: &Fingerprinter) -> anyhow::Result<Indexing> {
     let opened = Index::open(path)?;
     let (tell, may_retire_references) = std::sync::mpsc::sync_channel(1);
+    let (tell_known, known_values) = std::sync::mpsc::sync_channel(1);
     let fp = fp.clone();
     let thread = std::thread::Builder::new()
         .name("inventory".into())
         .spawn(move || {
-            // The receiver may be gone when the scan stopped on an error of its own.
+            // The receivers may be gone when the scan stopped on an error of its own.
             let _ = tell.send(opened.may_retire_references());
-            opened.index(&fp, crate::time::now())
+            opened.index_then(&fp, crate::time::now(), |index| {
+                let _ = tell_known.send(index.revoked_values(None));
+            })
         })
         .context("cannot start the inventory thread")?;
     Ok(Indexing {
         may_retire_references,
+        known_values,
         thread,
     })
 }
@@ -172,6 +178,13 @@ impl Indexing {
         self.may_retire_references
             .recv()
             .map_err(|_| anyhow::anyhow!("the inventory thread stopped unexpectedly"))
+    }
+
+    /// The revoked values and identifiers of every credential, for the known-value
+    /// pass (waits for the index to be built, not for the scan). `None` when the
+    /// inventory is unusable: [`Indexing::finish`] then says why.
+    pub fn known_values(&self) -> Option<KnownValues> {
+        self.known_values.recv().ok()
     }
 
     /// The finished index, or why the inventory is unusable.
@@ -384,6 +397,9 @@ fn new_version(
     Ok(Version {
         fingerprint: Some(fingerprint.try_into().map_err(anyhow::Error::msg)?),
         hint: hint(&canon, known_prefix(&canon).as_deref()),
+        length: u32::try_from(canon.len())
+            .ok()
+            .and_then(std::num::NonZeroU32::new),
         identifier: None,
         created: inventory_timestamp(now),
         status: Status::Active,

@@ -133,7 +133,7 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let fingerprinter = fingerprinter_from_env();
     // The inventory is opened now (a missing file fails at once) and indexed on
     // its own thread while rules compile and files are scanned.
-    let inventory = super::inventory::path_for_scan(args.inventory.as_deref())
+    let mut inventory = super::inventory::path_for_scan(args.inventory.as_deref())
         .map(|path| super::inventory::start_indexing(&path, &fingerprinter))
         .transpose()?;
     let root = config_root(&args.paths[0]);
@@ -142,7 +142,21 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     rule_paths.extend(config.rule_paths());
     let set = RuleSet::with_user_rules(&rule_paths)?;
     let (set, overrides) = config.apply(set)?;
-    let matcher = Matcher::new(&set)?;
+    let mut matcher = Matcher::new(&set)?;
+    if let Some(loading) = inventory {
+        // Every revoked value is looked for whatever its shape (DESIGN §6).
+        match loading.known_values() {
+            Some(targets) if targets.is_empty() => {}
+            Some(targets) => matcher = matcher.with_known_values(targets, fingerprinter.clone()),
+            None => {
+                return Err(loading.finish().err().unwrap_or_else(|| {
+                    anyhow::anyhow!("the inventory thread stopped unexpectedly")
+                }))
+            }
+        }
+        inventory = Some(loading);
+    }
+    let matcher = matcher;
     let allow = Allowlist::new(&config.allowlist_paths()).context("allow-list")?;
     let mut linker = Linker::new(
         &matcher,
@@ -334,6 +348,7 @@ fn write_report(
             defined_at: format!("{}:{}", r.origin.file, r.origin.line),
         })
         .chain(RuleInfo::reference_checks())
+        .chain(RuleInfo::known_value_checks())
         .collect();
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match global.color {

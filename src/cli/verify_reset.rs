@@ -86,7 +86,14 @@ pub fn run(global: &Global, args: &VerifyResetArgs) -> anyhow::Result<ExitStatus
     let mut checks = select(&model, id.as_deref(), &inventory_path)?;
     let indexing = super::inventory::start_indexing(&inventory_path, &fingerprinter)?;
     let set = RuleSet::with_user_rules(&args.rules)?;
-    let matcher = Matcher::new(&set)?;
+    let mut matcher = Matcher::new(&set)?;
+    // The index is needed before the scan: the known-value pass looks for the revoked
+    // versions' fingerprints in every candidate token, whatever the rules match.
+    let index = indexing.finish()?;
+    let targets = index.revoked_values(id.as_deref());
+    if !targets.is_empty() {
+        matcher = matcher.with_known_values(targets, fingerprinter.clone());
+    }
     let retired = checks.iter().any(|c| !c.retired_references.is_empty());
     let linker = Linker::new(
         &matcher,
@@ -99,7 +106,6 @@ pub fn run(global: &Global, args: &VerifyResetArgs) -> anyhow::Result<ExitStatus
     .expect_inventory(retired);
     let history = !args.no_history;
     let scanned = scan(global, args, &paths, &matcher, &linker)?;
-    let index = indexing.finish()?;
     let outcome = scanned.resolve(&linker, Some(&index));
     let blobs = outcome
         .history

@@ -25,7 +25,7 @@ const DIR_ENV: &str = "KEYTRACE_CACHE_DIR";
 const SETTLE: Duration = Duration::from_secs(2);
 
 /// Bumped whenever [`Tables`] or the validation rules change.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What identifies one state of an inventory file without reading it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -231,6 +231,7 @@ fn imported_version(
     Version {
         fingerprint: None,
         hint,
+        length: None,
         identifier,
         created,
         status,
@@ -369,6 +370,8 @@ pub fn adopt(
             versions: vec![Version {
                 fingerprint: Some(fp),
                 hint: hint.chars().take(6).collect(),
+                // A report counts characters, not bytes: the length is not known.
+                length: None,
                 identifier: None,
                 created,
                 status: Status::Active,

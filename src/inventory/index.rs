@@ -4,7 +4,7 @@
 use super::model::{check_key, Credential, Inventory, Status};
 use super::view::{self, Text};
 use super::{cache, InventoryError};
-use crate::fingerprint::Fingerprinter;
+use crate::fingerprint::{digest_of_fingerprint, Fingerprinter, KnownValue, KnownValues};
 use crate::types::CredentialRef;
 use serde::Deserialize;
 use serde::Serialize;
@@ -79,6 +79,18 @@ pub(super) struct Tables {
     by_identifier: FxHashMap<String, (u32, Option<u32>)>,
     /// Every `references` (false) and `retired_references` (true) entry, in file order.
     listed: Vec<(u32, bool, Span)>,
+    /// Revoked versions' values, for the known-value pass, in file order.
+    revoked: Vec<RevokedValue>,
+    /// Revoked identifiers (see [`Index::by_identifier`]) with their credential, in file order.
+    revoked_identifiers: Vec<(u32, String)>,
+}
+
+/// A revoked version's digest and recorded length, and its credential.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+struct RevokedValue {
+    credential: u32,
+    digest: [u8; 32],
+    length: Option<u32>,
 }
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
@@ -158,6 +170,18 @@ impl Opened {
     /// Validates and indexes the inventory (or takes the cached tables) and
     /// checks the fingerprint key against it; `now` decides `overdue_days`.
     pub fn index(self, fp: &Fingerprinter, now: i64) -> Result<Index, InventoryError> {
+        self.index_then(fp, now, |_| {})
+    }
+
+    /// [`Opened::index`], calling `ready` with the index as soon as it can answer,
+    /// before its tables are saved to the cache: a scan waiting for the revoked
+    /// values need not wait for the cache write.
+    pub fn index_then(
+        self,
+        fp: &Fingerprinter,
+        now: i64,
+        ready: impl FnOnce(&Index),
+    ) -> Result<Index, InventoryError> {
         let path = &self.path;
         match self.source {
             Source::Cached { file, tables } => {
@@ -167,10 +191,12 @@ impl Opened {
                 };
                 let index = Index::with(body, tables, now);
                 index.check_key(path, fp)?;
+                ready(&index);
                 Ok(index)
             }
             Source::Text(text) => {
                 let mut index = Index::load(path, text, fp, now)?;
+                ready(&index);
                 if let Some((dir, stamp)) = self.cache.as_ref().filter(|_| !index.normalized) {
                     let tables = std::mem::take(&mut index.tables);
                     index.tables = cache::store(dir, path, stamp, tables);
@@ -308,6 +334,57 @@ impl Index {
             .iter()
             .filter(|(_, retired, _)| !retired)
             .map(|(_, _, r)| r.get(self.text.whole()))
+    }
+
+    /// What the known-value pass looks for: the values and identifiers of the revoked
+    /// versions of `credential` (its id), or of every credential.
+    pub fn revoked_values(&self, credential: Option<&str>) -> KnownValues {
+        let t = &self.tables;
+        let wanted: Option<Vec<u32>> = credential.map(|id| self.credentials_with_id(id));
+        let takes = |ci: u32| wanted.as_ref().is_none_or(|w| w.contains(&ci));
+        KnownValues {
+            values: t
+                .revoked
+                .iter()
+                .filter(|r| takes(r.credential))
+                .map(|r| KnownValue {
+                    digest: r.digest,
+                    length: r.length,
+                })
+                .collect(),
+            identifiers: t
+                .revoked_identifiers
+                .iter()
+                .filter(|(ci, _)| takes(*ci))
+                .map(|(_, id)| id.clone())
+                .collect(),
+        }
+    }
+
+    /// The credentials among those with revoked values or identifiers whose id is `id`
+    /// (ids are unique; only these are read from the text).
+    fn credentials_with_id(&self, id: &str) -> Vec<u32> {
+        #[derive(Deserialize)]
+        struct Id {
+            id: String,
+        }
+        let t = &self.tables;
+        let mut candidates: Vec<u32> = t
+            .revoked
+            .iter()
+            .map(|r| r.credential)
+            .chain(t.revoked_identifiers.iter().map(|(ci, _)| *ci))
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .filter(|&ci| {
+                let at = t.starts.get(ci as usize);
+                at.and_then(|&at| self.text.value_at::<Id>(at))
+                    .is_some_and(|c| c.id == id)
+            })
+            .collect()
     }
 
     /// Credential `ci`, deserialized from its place in the text.
@@ -501,6 +578,22 @@ impl Tables {
             .iter()
             .map(|(ci, retired, r)| Some((*ci, *retired, Span::new(text, r)?)))
             .collect::<Option<_>>()?;
+        t.revoked = s
+            .revoked
+            .iter()
+            .map(|(fp, credential, length)| {
+                Some(RevokedValue {
+                    credential: *credential,
+                    digest: digest_of_fingerprint(&fp.0)?,
+                    length: *length,
+                })
+            })
+            .collect::<Option<_>>()?;
+        t.revoked_identifiers = s
+            .revoked_identifiers
+            .into_iter()
+            .map(|(id, ci)| (ci, id.0.into_owned()))
+            .collect();
         t.fingerprint_key_id = s.fingerprint_key_id;
         Some(t)
     }
@@ -755,6 +848,17 @@ mod tests {
                 "\"identifiers\": [1]",
             ),
             ("\"hint\": \"ghp_\"", "\"hint\": null"),
+            ("\"hint\": \"ghp_\"", "\"hint\": \"ghp_\", \"length\": 40"),
+            ("\"hint\": \"ghp_\"", "\"hint\": \"ghp_\", \"length\": 0"),
+            ("\"hint\": \"ghp_\"", "\"hint\": \"ghp_\", \"length\": -4"),
+            (
+                "\"hint\": \"ghp_\"",
+                "\"hint\": \"ghp_\", \"length\": \"40\"",
+            ),
+            (
+                "\"hint\": \"ghp_\"",
+                "\"hint\": \"ghp_\", \"length\": 40, \"length\": 40",
+            ),
             ("\"hint\": \"ghp_\"", "\"hint\": \"ghp_\", \"extra\": 1"),
             ("\"status\": \"active\"", "\"status\": \"expired\""),
             (
@@ -843,6 +947,32 @@ mod tests {
             bad.err().map(|e| e.to_string()).as_deref(),
             Some("i.json:5:14: not UTF-8 text")
         );
+    }
+
+    #[test]
+    fn revoked_values_are_the_revoked_versions() {
+        let text = FULL.replacen(
+            "\"hint\": \"ghp_\"",
+            "\"hint\": \"ghp_\", \"length\": 40",
+            1,
+        );
+        let index = load(&text).expect("valid");
+        let all = index.revoked_values(None);
+        assert_eq!(
+            all.values,
+            vec![KnownValue {
+                digest: [0x11; 32],
+                length: Some(40)
+            }]
+        );
+        // The credential-level identifier belongs to a credential with an active version.
+        assert_eq!(all.identifiers, vec!["AKIAEXAMPLEEXAMPLE02".to_string()]);
+        assert_eq!(index.revoked_values(Some("deploy")), all);
+        assert!(index.revoked_values(Some("other")).is_empty());
+        let retired = load(&FULL.replacen("\"status\": \"active\"", "\"status\": \"revoked\"", 1))
+            .expect("valid");
+        let ids = retired.revoked_values(Some("deploy")).identifiers;
+        assert_eq!(ids, vec!["AKIAEXAMPLEEXAMPLE01", "AKIAEXAMPLEEXAMPLE02"]);
     }
 
     #[test]

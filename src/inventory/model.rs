@@ -6,6 +6,7 @@ use crate::fingerprint::Fingerprinter;
 use crate::types::ResetRecord;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::num::NonZeroU32;
 use std::path::Path;
 
 /// The inventory file used when none is named.
@@ -101,6 +102,10 @@ pub struct Version {
     pub fingerprint: Option<Fingerprint>,
     #[serde(default)]
     pub hint: String,
+    /// Byte length of the canonical value, when recorded: the known-value pass
+    /// then hashes only tokens of this length (see the README on what it reveals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<NonZeroU32>,
     /// The identifier of this version (e.g. its AWS access key id), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,

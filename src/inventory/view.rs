@@ -18,6 +18,7 @@ use serde::Deserialize;
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
+use std::num::NonZeroU32;
 
 /// What one pass over a valid inventory found, borrowed from its text.
 #[derive(Default)]
@@ -36,6 +37,10 @@ pub(super) struct Summary<'a> {
     pub references: Vec<(u32, bool, Text<'a>)>,
     /// `repos` globs, checked once the pass is over.
     pub repos: Vec<Text<'a>>,
+    /// Revoked versions' fingerprints with their credential and recorded length.
+    pub revoked: Vec<(Text<'a>, u32, Option<u32>)>,
+    /// Identifiers of revoked versions, and of credentials with no active version.
+    pub revoked_identifiers: Vec<(Text<'a>, u32)>,
 }
 
 /// Reads `text` in one pass. `None` means the file may still be valid but this
@@ -75,7 +80,7 @@ fn cross_checks_pass(s: &Summary<'_>) -> bool {
 }
 
 /// A JSON string, borrowed from the text unless it was written with escapes.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(super) struct Text<'a>(pub Cow<'a, str>);
 
 impl<'a> Text<'a> {
@@ -209,11 +214,12 @@ struct VersionView<'a> {
     #[allow(dead_code)]
     #[serde(default)]
     hint: AnyText,
+    #[serde(default)]
+    length: Option<NonZeroU32>,
     #[serde(default, borrow)]
     identifier: Option<Text<'a>>,
     #[allow(dead_code)]
     created: Checks<Timestamp>,
-    #[allow(dead_code)]
     status: Status,
     #[allow(dead_code)]
     #[serde(default)]
@@ -269,14 +275,29 @@ impl<'de: 'a, 'a> Deserialize<'de> for CredentialList<'a> {
                     let ci = u32::try_from(s.ids.len()).map_err(de::Error::custom)?;
                     s.first_keys.push(first_key);
                     s.ids.push(c.id);
+                    // A credential-level identifier is revoked once no version is active.
+                    let retired = !c.versions.is_empty()
+                        && c.versions.iter().all(|v| v.status == Status::Revoked);
+                    if retired {
+                        s.revoked_identifiers
+                            .extend(c.identifiers.iter().map(|id| (id.clone(), ci)));
+                    }
                     // A version's own identifier outranks the credential's list.
                     s.identifiers
                         .extend(c.identifiers.into_iter().map(|id| (id, ci, None)));
                     for (vi, v) in (0u32..).zip(c.versions) {
+                        let revoked = v.status == Status::Revoked;
                         if let Some(fp) = v.fingerprint {
+                            if revoked {
+                                let length = v.length.map(NonZeroU32::get);
+                                s.revoked.push((fp.0.clone(), ci, length));
+                            }
                             s.fingerprints.push((fp.0, ci, vi));
                         }
                         if let Some(id) = v.identifier {
+                            if revoked {
+                                s.revoked_identifiers.push((id.clone(), ci));
+                            }
                             s.identifiers.push((id, ci, Some(vi)));
                         }
                     }

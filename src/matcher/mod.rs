@@ -5,15 +5,16 @@
 
 mod decode;
 mod filters;
+mod known;
 mod lines;
 mod prefilter;
 pub mod selftest;
 mod validate;
 
-use crate::fingerprint::{canonical, Fingerprinter};
-use crate::rules::model::{Rule, RuleKind};
+use crate::fingerprint::{canonical, Fingerprinter, KnownValues};
+use crate::rules::model::{Rule, RuleKind, RuleOrigin};
 use crate::rules::RuleSet;
-use crate::types::{Chunk, Confidence, RawMatch};
+use crate::types::{BuiltinCheck, Chunk, Confidence, RawMatch, KNOWN_IDENTIFIER, KNOWN_VALUE};
 use regex::bytes::{Regex, RegexBuilder};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -40,6 +41,8 @@ pub struct Matcher {
     keyword_gates: Vec<Option<usize>>,
     known_test_keys: HashSet<String>,
     decoders: decode::Decoders,
+    /// The known-value pass and the indices of its value and identifier pseudo-rules.
+    known: Option<(known::KnownPass, usize, usize)>,
 }
 
 /// A rule that cannot be compiled.
@@ -154,7 +157,36 @@ impl Matcher {
             keyword_gates,
             known_test_keys: set.known_test_keys.clone(),
             decoders: decode::Decoders::new(),
+            known: None,
         })
+    }
+
+    /// Also finds `targets` whatever their shape: every candidate token whose canonical
+    /// form has a target's digest (under `fingerprinter`) is a match of the built-in
+    /// `known-value` rule, and every target identifier found literally one of
+    /// `known-identifier`. Called before linking starts, since matches name these rules.
+    pub fn with_known_values(mut self, targets: KnownValues, fingerprinter: Fingerprinter) -> Self {
+        let (value_rule, identifier_rule) = match &self.known {
+            Some((_, v, i)) => (*v, *i),
+            None => {
+                let value_rule = self.rules.len();
+                let secrets: Vec<usize> = (0..self.rules.len())
+                    .filter(|&r| self.rules[r].rule.kind == RuleKind::Secret)
+                    .chain([value_rule])
+                    .collect();
+                self.rules
+                    .push(builtin_rule(&KNOWN_VALUE, RuleKind::Secret, Vec::new()));
+                self.rules.push(builtin_rule(
+                    &KNOWN_IDENTIFIER,
+                    RuleKind::Identifier,
+                    secrets,
+                ));
+                (value_rule, value_rule + 1)
+            }
+        };
+        let pass = known::KnownPass::new(targets, fingerprinter);
+        self.known = Some((pass, value_rule, identifier_rule));
+        self
     }
 
     /// Compiles every rule's regex now, reporting the first that fails (used by `rules check`).
@@ -201,11 +233,30 @@ impl Matcher {
         }
         // Decoded views: JSON strings with escapes, base64 values of Kubernetes
         // Secrets and Helm values, Docker config `auth` entries.
-        for view in self.decoders.views(&chunk.origin.path, bytes, &hits, gates) {
+        let views = self.decoders.views(&chunk.origin.path, bytes, &hits, gates);
+        for view in &views {
             let (view_hits, _) = self.keyword_hits(&view.text);
             for c in self.confirm(&view.text, &view_hits) {
                 let (line, column) = line_index.position(view.origin);
                 found.push(self.raw_match(c, line, column, Some(view.decoding)));
+            }
+        }
+        if let Some((pass, value_rule, identifier_rule)) = &self.known {
+            for hit in pass.scan(bytes, &views) {
+                let (line, column) = line_index.position(hit.offset);
+                found.push(RawMatch {
+                    rule: if hit.identifier {
+                        *identifier_rule
+                    } else {
+                        *value_rule
+                    },
+                    secret: hit.raw,
+                    canonical: hit.canonical,
+                    line,
+                    column,
+                    decoding: hit.decoding,
+                    identifiers: Vec::new(),
+                });
             }
         }
         for m in self.pair_and_dedup(found) {
@@ -352,8 +403,16 @@ impl Matcher {
     }
 
     /// Attaches identifiers to the secrets they pair with and drops overlapping weaker matches.
+    ///
+    /// A known-value match is dropped only for a match of the same value on its line
+    /// (the rule's finding carries the same fingerprint), never for overlapping a
+    /// different one: a URL rule capturing a whole URL must not hide the revoked
+    /// password inside it.
     fn pair_and_dedup(&self, mut found: Vec<RawMatch>) -> Vec<RawMatch> {
         found.sort_by_key(|m| (m.line, m.column, m.rule));
+        let value_rule = self.known.as_ref().map(|(_, v, _)| *v);
+        let (values, found): (Vec<RawMatch>, Vec<RawMatch>) =
+            found.into_iter().partition(|m| Some(m.rule) == value_rule);
         // Same line and same canonical value: keep the strongest rule only.
         let mut kept: Vec<RawMatch> = Vec::with_capacity(found.len());
         for m in found {
@@ -374,6 +433,14 @@ impl Matcher {
                 }
                 Some(_) => {}
                 None => kept.push(m),
+            }
+        }
+        for m in values {
+            if !kept
+                .iter()
+                .any(|k| k.line == m.line && k.canonical == m.canonical)
+            {
+                kept.push(m);
             }
         }
         let (identifiers, mut secrets): (Vec<RawMatch>, Vec<RawMatch>) = kept
@@ -403,6 +470,36 @@ impl Matcher {
     /// Strength of a rule when two matches compete for one value.
     fn rank(&self, rule: usize) -> (Confidence, std::cmp::Reverse<usize>) {
         (self.rules[rule].rule.confidence, std::cmp::Reverse(rule))
+    }
+}
+
+/// The rule behind a built-in check: no keywords (it never runs a regex) and no samples.
+fn builtin_rule(check: &BuiltinCheck, kind: RuleKind, pairs_with: Vec<usize>) -> CompiledRule {
+    CompiledRule {
+        rule: Rule {
+            id: check.id.to_string(),
+            name: check.name.to_string(),
+            description: check.description.to_string(),
+            regex: String::new(),
+            keywords: Vec::new(),
+            prefix: None,
+            validate: None,
+            entropy: None,
+            confidence: check.confidence,
+            severity: check.severity,
+            kind,
+            pairs_with: Vec::new(),
+            window: 0,
+            tags: vec!["inventory".to_string()],
+            examples: Vec::new(),
+            negatives: Vec::new(),
+            origin: RuleOrigin {
+                file: "built-in".to_string(),
+                line: 0,
+            },
+        },
+        regex: OnceLock::new(),
+        pairs_with,
     }
 }
 

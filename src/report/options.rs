@@ -1,6 +1,6 @@
 //! What a report is told besides findings: the format, human styling and rule metadata.
 
-use crate::types::{FindingKind, Severity};
+use crate::types::{FindingKind, Severity, KNOWN_IDENTIFIER, KNOWN_VALUE};
 
 impl RuleInfo {
     /// The rule's `Rotate:` line, which tells the reader how to fix a finding.
@@ -41,6 +41,24 @@ impl RuleInfo {
                 "CI config or a manifest names a secret that no inventory credential lists among its references (reported with --unknown-references).\nRotate: add the reference to the credential it belongs to (inventory add --reference, or edit the inventory), or remove the use.",
             ),
         ]
+    }
+}
+
+impl RuleInfo {
+    /// The built-in rules of the known-value pass, which finds revoked values and
+    /// identifiers of the inventory whatever their shape.
+    pub fn known_value_checks() -> Vec<RuleInfo> {
+        [KNOWN_VALUE, KNOWN_IDENTIFIER]
+            .iter()
+            .map(|c| RuleInfo {
+                id: c.id.to_string(),
+                name: c.name.to_string(),
+                description: c.description.to_string(),
+                severity: c.severity,
+                tags: vec!["inventory".to_string()],
+                defined_at: "built-in".to_string(),
+            })
+            .collect()
     }
 }
 
