@@ -607,3 +607,49 @@ fn a_revoked_value_no_rule_knows_is_found_in_every_format() {
     );
     assert!(!out.contains(&old), "plaintext leaked");
 }
+
+#[test]
+fn a_rotated_access_key_id_alone_is_a_remaining_place() {
+    let dir = TestDir::new();
+    let mut synth = Synth::new(20);
+    let ((old_id, old_secret), (new_id, new_secret)) = (synth.aws_pair(), synth.aws_pair());
+    add(&dir, "ci-deployer", &old_secret, &["--identifier", &old_id]);
+    let mut cmd = dir.command();
+    cmd.args([
+        "inventory",
+        "rotate",
+        "--id",
+        "ci-deployer",
+        "--by",
+        "alice",
+        "--approved-by",
+        "bob",
+        "--ticket",
+        "SEC-9",
+        "--reason",
+        "rotation",
+        "--identifier",
+        &new_id,
+    ]);
+    assert_eq!(crate::macros::run_stdin(&mut cmd, &new_secret).0, 0);
+    dir.write(
+        "infra/prod.tfvars",
+        format!("deployer_key_id = \"{old_id}\"\n"),
+    );
+    dir.write(
+        "infra/current.tfvars",
+        format!("deployer_key_id = \"{new_id}\"\n"),
+    );
+    let (code, record, out) = verify(&dir, &["ci-deployer", "infra", "--no-history"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        places(&record, "remaining"),
+        vec![place(
+            "infra",
+            "prod.tfvars",
+            "tree",
+            "revoked-identifier-present"
+        )]
+    );
+    assert_eq!(record["credentials"][0]["identifiers"][0], old_id.as_str());
+}

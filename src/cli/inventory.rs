@@ -126,6 +126,9 @@ pub struct RotateArgs {
     /// Why the credential was reset.
     #[arg(long)]
     pub reason: String,
+    /// Public identifier of the new version, e.g. its AWS access key id.
+    #[arg(long, value_name = "ID")]
+    pub identifier: Option<String>,
 }
 
 /// The inventory file a scan links to: the named file, else `keytrace-inventory.json` when present.
@@ -460,8 +463,20 @@ fn rotate(path: &Path, fp: &Fingerprinter, a: &RotateArgs, now: i64) -> anyhow::
     let secret = read_secret(&format!("new secret for {}: ", a.id))?;
     update(path, fp, |inv| {
         credential_mut(inv, &a.id)?;
-        let version = new_version(inv, fp, &secret, now)?;
+        let mut version = new_version(inv, fp, &secret, now)?;
+        version.identifier.clone_from(&a.identifier);
         let c = credential_mut(inv, &a.id)?;
+        // A lone credential-level identifier (`add --identifier`) named the key being
+        // revoked: it moves to that version, so the old key id is looked for as revoked.
+        let active: Vec<usize> = (0..c.versions.len())
+            .filter(|&i| c.versions[i].status == Status::Active)
+            .collect();
+        if let ([i], [_]) = (active.as_slice(), c.identifiers.as_slice()) {
+            if c.versions[*i].identifier.is_none() && a.identifier.as_ref() != c.identifiers.first()
+            {
+                c.versions[*i].identifier = c.identifiers.pop();
+            }
+        }
         let reset = ResetRecord {
             by: a.by.clone(),
             approved_by: a.approved_by.clone(),
