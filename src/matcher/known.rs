@@ -89,6 +89,9 @@ pub(crate) struct KnownPass {
     /// Longest token compared.
     max_token: usize,
     identifiers: Option<(AhoCorasick, Vec<String>)>,
+    /// Distinguishes this pass's entries in the per-thread miss cache from another's
+    /// (another target set misses differently).
+    id: u64,
 }
 
 impl KnownPass {
@@ -140,6 +143,10 @@ impl KnownPass {
             min_len,
             max_token,
             identifiers,
+            id: {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
         }
     }
 
@@ -152,6 +159,7 @@ impl KnownPass {
                 known: self,
                 hits: &mut hits,
                 seen: HashSet::new(),
+                matched: 0,
             };
             match std::str::from_utf8(bytes) {
                 Ok(text) => pass.text(text, Place::Offset(0), None, true),
@@ -221,6 +229,8 @@ struct Pass<'k, 'h> {
     known: &'k KnownPass,
     hits: &'h mut Vec<Hit>,
     seen: HashSet<(usize, [u8; 32])>,
+    /// Tokens whose digest was a target, reported or not (a line with one is never a miss).
+    matched: usize,
 }
 
 impl Pass<'_, '_> {
@@ -230,12 +240,30 @@ impl Pass<'_, '_> {
             min: self.known.min_len,
             max: self.known.max_token,
         };
-        for_each_token(text, bounds, |at, token, shape| {
-            if shape == Shape::Base64 && !decode {
-                return;
-            }
-            self.consider(token, shape, place.offset_by(at), decoding, decode);
-        });
+        // A line is a pure function of its bytes: one that held no target before holds
+        // none now (history blobs repeat most lines of their earlier versions).
+        let id = self.known.id;
+        let matched = std::cell::Cell::new(self.matched);
+        let this = std::cell::RefCell::new(self);
+        for_each_token_of_lines(
+            text,
+            bounds,
+            |line| !misses::line_missed(id, decode, line),
+            |line| {
+                let now = this.borrow().matched;
+                if now == matched.replace(now) {
+                    misses::remember_line(id, decode, line);
+                }
+            },
+            &mut |at, token, shape| {
+                if shape == Shape::Base64 && !decode {
+                    return;
+                }
+                let place = place.offset_by(at);
+                this.borrow_mut()
+                    .consider(token, shape, place, decoding, decode);
+            },
+        );
     }
 
     fn consider(
@@ -263,10 +291,13 @@ impl Pass<'_, '_> {
         if canon.is_empty() || !known.wants_length(canon.len()) {
             return;
         }
-        let digest = known.fingerprinter.digest_of_canonical(&canon);
-        if !known.digests.contains(&digest) {
+        let Some(digest) = misses::digest_unless_seen(known.id, &canon, |c| {
+            let digest = known.fingerprinter.digest_of_canonical(c);
+            known.digests.contains(&digest).then_some(digest)
+        }) else {
             return;
-        }
+        };
+        self.matched += 1;
         let offset = place.at(0);
         if !self.seen.insert((offset, digest)) {
             return;
@@ -312,6 +343,76 @@ impl Pass<'_, '_> {
         let fixed = Place::Fixed(place.at(0));
         self.consider(&text, Shape::Text, fixed, Some("base64"), false);
         self.text(&text, fixed, Some("base64"), false);
+    }
+}
+
+/// Tokens already hashed and found to be no target, per worker thread: the blobs of a
+/// history are mostly earlier versions of each other, so most tokens recur, and a SipHash
+/// under a per-thread random key costs a fraction of SHA-256. The key is random so that a
+/// scanned repository cannot craft a token whose entry would hide a target; an accidental
+/// collision (a 64-bit tag) is about one in 10^12 over a full cache.
+mod misses {
+    use std::cell::RefCell;
+    use std::collections::hash_map::RandomState;
+    use std::collections::HashSet;
+    use std::hash::{BuildHasher, BuildHasherDefault};
+
+    /// Entries kept per thread before the cache starts over (8 MB of tags at most).
+    const CAPACITY: usize = 1 << 20;
+
+    struct Misses {
+        key: RandomState,
+        tags: HashSet<u64, BuildHasherDefault<super::DigestHasher>>,
+    }
+
+    thread_local! {
+        static MISSES: RefCell<Misses> = RefCell::new(Misses {
+            key: RandomState::new(),
+            tags: HashSet::default(),
+        });
+    }
+
+    fn line_tag(m: &Misses, pass: u64, decode: bool, line: &[u8]) -> u64 {
+        m.key.hash_one((pass, decode, line))
+    }
+
+    /// Whether `line` (tokenised with `decode`) was seen on this thread and held no target.
+    pub(super) fn line_missed(pass: u64, decode: bool, line: &[u8]) -> bool {
+        MISSES.with_borrow(|m| m.tags.contains(&line_tag(m, pass, decode, line)))
+    }
+
+    /// Remembers that `line` held no target.
+    pub(super) fn remember_line(pass: u64, decode: bool, line: &[u8]) {
+        MISSES.with_borrow_mut(|m| {
+            let tag = line_tag(m, pass, decode, line);
+            remember(m, tag);
+        });
+    }
+
+    fn remember(m: &mut Misses, tag: u64) {
+        if m.tags.len() >= CAPACITY {
+            m.tags.clear();
+        }
+        m.tags.insert(tag);
+    }
+
+    /// `hash(canon)` unless `canon` already missed on this thread; a miss is remembered.
+    pub(super) fn digest_unless_seen(
+        pass: u64,
+        canon: &str,
+        hash: impl FnOnce(&str) -> Option<[u8; 32]>,
+    ) -> Option<[u8; 32]> {
+        MISSES.with_borrow_mut(|m| {
+            let tag = m.key.hash_one((pass, canon));
+            if m.tags.contains(&tag) {
+                return None;
+            }
+            let found = hash(canon);
+            if found.is_none() {
+                remember(m, tag);
+            }
+            found
+        })
     }
 }
 
@@ -388,7 +489,15 @@ impl Bounds {
 
 /// Calls `f(offset, token, shape)` for every candidate token of `text` within
 /// `bounds` (PEM blocks up to [`MAX_PEM`]). Tokens may repeat.
-pub(crate) fn for_each_token(text: &str, bounds: Bounds, mut f: impl FnMut(usize, &str, Shape)) {
+/// Every candidate token of `text`, asking `wanted(line)` first: a line it declines is not tokenised
+/// (PEM blocks, which span lines, always are); `done(line)` follows each line tokenised.
+fn for_each_token_of_lines(
+    text: &str,
+    bounds: Bounds,
+    mut wanted: impl FnMut(&[u8]) -> bool,
+    mut done: impl FnMut(&[u8]),
+    f: &mut impl FnMut(usize, &str, Shape),
+) {
     let bytes = text.as_bytes();
     for begin in memmem::find_iter(bytes, b"-----BEGIN ") {
         if let Some(end) = pem_end(bytes, begin) {
@@ -399,7 +508,11 @@ pub(crate) fn for_each_token(text: &str, bounds: Bounds, mut f: impl FnMut(usize
     let mut start = 0;
     while start < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
-        line_tokens(text, start, end, bounds, &mut delimiters, &mut f);
+        let line = &bytes[start..end];
+        if line.len() >= bounds.min && wanted(line) {
+            line_tokens(text, start, end, bounds, &mut delimiters, f);
+            done(line);
+        }
         start = end + 1;
     }
 }
@@ -709,6 +822,22 @@ mod tests {
         assert!(hits
             .iter()
             .any(|h| h.canonical == value && h.offset == 20 && h.decoding == Some("base64")));
+    }
+
+    #[test]
+    fn the_miss_cache_never_hides_a_target() {
+        let secret = "Zq7!vR2#kL9@pW4$";
+        let text = format!("host = db1\npassword: {secret}\nport = 5432\n");
+        let pass = pass_for(&[secret], true);
+        // The same chunk again (as a later history blob): still found, lines already
+        // seen and missed are skipped.
+        assert_eq!(found(&pass, &text).len(), 1);
+        assert_eq!(found(&pass, &text).len(), 1);
+        // Lines another pass saw miss are not misses for a pass with other targets.
+        let other = pass_for(&["Another-Value-123456"], true);
+        assert!(found(&other, &text).is_empty());
+        let again = pass_for(&[secret], true);
+        assert_eq!(found(&again, &text).len(), 1);
     }
 
     #[test]
