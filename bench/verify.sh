@@ -287,8 +287,10 @@ if __name__ == "__main__":
         if cid in retired: args += ["--reference", f"github-secret:{retired[cid][0]}", "--reference", f"github-secret:{retired[cid][1]}"]
         kt_inv(args, first["secret"])
         if rotated:
-            kt_inv(["rotate", "--id", cid, "--by", "alice", "--approved-by", "bob", "--ticket", f"SEC-{100 + len(cid)}",
-                    "--reason", "scheduled rotation"], cur[cid]["secret"], now="2026-11-01T00:00:00Z")
+            rot = ["rotate", "--id", cid, "--by", "alice", "--approved-by", "bob", "--ticket", f"SEC-{100 + len(cid)}",
+                   "--reason", "scheduled rotation"]
+            if "id" in cur[cid]: rot += ["--identifier", cur[cid]["id"]]
+            kt_inv(rot, cur[cid]["secret"], now="2026-11-01T00:00:00Z")
         if cid in retired:
             kt_inv(["retire-reference", "--id", cid, f"github-secret:{retired[cid][0]}"])
 PY
