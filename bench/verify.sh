@@ -399,6 +399,8 @@ places = collections.defaultdict(set)
 for c in rec["credentials"]:
     for r in c["remaining"]:
         places[c["id"]].add((r["repo"], r["path"], r["where"], r["kind"]))
+        if r.get("identifiers"):  # a key id beside its secret is named on that finding
+            places[c["id"]].add((r["repo"], r["path"], r["where"], "revoked-identifier-present"))
 planted = [json.loads(l) for l in open(os.path.join(est, "planted.jsonl"))]
 tally = collections.defaultdict(lambda: [0, 0])
 explained = set()

@@ -606,6 +606,23 @@ fn a_revoked_value_no_rule_knows_is_found_in_every_format() {
         "{out}"
     );
     assert!(!out.contains(&old), "plaintext leaked");
+
+    // `scan` with the inventory runs the same pass, unless told not to.
+    let known = |extra: &[&str]| {
+        let (_, report, _) = crate::macros::run_json(
+            dir.command()
+                .args(["scan", "app", "--format", "json"])
+                .args(extra),
+        );
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule"] == "known-value")
+            .count()
+    };
+    assert_eq!(known(&[]), 5);
+    assert_eq!(known(&["--no-known-values"]), 0);
 }
 
 #[test]

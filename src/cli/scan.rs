@@ -83,6 +83,11 @@ pub struct ScanArgs {
     /// inventory entry lists, as unknown-reference (severity info).
     #[arg(long)]
     pub unknown_references: bool,
+    /// With an inventory: skip the known-value pass, which finds revoked values by
+    /// fingerprint in every token whatever their shape (rule matches are still linked).
+    /// Faster on large trees; verify-reset always runs the pass.
+    #[arg(long)]
+    pub no_known_values: bool,
     /// Report unmanaged secrets first committed more than DAYS ago as stale-secret (needs history).
     #[arg(long, value_name = "DAYS")]
     pub max_age: Option<u32>,
@@ -146,7 +151,7 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     if let Some(loading) = inventory {
         // Every revoked value is looked for whatever its shape (DESIGN §6).
         match loading.known_values() {
-            Some(targets) if targets.is_empty() => {}
+            Some(targets) if targets.is_empty() || args.no_known_values => {}
             Some(targets) => matcher = matcher.with_known_values(targets, fingerprinter.clone()),
             None => {
                 return Err(loading.finish().err().unwrap_or_else(|| {

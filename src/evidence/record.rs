@@ -145,6 +145,8 @@ pub struct Remaining {
     /// Revoked version whose value this is (value and identifier findings).
     pub version: Option<u32>,
     pub fingerprint: Option<String>,
+    /// Identifiers (an AWS access key id) named beside the value: the same key's public half.
+    pub identifiers: Vec<String>,
     /// `base64`, `json-string`… when the value was encoded in the file.
     pub decoding: Option<String>,
     pub file_kind: String,
@@ -292,6 +294,7 @@ fn remaining(f: &Finding, l: &Location) -> Remaining {
             _ => f.credential.as_ref().map(|c| c.version),
         },
         fingerprint: f.secret.as_ref().map(|s| s.fingerprint.clone()),
+        identifiers: f.identifiers.clone(),
         decoding: f.context.decoding.clone(),
         file_kind: f.context.file_kind.clone(),
         reference: f.reference.as_ref().map(|r| r.name.clone()),
