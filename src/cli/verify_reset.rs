@@ -317,11 +317,10 @@ fn scope_entries(outcome: &Outcome, history: bool) -> (Vec<ScopeEntry>, Vec<Hole
 
 fn file_digest(path: &Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let hex: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok(format!("sha256:{hex}"))
+    Ok(format!(
+        "sha256:{}",
+        crate::fingerprint::hex(&Sha256::digest(&bytes))
+    ))
 }
 
 /// Appends the record to the audit log, when one is named.

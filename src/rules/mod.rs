@@ -206,8 +206,7 @@ impl RuleSet {
         for (old, new) in &self.aliases {
             h.update(format!("{old}={new}\0").as_bytes());
         }
-        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        format!("sha256:{hex}")
+        format!("sha256:{}", crate::fingerprint::hex(&h.finalize()))
     }
 
     fn finish(&mut self) -> Result<(), RuleError> {
