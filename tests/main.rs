@@ -5,6 +5,7 @@ mod macros;
 mod architecture;
 mod audit;
 mod decoding;
+mod detection;
 mod estate;
 mod formats_text;
 mod formats_yaml;

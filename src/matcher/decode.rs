@@ -244,7 +244,6 @@ impl Decoders {
 /// Jupyter notebooks keep a cell's text as a JSON array of lines: join each
 /// `"source"` / `"text"` array so a key split across lines reads as one.
 fn notebook_views(bytes: &[u8]) -> Vec<View> {
-    use serde::Deserialize as _;
     let mut views = Vec::new();
     for key in [&b"\"source\""[..], &b"\"text\""[..]] {
         for pos in memmem::find_iter(bytes, key) {
@@ -256,19 +255,83 @@ fn notebook_views(bytes: &[u8]) -> Vec<View> {
                 continue;
             }
             let start = pos + key.len() + open;
-            let mut de = serde_json::Deserializer::from_slice(&bytes[start..]);
-            if let Ok(lines) = Vec::<String>::deserialize(&mut de) {
+            if let Some(lines) = notebook_lines(bytes, start) {
                 if lines.len() > 1 {
                     views.push(View {
-                        text: lines.concat().into_bytes(),
+                        text: lines
+                            .into_iter()
+                            .map(|l| l.text)
+                            .collect::<String>()
+                            .into_bytes(),
                         origin: start,
-                        decoding: "notebook-cell",
+                        decoding: NOTEBOOK_CELL_DECODING,
                     });
                 }
             }
         }
     }
     views
+}
+
+const NOTEBOOK_CELL_DECODING: &str = "notebook-cell";
+
+/// One string of a notebook cell's array: where its literal starts in the file, and its text.
+struct CellLine {
+    literal: usize,
+    text: String,
+}
+
+/// The strings of the JSON array that opens at `open` (a `[`), or `None` if it holds
+/// anything else or does not close.
+fn notebook_lines(bytes: &[u8], open: usize) -> Option<Vec<CellLine>> {
+    let skip_space = |mut i: usize| {
+        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let mut lines = Vec::new();
+    let mut i = skip_space(open + 1);
+    if bytes.get(i) == Some(&b']') {
+        return Some(lines);
+    }
+    loop {
+        if bytes.get(i) != Some(&b'"') {
+            return None;
+        }
+        let close = i
+            + 1
+            + memchr::memchr_iter(b'"', &bytes[i + 1..]).find(|&q| !escaped(bytes, i + 1 + q))?;
+        let text: String = serde_json::from_slice(&bytes[i..=close]).ok()?;
+        lines.push(CellLine { literal: i, text });
+        i = skip_space(close + 1);
+        match bytes.get(i) {
+            Some(b',') => i = skip_space(i + 1),
+            Some(b']') => return Some(lines),
+            _ => return None,
+        }
+    }
+}
+
+/// Where in `bytes` the text at `offset` of `view` was written: in a notebook cell the
+/// string literal holding it (at the same column when no escape precedes it), so a key
+/// in a cell is reported once, at its own line; in any other view the place the
+/// encoded value starts.
+pub(crate) fn source_offset(bytes: &[u8], view: &View, offset: usize) -> usize {
+    if view.decoding != NOTEBOOK_CELL_DECODING {
+        return view.origin;
+    }
+    let Some(lines) = notebook_lines(bytes, view.origin) else {
+        return view.origin;
+    };
+    let mut joined = 0;
+    for line in &lines {
+        if offset < joined + line.text.len() {
+            return line.literal + 1 + (offset - joined);
+        }
+        joined += line.text.len();
+    }
+    lines.last().map_or(view.origin, |l| l.literal)
 }
 
 /// Base64 that decodes to text (UTF-8, no control bytes other than whitespace).

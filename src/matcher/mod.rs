@@ -237,7 +237,8 @@ impl Matcher {
         for view in &views {
             let (view_hits, _) = self.keyword_hits(&view.text);
             for c in self.confirm(&view.text, &view_hits) {
-                let (line, column) = line_index.position(view.origin);
+                let at = decode::source_offset(bytes, view, c.span.start);
+                let (line, column) = line_index.position(at);
                 found.push(self.raw_match(c, line, column, Some(view.decoding)));
             }
         }
