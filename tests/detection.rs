@@ -71,3 +71,56 @@ kttest!(
         );
     }
 );
+
+const HEX: &[u8] = b"0123456789abcdef";
+
+// Values that only their name identifies: a Datadog key in a Kubernetes env list
+// (name/value pairs), a Mailgun key under a `mailgun:` block, Twilio API key SID and
+// secret as Java constants, and every password of a .netrc with several machines.
+kttest!(named_values_are_found_by_their_names, |dir, cmd| {
+    let mut synth = Synth::new(1414);
+    let dd = synth.chars(HEX, 32);
+    dir.write(
+        "k8s/agent.yaml",
+        format!(
+            "spec:\n  containers:\n    - name: agent\n      env:\n        - name: DD_SITE\n          value: datadoghq.eu\n        - name: DD_API_KEY\n          value: \"{dd}\"\n        - name: DD_APP_KEY\n          valueFrom:\n            secretKeyRef:\n              name: datadog\n              key: app-key\n"
+        ),
+    );
+    let mailgun = format!("key-{}", synth.chars(HEX, 32));
+    dir.write(
+        "config/app.yml",
+        format!("mailgun:\n  domain: mg.corp-mail.net\n  region: eu\n  api_key: {mailgun}\n"),
+    );
+    let sid = format!("SK{}", synth.chars(HEX, 32));
+    let twilio = synth.base62(32);
+    dir.write(
+        "src/Sms.java",
+        format!(
+            "public class Sms {{\n    private static final String TWILIO_API_KEY_SID = \"{sid}\";\n    private static final String TWILIO_API_KEY_SECRET = \"{twilio}\";\n}}\n"
+        ),
+    );
+    let (first, second) = (synth.password(), synth.password());
+    dir.write(
+        ".netrc",
+        format!("machine api.heroku.com\n  login ops@corp.net\n  password {first}\nmachine git.corp.net login deploy password {second}\n"),
+    );
+    let (_, report, _) = run_json(cmd.args(["scan", ".", "--format", "json"]));
+    let got: Vec<(String, String, u64)> = places(&report);
+    let want = |rule: &str, path: &str, line: u64| (rule.to_string(), path.to_string(), line);
+    assert_eq!(
+        got,
+        vec![
+            want("netrc-password", ".netrc", 3),
+            want("netrc-password", ".netrc", 4),
+            want("mailgun-api-key", "config/app.yml", 4),
+            want("datadog-api-key", "k8s/agent.yaml", 8),
+            want("twilio-auth-token", "src/Sms.java", 3),
+        ]
+    );
+    let twilio_finding = &report["findings"][4];
+    assert!(
+        !report.to_string().contains(&twilio) && !report.to_string().contains(&dd),
+        "no plaintext in the report"
+    );
+    assert_eq!(twilio_finding["rule"], "twilio-auth-token");
+});
