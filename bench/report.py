@@ -17,7 +17,7 @@ import statistics
 import sys
 
 # display name, ok exit codes (documented in scan.sh)
-TOOLS = [("keytrace", "keytrace scan"), ("grep", "grep -rF (floor)"), ("rg", "rg -uuu -F (info)"),
+TOOLS = [("keytrace", "keytrace scan"), ("rg-keywords", "rg -F -i -f KEYWORDS (floor)"), ("grep", "grep -rF (floor)"), ("rg", "rg -uuu -F (info)"),
          ("kingfisher", "kingfisher 2.14"), ("betterleaks", "betterleaks 2.0")]
 
 
@@ -46,7 +46,7 @@ def locations(name, out, corpus):
     """Returns (finding_count, list of (path, line)) or (None, []) if unparseable."""
     if not os.path.exists(out):
         return None, []
-    if name in ("grep", "rg"):
+    if name in ("grep", "rg", "rg-keywords"):
         n = 0
         with open(out, "rb") as f:
             for _ in f:

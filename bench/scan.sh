@@ -13,7 +13,8 @@
 #   TOOLS_DIR=${TMPDIR:-/tmp}/keytrace-peers   where ../shared/bench/install-peers.sh put the peers
 #   KINGFISHER=... BETTERLEAKS=...            override peer binaries
 #   GREP_LITERAL=sk_live_        literal for the grep -rF floor
-#   TOOLS="keytrace grep rg kingfisher betterleaks"   subset to run
+#   TOOLS="keytrace rg-keywords grep rg kingfisher betterleaks"   subset to run
+#   (rg-keywords: rg -uu -c -F -i -f with `keytrace rules keywords`, the scan's keyword floor)
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,7 +31,7 @@ KEYTRACE=${KEYTRACE:-$ROOT/target/release/keytrace}
 KINGFISHER=${KINGFISHER:-$TOOLS_DIR/unz/kingfisher/bin/kingfisher}
 BETTERLEAKS=${BETTERLEAKS:-$TOOLS_DIR/unz/betterleaks/bin/betterleaks}
 GREP_LITERAL=${GREP_LITERAL:-sk_live_}
-TOOLS=${TOOLS:-keytrace grep rg kingfisher betterleaks}
+TOOLS=${TOOLS:-keytrace rg-keywords grep rg kingfisher betterleaks}
 
 note() { printf '%s\n' "$*" >&2; }
 die() { note "error: $*"; exit 2; }
@@ -136,6 +137,14 @@ for tool in $TOOLS; do
     else
       note "== rg not installed, skipped (information only)"
     fi ;;
+  rg-keywords)
+    if command -v rg >/dev/null && [[ -x $KEYTRACE ]]; then
+      "$KEYTRACE" rules keywords >"$RES/keywords.txt"
+      note "== rg -uu -c -F -i -f keywords ($(wc -l <"$RES/keywords.txt") literals from keytrace rules keywords: the keyword floor)"
+      run_tool rg-keywords "0 1" "$RES/rg-keywords.out" sh -c 'exec rg -uu -c -F -i --no-messages -f "$1" "$2" >"$3"' sh "$RES/keywords.txt" "$CORPUS" "$RES/rg-keywords.out"
+    else
+      note "== rg-keywords: rg or $KEYTRACE missing, skipped"
+    fi ;;
   kingfisher)
     if [[ -x $KINGFISHER ]]; then
       note "== kingfisher ($("$KINGFISHER" --version 2>/dev/null))"
@@ -169,6 +178,11 @@ echo "load average before: $LOAD_BEFORE   after: $(cut -d' ' -f1-3 /proc/loadavg
 echo "runs: $RUNS timed (+$WARMUP warm-up) per tool, page cache warm; timer: $TIMER; results: $RES"
 python3 "$HERE/report.py" "$RES" "$CORPUS"
 rc=$?
+median() { for f in "$RES/$1".time.*; do tail -1 "$f" | cut -d' ' -f1; done | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]}'; }
+kt=$(median keytrace 2>/dev/null); kw=$(median rg-keywords 2>/dev/null)
+if [[ -n $kt && -n $kw ]]; then
+  awk -v a="$kt" -v b="$kw" 'BEGIN {printf "keytrace scan / rg keyword floor: %.2fs / %.2fs = %.2fx (goal <= 1.0x)\n", a, b, (b > 0 ? a / b : 0)}'
+fi
 [[ $rc -eq 3 ]] && echo "(one or more goals not met)"
 [[ $rc -ne 0 && $rc -ne 3 ]] && status=1
 exit $status

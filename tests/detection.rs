@@ -124,3 +124,39 @@ kttest!(named_values_are_found_by_their_names, |dir, cmd| {
     );
     assert_eq!(twilio_finding["rule"], "twilio-auth-token");
 });
+
+// `rules keywords` is the prefilter's literal list (for `rg -F -i -f`), and
+// `rules list --format json` one object per rule sorted by id, the same bytes each run.
+kttest!(
+    rules_keywords_and_json_list_are_sorted_and_stable,
+    |dir, cmd| {
+        let (code, keywords, _) = crate::macros::run(cmd.args(["rules", "keywords"]));
+        assert_eq!(code, 0);
+        let lines: Vec<&str> = keywords.lines().collect();
+        let mut sorted = lines.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(lines, sorted, "sorted, unique");
+        assert!(lines.contains(&"ghp_") && lines.contains(&"\"cell_type\""));
+        assert!(lines.iter().all(|k| *k == k.to_ascii_lowercase()));
+        let (_, list, _) = run_json(dir.command().args(["rules", "list", "--format", "json"]));
+        let ids: Vec<&str> = list
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|r| r["id"].as_str().expect("id"))
+            .collect();
+        let mut sorted_ids = ids.clone();
+        sorted_ids.sort();
+        assert_eq!(ids, sorted_ids);
+        assert!(ids.contains(&"github-pat-classic"));
+        let entry = list
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|r| r["id"] == "github-pat-classic")
+            .expect("rule");
+        assert_eq!(entry["keywords"], serde_json::json!(["ghp_"]));
+        assert_eq!(entry["confidence"], "high");
+    }
+);

@@ -21,6 +21,15 @@ pub enum RulesCommand {
         /// Extra rule files or directories.
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
+        /// `json` prints one object per rule, sorted by id, so rule sets diff well.
+        #[arg(long, value_enum, default_value = "human")]
+        format: ListFormat,
+    },
+    /// Print the keyword prefilter's literals, one per line, sorted (for `rg -F -i -f`).
+    Keywords {
+        /// Extra rule files or directories.
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
     },
     /// Run every rule's examples and negatives through the real matcher.
     ///
@@ -46,11 +55,49 @@ pub enum RulesCommand {
     Diagnostics,
 }
 
+/// `rules list --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
+/// The rules as JSON objects sorted by id: what a user diffs between two rule sets.
+fn rules_json(set: &RuleSet) -> serde_json::Value {
+    let mut rules: Vec<&crate::rules::model::Rule> = set.rules.iter().collect();
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
+    serde_json::Value::Array(
+        rules
+            .into_iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id,
+                    "name": r.name,
+                    "confidence": r.confidence.as_str(),
+                    "severity": r.severity.to_string(),
+                    "kind": format!("{:?}", r.kind).to_ascii_lowercase(),
+                    "keywords": r.keywords,
+                    "prefix": r.prefix,
+                    "validate": r.validate.map(|v| format!("{v:?}")),
+                    "entropy": r.entropy,
+                    "tags": r.tags,
+                    "regex": r.regex,
+                    "file": r.origin.file,
+                })
+            })
+            .collect(),
+    )
+}
+
 pub fn run(_global: &Global, args: &RulesArgs) -> anyhow::Result<ExitStatus> {
     let mut out = std::io::stdout().lock();
     match &args.command {
-        RulesCommand::List { rules } => {
+        RulesCommand::List { rules, format } => {
             let set = RuleSet::with_user_rules(rules)?;
+            if *format == ListFormat::Json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&rules_json(&set))?)?;
+                return Ok(ExitStatus::Clean);
+            }
             for r in &set.rules {
                 writeln!(
                     out,
@@ -62,6 +109,13 @@ pub fn run(_global: &Global, args: &RulesArgs) -> anyhow::Result<ExitStatus> {
                 )?;
             }
             writeln!(out, "{} rules", set.rules.len())?;
+            Ok(ExitStatus::Clean)
+        }
+        RulesCommand::Keywords { rules } => {
+            let set = RuleSet::with_user_rules(rules)?;
+            for kw in Matcher::new(&set)?.keywords() {
+                writeln!(out, "{kw}")?;
+            }
             Ok(ExitStatus::Clean)
         }
         RulesCommand::Check { paths, rules } => {

@@ -40,6 +40,8 @@ pub struct Matcher {
     /// Per keyword, the decoder gate word it stands for, if any.
     keyword_gates: Vec<Option<usize>>,
     known_test_keys: HashSet<String>,
+    /// The prefilter's literals (lowercased rule keywords and decoder gate words).
+    keywords: Vec<String>,
     decoders: decode::Decoders,
     /// The known-value pass and the indices of its value and identifier pseudo-rules.
     known: Option<(known::KnownPass, usize, usize)>,
@@ -156,6 +158,7 @@ impl Matcher {
             keyword_rules,
             keyword_gates,
             known_test_keys: set.known_test_keys.clone(),
+            keywords,
             decoders: decode::Decoders::new(),
             known: None,
         })
@@ -208,6 +211,19 @@ impl Matcher {
     /// The rule behind a match's `rule` index.
     pub fn rule(&self, idx: usize) -> &Rule {
         &self.rules[idx].rule
+    }
+
+    /// The literals the prefilter looks for, sorted and unique: a scan reads no
+    /// rule's regex where none of them occurs, so finding them is the scan's floor.
+    pub fn keywords(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .keywords
+            .iter()
+            .map(|k| k.to_ascii_lowercase())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// Number of compiled rules.
