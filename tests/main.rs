@@ -10,6 +10,7 @@ mod estate;
 mod formats_text;
 mod formats_yaml;
 mod git;
+mod gitlab;
 mod inventory;
 mod known_values;
 mod repos;

@@ -130,6 +130,7 @@ fn config_root(path: &Path) -> PathBuf {
 }
 
 pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
+    let started = crate::time::now();
     for p in &args.paths {
         if std::fs::symlink_metadata(p).is_err() {
             bail!("{}: no such file or directory", p.display());
@@ -235,6 +236,7 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         history: outcome.history.clone(),
         warnings,
         repositories: outcome.repositories.clone(),
+        started,
     };
     write_report(global, args, &set, &outcome.findings, &summary)?;
 

@@ -1,8 +1,10 @@
-//! Reports: format sorted findings as human text, JSON, JSONL, SARIF or GitHub annotations.
+//! Reports: format sorted findings as human text, JSON, JSONL, SARIF, GitHub annotations or
+//! GitLab's secret-detection report.
 //!
 //! Every format implements [`Sink`]; reports only format, they decide nothing.
 
 mod github;
+mod gitlab;
 mod human;
 mod json;
 pub mod options;
@@ -39,6 +41,9 @@ pub struct Summary {
     pub warnings: Vec<Diagnostic>,
     /// Each repository (or plain directory) scanned, sorted by name then root.
     pub repositories: Vec<RepositoryScope>,
+    /// When the run started (seconds since the epoch), for reports that carry scan times.
+    #[serde(skip)]
+    pub started: i64,
 }
 
 /// Builds the sink for `format` writing to `out`.
@@ -54,6 +59,7 @@ pub fn sink<'w>(
         Format::Jsonl => Box::new(json::Jsonl::new(out)),
         Format::Sarif => Box::new(sarif::Sarif::new(out, rules)),
         Format::Github => Box::new(github::Github::new(out)),
+        Format::Gitlab => Box::new(gitlab::Gitlab::new(out, rules)),
     }
 }
 

@@ -82,6 +82,8 @@ pub enum Format {
     Jsonl,
     Sarif,
     Github,
+    /// GitLab's secret-detection report (schema 15), for `artifacts:reports:secret_detection`.
+    Gitlab,
 }
 
 /// Human-output options.
