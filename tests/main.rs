@@ -17,5 +17,6 @@ mod repos;
 mod rules_check;
 mod sarif;
 mod scan;
+mod sweep;
 mod synth;
 mod verify_reset;

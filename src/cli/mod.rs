@@ -8,6 +8,7 @@ mod inventory;
 mod refs;
 mod rules;
 mod scan;
+mod sweep;
 mod verify_reset;
 
 use clap::{Parser, Subcommand};
@@ -68,6 +69,10 @@ pub enum Command {
     VerifyReset(verify_reset::VerifyResetArgs),
     /// Verify and show the reset evidence log.
     Audit(audit::AuditArgs),
+    /// Sweep every git repository under the roots (tree and history) into one estate report.
+    Sweep(sweep::SweepArgs),
+    /// Join shard reports of `sweep --shard K/N` into the report one machine would write.
+    Merge(sweep::MergeArgs),
 }
 
 /// Runs the parsed command and maps errors to exit status 2 (a closed pipe is not an error).
@@ -79,6 +84,8 @@ pub fn execute(cli: &Cli) -> ExitStatus {
         Command::Refs(args) => refs::run(&cli.global, args),
         Command::VerifyReset(args) => verify_reset::run(&cli.global, args),
         Command::Audit(args) => audit::run(&cli.global, args),
+        Command::Sweep(args) => sweep::run(&cli.global, args),
+        Command::Merge(args) => sweep::merge(&cli.global, args),
     };
     match result {
         Ok(status) => status,

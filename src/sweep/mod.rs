@@ -1,0 +1,37 @@
+//! Estate sweeps: per-repository results, the estate report built from them, and shards.
+//!
+//! A sweep scans each repository on its own and streams one [`RepoResult`] per repository
+//! to disk; [`build_report`] joins them (in any order) into one [`SweepReport`] whose bytes
+//! depend only on the results, so a merge of shard reports equals the unsharded report.
+
+mod model;
+
+pub use model::{build_report, RepoResult, SweepFinding, SweepReport};
+
+/// The shard (0-based, of `n`) a repository belongs to: FNV-1a 64 of its path's bytes
+/// modulo `n`. Stable across machines, platforms and releases, so N machines given the
+/// same repository paths sweep disjoint shares that cover the estate.
+pub fn shard_of(path: &str, n: u32) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in path.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % u64::from(n.max(1))) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shard_is_stable_and_in_range() {
+        assert_eq!(super::shard_of("a", 1), 0);
+        // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c.
+        assert_eq!(
+            super::shard_of("a", 7),
+            (0xaf63_dc4c_8601_ec8c_u64 % 7) as u32
+        );
+        for n in 1..5 {
+            assert!(super::shard_of("/srv/repos/x", n) < n);
+        }
+    }
+}
