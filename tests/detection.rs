@@ -1,24 +1,7 @@
 //! Detection quality (issue 14): where findings are reported and which values count.
 
-use crate::macros::run_json;
+use crate::macros::{finding_places as places, run_json};
 use crate::synth::Synth;
-use serde_json::Value;
-
-/// `(rule, path, line)` of every finding of a JSON report.
-fn places(report: &Value) -> Vec<(String, String, u64)> {
-    report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().expect("rule").to_string(),
-                f["location"]["path"].as_str().expect("path").to_string(),
-                f["location"]["line"].as_u64().expect("line"),
-            )
-        })
-        .collect()
-}
 
 // A token on one line of a multi-line cell is reported once, at the line that holds
 // it, not a second time at the cell's `"source": [` line.

@@ -128,6 +128,22 @@ pub fn run_json(cmd: &mut Command) -> (i32, serde_json::Value, String) {
     (code, v, stderr)
 }
 
+/// `(rule, path, line)` of every finding of a parsed JSON report.
+pub fn finding_places(report: &serde_json::Value) -> Vec<(String, String, u64)> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().expect("rule").to_string(),
+                f["location"]["path"].as_str().expect("path").to_string(),
+                f["location"]["line"].as_u64().expect("line"),
+            )
+        })
+        .collect()
+}
+
 /// `kttest!(name, |dir, cmd| { … })`: a test with its own temp dir and a ready `keytrace` command.
 macro_rules! kttest {
     ($name:ident, |$dir:ident, $cmd:ident| $body:block) => {

@@ -9,18 +9,7 @@ use serde_json::Value;
 fn findings(json: &str) -> Vec<(String, String, u64)> {
     let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("not JSON ({e}): {json}"));
     assert_eq!(v["schema_version"], 1);
-    v["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().expect("rule").to_string(),
-                f["location"]["path"].as_str().expect("path").to_string(),
-                f["location"]["line"].as_u64().expect("line"),
-            )
-        })
-        .collect()
+    crate::macros::finding_places(&v)
 }
 
 fn f(rule: &str, path: &str, line: u64) -> (String, String, u64) {

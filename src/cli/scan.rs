@@ -152,7 +152,7 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     if let Some(loading) = inventory {
         // Every revoked value is looked for whatever its shape (DESIGN §6).
         match loading.known_values() {
-            Some(targets) if targets.is_empty() || args.no_known_values => {}
+            Some(_) if args.no_known_values => {}
             Some(targets) => matcher = matcher.with_known_values(targets, fingerprinter.clone()),
             None => {
                 return Err(loading.finish().err().unwrap_or_else(|| {

@@ -4,15 +4,14 @@
 use super::scan::{fingerprinter_from_env, parse_size, Bar};
 use super::{ExitStatus, Global};
 use crate::inventory::Index;
-use crate::link::{Allowlist, Linker};
+use crate::link::Linker;
 use crate::matcher::Matcher;
 use crate::rules::RuleSet;
 use crate::source::git::{self, Discovery, HistoryOptions, RepoTarget, Scope};
 use crate::source::WalkOptions;
 use crate::sweep::{self, RepoResult, SweepFinding};
-use crate::types::Confidence;
 use anyhow::{bail, Context as _};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -156,21 +155,11 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
     let set = RuleSet::with_user_rules(&args.rules)?;
     let mut matcher = Matcher::new(&set)?;
     if let Some(ix) = &index {
-        let targets = ix.revoked_values(None);
-        if !targets.is_empty() {
-            matcher = matcher.with_known_values(targets, fingerprinter.clone());
-        }
+        matcher = matcher.with_known_values(ix.revoked_values(None), fingerprinter.clone());
     }
     let matcher = matcher;
-    let mut linker = Linker::new(
-        &matcher,
-        fingerprinter.clone(),
-        Allowlist::new(&[]).context("allow-list")?,
-        Confidence::Low,
-        HashMap::new(),
-        false,
-    )
-    .with_max_age(args.max_age, now);
+    let mut linker = super::verify_reset::scope_linker(&matcher, &fingerprinter)?
+        .with_max_age(args.max_age, now);
     if index.is_some() {
         linker = linker.expect_inventory(retires);
     }

@@ -90,20 +90,9 @@ pub fn run(global: &Global, args: &VerifyResetArgs) -> anyhow::Result<ExitStatus
     // The index is needed before the scan: the known-value pass looks for the revoked
     // versions' fingerprints in every candidate token, whatever the rules match.
     let index = indexing.finish()?;
-    let targets = index.revoked_values(id.as_deref());
-    if !targets.is_empty() {
-        matcher = matcher.with_known_values(targets, fingerprinter.clone());
-    }
+    matcher = matcher.with_known_values(index.revoked_values(id.as_deref()), fingerprinter.clone());
     let retired = checks.iter().any(|c| !c.retired_references.is_empty());
-    let linker = Linker::new(
-        &matcher,
-        fingerprinter.clone(),
-        Allowlist::new(&[]).context("allow-list")?,
-        Confidence::Low,
-        HashMap::new(),
-        false,
-    )
-    .expect_inventory(retired);
+    let linker = scope_linker(&matcher, &fingerprinter)?.expect_inventory(retired);
     let history = !args.no_history;
     let scanned = scan(global, args, &paths, &matcher, &linker)?;
     let outcome = scanned.resolve(&linker, Some(&index));
@@ -220,6 +209,23 @@ fn select(inv: &Inventory, id: Option<&str>, path: &Path) -> anyhow::Result<Vec<
             Ok(checks)
         }
     }
+}
+
+/// A linker that keeps every finding of a scope: no allow-list, every confidence, no
+/// overrides and no plaintext, since a remaining copy hidden by a filter is a false COMPLETE
+/// (and a sweep's report must show the whole estate).
+pub(super) fn scope_linker<'m>(
+    matcher: &'m Matcher,
+    fingerprinter: &crate::fingerprint::Fingerprinter,
+) -> anyhow::Result<Linker<'m>> {
+    Ok(Linker::new(
+        matcher,
+        fingerprinter.clone(),
+        Allowlist::new(&[]).context("allow-list")?,
+        Confidence::Low,
+        HashMap::new(),
+        false,
+    ))
 }
 
 /// Scans the scope once for every credential: trees with ignore files off, and history.

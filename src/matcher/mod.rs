@@ -168,7 +168,11 @@ impl Matcher {
     /// form has a target's digest (under `fingerprinter`) is a match of the built-in
     /// `known-value` rule, and every target identifier found literally one of
     /// `known-identifier`. Called before linking starts, since matches name these rules.
+    /// No targets leave the matcher as it is: no pass to run, no pseudo-rules to list.
     pub fn with_known_values(mut self, targets: KnownValues, fingerprinter: Fingerprinter) -> Self {
+        if targets.is_empty() {
+            return self;
+        }
         let (value_rule, identifier_rule) = match &self.known {
             Some((_, v, i)) => (*v, *i),
             None => {
