@@ -1,10 +1,10 @@
 //! Warnings and notes: each has a stable kebab-case code, the place it concerns and what to do.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Every diagnostic code keytrace emits. Listed in docs/diagnostics.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Code {
     UnreadableFile,
@@ -29,6 +29,7 @@ pub enum Code {
     NothingStaged,
     MalformedConfig,
     ArchiveSkipped,
+    CacheDiscarded,
 }
 
 impl Code {
@@ -56,6 +57,7 @@ impl Code {
         Code::NothingStaged,
         Code::MalformedConfig,
         Code::ArchiveSkipped,
+        Code::CacheDiscarded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +84,7 @@ impl Code {
             Code::NothingStaged => "nothing-staged",
             Code::MalformedConfig => "malformed-config",
             Code::ArchiveSkipped => "archive-skipped",
+            Code::CacheDiscarded => "cache-discarded",
         }
     }
 
@@ -146,6 +149,9 @@ impl Code {
             Code::ArchiveSkipped => {
                 "a file or blob is a compressed archive (zip, jar, gzip, bzip2, xz, zstd, 7z, tar); its content was not scanned and is a hole in the scope"
             }
+            Code::CacheDiscarded => {
+                "a sweep cache file is corrupt or of another format version; it was not trusted, and the repository was scanned in full"
+            }
         }
     }
 }
@@ -157,7 +163,7 @@ impl fmt::Display for Code {
 }
 
 /// A warning with its code, the place (path, optional line) and a message.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Diagnostic {
     pub code: Code,
     pub path: String,

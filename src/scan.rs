@@ -9,11 +9,13 @@ use crate::diag::Diagnostic;
 use crate::inventory::Index;
 use crate::link::{Candidate, Linker};
 use crate::matcher::Matcher;
-use crate::source::git::{self, Discovery, HistoryOptions, HistoryStats, Progress, Role};
+use crate::source::git::{self, Discovery, HistoryOptions, HistoryStats, Progress, Reuse, Role};
 use crate::source::{self, WalkOptions, WalkStats};
-use crate::types::{Chunk, Finding, Location, RawMatch, RepositoryScope};
-use std::collections::{BTreeMap, HashSet};
+use crate::types::{Chunk, Finding, Location, Origin, RawMatch, RepositoryScope, StoredCandidate};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Findings in deterministic order and what the sources saw.
@@ -137,6 +139,100 @@ impl Collector {
     }
 }
 
+/// What one history blob yielded, as a cache keeps it: the path it was read at (its file
+/// kind and slots follow from the path), candidates without plaintext, and its parse warnings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobResult {
+    pub path: String,
+    /// Read as a blob a ref names directly (no commit): references are then extracted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub loose: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<StoredCandidate>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The blob results a history scan may reuse (from a cache), and those it keeps for next
+/// time: every blob of this walk, reused or read, so the cache follows the history.
+#[derive(Default)]
+pub struct BlobMemo {
+    prior: HashMap<String, BlobResult>,
+    kept: Mutex<BTreeMap<String, BlobResult>>,
+    reused: AtomicU64,
+}
+
+impl BlobMemo {
+    /// A memo that may reuse `prior` (blob id to result).
+    pub fn new(prior: impl IntoIterator<Item = (String, BlobResult)>) -> Self {
+        BlobMemo {
+            prior: prior.into_iter().collect(),
+            ..BlobMemo::default()
+        }
+    }
+
+    /// Blobs whose results came from `prior` instead of a read.
+    pub fn reused(&self) -> u64 {
+        self.reused.load(Ordering::Relaxed)
+    }
+
+    /// The results of every blob this scan covered, by blob id.
+    pub fn into_kept(self) -> BTreeMap<String, BlobResult> {
+        self.kept.into_inner().expect("memo lock")
+    }
+
+    fn keep(&self, blob: &str, origin: &Origin, r: &ChunkResult) {
+        let kept = BlobResult {
+            path: origin.path.clone(),
+            loose: origin.commit.is_none(),
+            candidates: r.candidates.iter().map(Candidate::stored).collect(),
+            warnings: r.warnings.iter().map(|(_, w)| w.clone()).collect(),
+        };
+        self.kept
+            .lock()
+            .expect("memo lock")
+            .insert(blob.to_string(), kept);
+    }
+}
+
+/// The history read's reuse hook over a memo: a known blob at the same path yields its
+/// stored candidates, placed at this walk's origin, as if it had been read.
+struct Reusing<'a, 'l> {
+    memo: &'a BlobMemo,
+    linker: &'a Linker<'l>,
+    collected: &'a Collector,
+}
+
+impl Reuse for Reusing<'_, '_> {
+    fn reuse(&self, oid: &str, origin: &Origin) -> bool {
+        let Some(prior) = self.memo.prior.get(oid) else {
+            return false;
+        };
+        if prior.path != origin.path || prior.loose != origin.commit.is_none() {
+            return false;
+        }
+        self.collected.add(ChunkResult {
+            candidates: prior
+                .candidates
+                .iter()
+                .map(|c| self.linker.relocate(c, origin))
+                .collect(),
+            warnings: prior
+                .warnings
+                .iter()
+                .map(|w| (origin.repo.clone(), w.clone()))
+                .collect(),
+        });
+        self.memo
+            .kept
+            .lock()
+            .expect("memo lock")
+            .insert(oid.to_string(), prior.clone());
+        self.memo.reused.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+}
+
 /// Scans every path in parallel.
 pub fn scan_paths(
     paths: &[PathBuf],
@@ -157,6 +253,10 @@ pub fn scan_paths(
 }
 
 /// Scans the working trees (unless `tree` is off) and the history of every repository found.
+///
+/// With a `memo`, history blobs it knows are not read again, and every blob's results are
+/// kept in it. Working trees are always read: one version of each file, where history
+/// holds all of them, and keying files by blob id would mean hashing every file anyway.
 pub fn scan_git(
     found: &Discovery,
     tree: Option<&WalkOptions>,
@@ -164,6 +264,7 @@ pub fn scan_git(
     progress: &dyn Progress,
     matcher: &Matcher,
     linker: &Linker<'_>,
+    memo: Option<&BlobMemo>,
 ) -> Result<Scanned, git::GitError> {
     let collected = Collector::default();
     let old: Mutex<HashSet<(String, String, String)>> = Mutex::new(HashSet::new());
@@ -176,20 +277,39 @@ pub fn scan_git(
         _ => WalkStats::default(),
     };
     let scopes = &mut stats.repositories;
-    let history = git::scan_history(&found.repos, hist, progress, scopes, |chunk, role| {
-        let r = scan_chunk(matcher, linker, chunk);
-        match role {
-            Role::Scan => collected.add(r),
-            Role::Baseline => old
-                .lock()
-                .expect("baseline lock")
-                .extend(r.candidates.iter().map(|c| {
-                    let f = c.finding();
-                    let subject = f.subject().to_string();
-                    (f.location.repo.clone(), f.location.path.clone(), subject)
-                })),
-        }
-    })?;
+    let reusing = memo.map(|memo| Reusing {
+        memo,
+        linker,
+        collected: &collected,
+    });
+    let reuse = reusing.as_ref().map(|r| r as &dyn Reuse);
+    let history = git::scan_history(
+        &found.repos,
+        hist,
+        progress,
+        scopes,
+        reuse,
+        |chunk, role, blob| {
+            let r = scan_chunk(matcher, linker, chunk);
+            match role {
+                Role::Scan => {
+                    if let (Some(memo), Some(blob)) = (memo, blob) {
+                        memo.keep(blob, chunk.origin, &r);
+                    }
+                    collected.add(r);
+                }
+                Role::Baseline => {
+                    old.lock()
+                        .expect("baseline lock")
+                        .extend(r.candidates.iter().map(|c| {
+                            let f = c.finding();
+                            let subject = f.subject().to_string();
+                            (f.location.repo.clone(), f.location.path.clone(), subject)
+                        }))
+                }
+            }
+        },
+    )?;
     let old = old.into_inner().expect("baseline lock");
     stats.warnings.extend(found.warnings.iter().cloned());
     let mut candidates = collected.finish(&mut stats);

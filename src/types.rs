@@ -182,7 +182,7 @@ impl FindingKind {
 }
 
 /// A secret as reports may show it: never the plaintext.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SecretRef {
     pub fingerprint: String,
     pub redacted: String,
@@ -269,7 +269,7 @@ pub struct ResetRecord {
 
 /// What kind of file the finding is in, how its value was decoded, and the
 /// slot it sits in when that slot should have held a reference.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FindingContext {
     pub file_kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -280,7 +280,7 @@ pub struct FindingContext {
 
 /// A place meant for a reference that holds the literal instead (a workflow `env:`
 /// entry, a container `env[].value`): where it is and what belongs there.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SlotRef {
     pub name: String,
     pub expected: String,
@@ -356,6 +356,36 @@ impl Finding {
             &self.location.commit,
         )
     }
+}
+
+/// A candidate as a cache keeps it between runs: what the blob's content and path decided,
+/// without the plaintext and without the commit, which the next run's history walk gives
+/// (`Linker::relocate`). Kind and severity are re-derived there, as ages move on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredCandidate {
+    pub(crate) rule: String,
+    pub(crate) title: String,
+    pub(crate) confidence: Confidence,
+    pub(crate) severity: Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) secret: Option<SecretRef>,
+    /// `scheme` and `name` of a reference candidate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reference: Option<(String, String)>,
+    /// Canonical identifier, for an identifier-only candidate (an AWS key id, not a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) identifier: Option<String>,
+    pub(crate) line: u32,
+    pub(crate) column: u32,
+    pub(crate) context: FindingContext,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) identifiers: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) below_confidence: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) inline_allowed: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) allow_hits: Vec<usize>,
 }
 
 /// What the working-tree walk of one root read and skipped (also summed over all roots).

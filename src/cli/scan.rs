@@ -276,13 +276,14 @@ fn scan_git(
     };
     let tree = matches!(scope, Scope::All { .. }).then_some(opts);
     let hist = HistoryOptions {
+        deadline: None,
         scope,
         max_file_size: args.max_file_size,
         threads: args.threads,
     };
     let bar = Bar::new(!global.quiet && std::io::stderr().is_terminal());
     Ok(crate::scan::scan_git(
-        &found, tree, &hist, &bar, matcher, linker,
+        &found, tree, &hist, &bar, matcher, linker, None,
     )?)
 }
 

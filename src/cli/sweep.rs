@@ -3,17 +3,20 @@
 
 use super::scan::{fingerprinter_from_env, parse_size, Bar};
 use super::{ExitStatus, Global};
+use crate::diag::{Code, Diagnostic};
 use crate::inventory::Index;
 use crate::link::Linker;
 use crate::matcher::Matcher;
 use crate::rules::RuleSet;
-use crate::source::git::{self, Discovery, HistoryOptions, RepoTarget, Scope};
+use crate::scan::BlobMemo;
+use crate::source::git::{self, Discovery, GitError, HistoryOptions, RepoTarget, Scope};
 use crate::source::WalkOptions;
-use crate::sweep::{self, RepoResult, SweepFinding};
+use crate::sweep::{self, cache, RepoResult, SweepFinding};
 use anyhow::{bail, Context as _};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
 pub struct SweepArgs {
@@ -38,6 +41,14 @@ pub struct SweepArgs {
     /// A repository whose git directory holds more than this is an error entry, not swept.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub repo_max_bytes: Option<u64>,
+    /// A repository still being read after this long (`90s`, `10m`, `1h`) is stopped and
+    /// is an error entry; the sweep goes on with the next.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub repo_timeout: Option<Duration>,
+    /// Directory of per-repository cache files: a re-sweep reads only history blobs not
+    /// scanned before under the same rules, inventory and options.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
     /// Skip files and blobs larger than this.
     #[arg(long, value_name = "SIZE", default_value = "25M", value_parser = parse_size)]
     pub max_file_size: u64,
@@ -57,6 +68,28 @@ pub struct MergeArgs {
     /// Where the merged report is written, atomically.
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
+}
+
+/// Parses `90s`, `10m`, `2h`, `500ms` or plain seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("bad duration `{s}`: use e.g. 90s, 10m, 2h"))?;
+    let d = match unit.trim() {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        u => {
+            return Err(format!(
+                "unknown duration unit `{u}` in `{s}` (use ms, s, m or h)"
+            ))
+        }
+    };
+    Ok(d)
 }
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
@@ -170,8 +203,27 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
         .with_context(|| format!("{}: cannot create", spool_path.display()))?;
     let mut spool = BufWriter::new(spool_file);
     let bar = Bar::new(!global.quiet && std::io::stderr().is_terminal());
+    let inventory_digest = match super::inventory::path_for_scan(args.inventory.as_deref()) {
+        Some(p) => super::verify_reset::file_digest(&p)?,
+        None => "none".to_string(),
+    };
+    let ctx = Sweeper {
+        matcher: &matcher,
+        linker: &linker,
+        index: index.as_ref(),
+        cache_key: cache::key(&[
+            ("keytrace", env!("CARGO_PKG_VERSION").to_string()),
+            ("rules", set.digest()),
+            ("inventory", inventory_digest),
+            ("fingerprint", fingerprinter.key_id().unwrap_or_default()),
+            ("max-age", args.max_age.to_string()),
+            ("max-file-size", args.max_file_size.to_string()),
+        ]),
+        bar: &bar,
+        now,
+    };
     for target in &repos {
-        let result = sweep_one(args, target, &matcher, &linker, index.as_ref(), &bar, now);
+        let result = ctx.sweep_one(args, target);
         serde_json::to_writer(&mut spool, &result).context("spool")?;
         spool.write_all(b"\n")?;
     }
@@ -187,83 +239,142 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Clean)
 }
 
-/// Scans one repository (tree and full history) through the shared scan pipeline.
-fn sweep_one(
-    args: &SweepArgs,
-    target: &RepoTarget,
-    matcher: &Matcher,
-    linker: &Linker<'_>,
-    index: Option<&Index>,
-    bar: &Bar,
+/// What every repository's sweep shares.
+struct Sweeper<'a> {
+    matcher: &'a Matcher,
+    linker: &'a Linker<'a>,
+    index: Option<&'a Index>,
+    /// The settings a cache file must have been written under to be reused.
+    cache_key: String,
+    bar: &'a Bar,
     now: i64,
-) -> RepoResult {
-    let path = repo_path(target);
-    if let Some(limit) = args.repo_max_bytes {
-        let git_dir = target
-            .workdir
-            .as_ref()
-            .map_or_else(|| target.open_path.clone(), |w| w.join(".git"));
-        let size = bytes_under(&git_dir, limit);
-        if size > limit {
-            return RepoResult::failed(
-                path,
-                format!("repository holds more than --repo-max-bytes {limit} bytes; not swept"),
-            );
+}
+
+impl Sweeper<'_> {
+    /// Scans one repository (tree and full history) through the shared scan pipeline,
+    /// reusing and then refreshing its cache file when there is a cache.
+    fn sweep_one(&self, args: &SweepArgs, target: &RepoTarget) -> RepoResult {
+        let path = repo_path(target);
+        if let Some(limit) = args.repo_max_bytes {
+            let git_dir = target
+                .workdir
+                .as_ref()
+                .map_or_else(|| target.open_path.clone(), |w| w.join(".git"));
+            let size = bytes_under(&git_dir, limit);
+            if size > limit {
+                return RepoResult::failed(
+                    path,
+                    format!("repository holds more than --repo-max-bytes {limit} bytes; not swept"),
+                );
+            }
         }
+        let mut notes = Vec::new();
+        let memo = match &args.cache {
+            Some(dir) => match cache::load(dir, &path, &self.cache_key) {
+                Ok(prior) => Some(BlobMemo::new(prior)),
+                Err(e) => {
+                    let w = Diagnostic::new(Code::CacheDiscarded, path.clone(), e.to_string());
+                    eprintln!("{w}");
+                    notes.push(w.to_string());
+                    Some(BlobMemo::default())
+                }
+            },
+            None => None,
+        };
+        let scanned = self.scan(args, target, memo.as_ref());
+        let reused = memo.as_ref().map_or(0, BlobMemo::reused);
+        // Blobs read before a timeout are kept too: the next sweep goes on from there.
+        if let (Some(dir), Some(memo)) = (&args.cache, memo) {
+            if let Err(e) = cache::store(dir, &path, &self.cache_key, memo.into_kept()) {
+                eprintln!("warning: {e}");
+                notes.push(e.to_string());
+            }
+        }
+        let mut result = match scanned {
+            Ok(outcome) => self.result_of(target, path, &outcome),
+            Err(GitError::TimedOut { seconds, .. }) => {
+                let limit = args.repo_timeout.unwrap_or_default();
+                RepoResult::failed(
+                    path,
+                    format!("exceeded --repo-timeout {limit:?}: stopped after {seconds}s; not fully swept"),
+                )
+            }
+            Err(e) => RepoResult::failed(path, e.to_string()),
+        };
+        result.blobs_reused = reused;
+        result.errors.extend(notes);
+        result
     }
-    let found = Discovery {
-        repos: vec![target.clone()],
-        walk_roots: target.workdir.iter().cloned().collect(),
-        warnings: Vec::new(),
-    };
-    let opts = WalkOptions {
-        max_file_size: args.max_file_size,
-        respect_ignore_files: false,
-        threads: args.threads,
-    };
-    let hist = HistoryOptions {
-        scope: Scope::All { since: None },
-        max_file_size: args.max_file_size,
-        threads: args.threads,
-    };
-    let scanned = match crate::scan::scan_git(&found, Some(&opts), &hist, bar, matcher, linker) {
-        Ok(s) => s,
-        Err(e) => return RepoResult::failed(path, e.to_string()),
-    };
-    let outcome = scanned.resolve(linker, index);
-    let scope = outcome.repositories.iter().find(|s| s.git);
-    let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
-    for f in &outcome.findings {
-        *by_kind.entry(f.kind.as_str().to_string()).or_insert(0) += 1;
+
+    /// The tree walk and the history read of one repository, linked to the inventory.
+    fn scan(
+        &self,
+        args: &SweepArgs,
+        target: &RepoTarget,
+        memo: Option<&BlobMemo>,
+    ) -> Result<crate::scan::Outcome, GitError> {
+        let found = Discovery {
+            repos: vec![target.clone()],
+            walk_roots: target.workdir.iter().cloned().collect(),
+            warnings: Vec::new(),
+        };
+        let opts = WalkOptions {
+            max_file_size: args.max_file_size,
+            respect_ignore_files: false,
+            threads: args.threads,
+        };
+        let hist = HistoryOptions {
+            scope: Scope::All { since: None },
+            max_file_size: args.max_file_size,
+            threads: args.threads,
+            deadline: args.repo_timeout.map(|d| Instant::now() + d),
+        };
+        let (m, l) = (self.matcher, self.linker);
+        let scanned = crate::scan::scan_git(&found, Some(&opts), &hist, self.bar, m, l, memo)?;
+        Ok(scanned.resolve(self.linker, self.index))
     }
-    let mut errors: Vec<String> = outcome
-        .stats
-        .warnings
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    if let Some(h) = &outcome.history {
-        errors.extend(h.warnings.iter().map(ToString::to_string));
-    }
-    errors.sort();
-    errors.dedup();
-    RepoResult {
-        path,
-        head: scope.and_then(|s| s.head.clone()),
-        bare: target.workdir.is_none(),
-        files_scanned: outcome.stats.counts.files_scanned,
-        blobs_scanned: outcome
-            .history
-            .as_ref()
-            .map_or(0, |h| h.counts.blobs_scanned),
-        blobs_reused: 0,
-        findings_by_kind: by_kind,
-        errors,
-        findings: outcome
-            .findings
+
+    /// The report entry of a repository swept in full.
+    fn result_of(
+        &self,
+        target: &RepoTarget,
+        path: String,
+        outcome: &crate::scan::Outcome,
+    ) -> RepoResult {
+        let scope = outcome.repositories.iter().find(|s| s.git);
+        let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
+        for f in &outcome.findings {
+            *by_kind.entry(f.kind.as_str().to_string()).or_insert(0) += 1;
+        }
+        let mut errors: Vec<String> = outcome
+            .stats
+            .warnings
             .iter()
-            .map(|f| SweepFinding::of(f, now))
-            .collect(),
+            .map(ToString::to_string)
+            .collect();
+        if let Some(h) = &outcome.history {
+            errors.extend(h.warnings.iter().map(ToString::to_string));
+        }
+        errors.sort();
+        errors.dedup();
+        RepoResult {
+            path,
+            head: scope.and_then(|s| s.head.clone()),
+            bare: target.workdir.is_none(),
+            files_scanned: outcome.stats.counts.files_scanned,
+            blobs_scanned: outcome
+                .history
+                .as_ref()
+                .map_or(0, |h| h.counts.blobs_scanned),
+            blobs_reused: 0,
+            findings_by_kind: by_kind,
+            errors,
+            findings: outcome
+                .findings
+                .iter()
+                .map(|f| SweepFinding::of(f, self.now))
+                .collect(),
+        }
     }
 }
 

@@ -249,6 +249,7 @@ fn scan(
         scope: Scope::All { since: None },
         max_file_size: args.max_file_size,
         threads: args.threads,
+        deadline: None,
     };
     let bar = Bar::new(!global.quiet && std::io::stderr().is_terminal());
     Ok(crate::scan::scan_git(
@@ -258,6 +259,7 @@ fn scan(
         &bar,
         matcher,
         linker,
+        None,
     )?)
 }
 
@@ -321,7 +323,7 @@ fn scope_entries(outcome: &Outcome, history: bool) -> (Vec<ScopeEntry>, Vec<Hole
     (entries, holes)
 }
 
-fn file_digest(path: &Path) -> anyhow::Result<String> {
+pub(super) fn file_digest(path: &Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     Ok(format!(
         "sha256:{}",

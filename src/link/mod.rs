@@ -13,8 +13,8 @@ use crate::inventory::{Index, ReferenceStatus};
 use crate::matcher::Matcher;
 use crate::rules::model::RuleKind;
 use crate::types::{
-    Chunk, Confidence, Finding, FindingContext, FindingKind, Location, RawMatch, ReferenceRef,
-    SecretRef, Severity, SlotRef,
+    Chunk, Confidence, Finding, FindingContext, FindingKind, Location, Origin, RawMatch,
+    ReferenceRef, SecretRef, Severity, SlotRef, StoredCandidate,
 };
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::HashMap;
@@ -102,6 +102,8 @@ pub struct Candidate {
     inline_allowed: bool,
     /// Allow-list entries matching the path.
     allow_hits: Vec<usize>,
+    /// The severity it has while unmanaged and not stale (the rule's, after overrides).
+    unlinked_severity: Severity,
 }
 
 #[derive(Debug)]
@@ -123,6 +125,32 @@ impl Candidate {
     /// Hidden unless the inventory knows the value.
     fn hidden(&self) -> bool {
         self.below_confidence || self.inline_allowed || !self.allow_hits.is_empty()
+    }
+
+    /// What a cache may keep of this candidate: no plaintext, no commit.
+    pub fn stored(&self) -> StoredCandidate {
+        let f = &self.finding;
+        let (reference, identifier) = match &self.what {
+            Subject::Secret => (None, None),
+            Subject::Identifier(id) => (None, Some(id.clone())),
+            Subject::Reference(r) => (Some((r.scheme.as_str().to_string(), r.name.clone())), None),
+        };
+        StoredCandidate {
+            rule: f.rule.clone(),
+            title: f.title.clone(),
+            confidence: f.confidence,
+            severity: self.unlinked_severity,
+            secret: f.secret.clone(),
+            reference,
+            identifier,
+            line: f.location.line,
+            column: f.location.column,
+            context: f.context.clone(),
+            identifiers: f.identifiers.clone(),
+            below_confidence: self.below_confidence,
+            inline_allowed: self.inline_allowed,
+            allow_hits: self.allow_hits.clone(),
+        }
     }
 }
 
@@ -236,12 +264,13 @@ impl<'m> Linker<'m> {
         // Hash only what matched, and only once.
         let fingerprint = self.fingerprinter.of_canonical(&m.canonical);
         let kind = self.unlinked_kind(origin.date.as_deref());
+        let unlinked_severity = self
+            .severity_overrides
+            .get(&rule.id)
+            .copied()
+            .unwrap_or(rule.severity);
         let severity = match kind {
-            FindingKind::UnmanagedSecret => self
-                .severity_overrides
-                .get(&rule.id)
-                .copied()
-                .unwrap_or(rule.severity),
+            FindingKind::UnmanagedSecret => unlinked_severity,
             _ => kind.default_severity(),
         };
         let location = Location::at(origin, m.line, m.column);
@@ -282,7 +311,60 @@ impl<'m> Linker<'m> {
             below_confidence,
             inline_allowed,
             allow_hits,
+            unlinked_severity,
         })
+    }
+
+    /// The candidate a stored one makes at `origin`: as [`Linker::link`] would have made it
+    /// from the same blob read there (same content and path; commit, dates and age from
+    /// this run).
+    pub fn relocate(&self, s: &StoredCandidate, origin: &Origin) -> Candidate {
+        let location = Location::at(origin, s.line, s.column);
+        let what = match (&s.reference, &s.identifier) {
+            (Some((scheme, name)), _) => crate::context::Scheme::ALL
+                .iter()
+                .find(|k| k.as_str() == scheme)
+                .map_or(Subject::Secret, |k| {
+                    Subject::Reference(crate::context::Reference::new(*k, name.clone()))
+                }),
+            (None, Some(id)) => Subject::Identifier(id.clone()),
+            (None, None) => Subject::Secret,
+        };
+        let kind = match what {
+            Subject::Reference(_) => FindingKind::UnknownReference,
+            _ => self.unlinked_kind(origin.date.as_deref()),
+        };
+        let severity = match kind {
+            FindingKind::UnmanagedSecret => s.severity,
+            _ => kind.default_severity(),
+        };
+        let finding = Finding {
+            kind,
+            severity,
+            confidence: s.confidence,
+            rule: s.rule.clone(),
+            title: s.title.clone(),
+            secret: s.secret.clone(),
+            reference: s.reference.as_ref().map(|(scheme, name)| ReferenceRef {
+                name: format!("{scheme}:{name}"),
+                replaced_by: Vec::new(),
+            }),
+            locations: vec![location.clone()],
+            location,
+            credential: None,
+            context: s.context.clone(),
+            identifiers: s.identifiers.clone(),
+            first_seen: origin.date.clone(),
+            plaintext: None,
+        };
+        Candidate {
+            finding,
+            what,
+            below_confidence: s.below_confidence,
+            inline_allowed: s.inline_allowed,
+            allow_hits: s.allow_hits.clone(),
+            unlinked_severity: s.severity,
+        }
     }
 
     /// The candidate for a reference a file uses; whether it becomes a finding is for
@@ -331,6 +413,7 @@ impl<'m> Linker<'m> {
             below_confidence: false,
             inline_allowed,
             allow_hits,
+            unlinked_severity: kind.default_severity(),
         }
     }
 

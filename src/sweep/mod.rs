@@ -4,6 +4,7 @@
 //! to disk; [`build_report`] joins them (in any order) into one [`SweepReport`] whose bytes
 //! depend only on the results, so a merge of shard reports equals the unsharded report.
 
+pub mod cache;
 mod model;
 
 pub use model::{build_report, RepoResult, SweepFinding, SweepReport};
@@ -12,12 +13,17 @@ pub use model::{build_report, RepoResult, SweepFinding, SweepReport};
 /// modulo `n`. Stable across machines, platforms and releases, so N machines given the
 /// same repository paths sweep disjoint shares that cover the estate.
 pub fn shard_of(path: &str, n: u32) -> u32 {
+    (path_hash(path) % u64::from(n.max(1))) as u32
+}
+
+/// FNV-1a 64 of a repository path: names its shard and its cache file.
+fn path_hash(path: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in path.as_bytes() {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    (h % u64::from(n.max(1))) as u32
+    h
 }
 
 #[cfg(test)]

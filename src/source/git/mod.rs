@@ -40,6 +40,9 @@ pub struct HistoryOptions {
     pub max_file_size: u64,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Stop reading past this instant (a sweep's `--repo-timeout`): the read ends with
+    /// [`GitError::TimedOut`] instead of finishing late.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// Why a chunk is handed over.
@@ -56,6 +59,13 @@ pub trait Progress: Sync {
     fn begin(&self, repo: &str, blobs: u64);
     fn advance(&self, bytes: u64);
     fn end(&self);
+}
+
+/// Blobs whose results the caller already holds (a sweep cache): the read skips them
+/// before inflating them, after telling the caller the origin this walk gives them.
+pub trait Reuse: Sync {
+    /// Whether blob `oid` (hex), planned as new content at `origin`, need not be read.
+    fn reuse(&self, oid: &str, origin: &Origin) -> bool;
 }
 
 /// What the history read covered and skipped, summed over the repositories.
@@ -86,22 +96,33 @@ pub enum GitError {
     },
     #[error("{repo}: {message}")]
     Repository { repo: String, message: String },
+    #[error("{repo}: stopped after {seconds}s, past the time limit; history not fully read")]
+    TimedOut { repo: String, seconds: u64 },
 }
 
 /// Reads the history of each repository in `repos`, calling `on_chunk` for every text blob.
 ///
 /// Each repository's own counts and warnings go to its entry in `scopes` (the working-tree
 /// walk's list, matched by root; an entry is added for a repository the walk did not cover).
+/// With `reuse`, blobs it claims are not read, and `on_chunk` gets the blob id of every
+/// chunk whose results depend on its content alone (not an LFS pointer, which is counted
+/// as it is read), so the caller can keep them for next time.
 pub fn scan_history<F>(
     repos: &[RepoTarget],
     opts: &HistoryOptions,
     progress: &dyn Progress,
     scopes: &mut Vec<RepositoryScope>,
+    reuse: Option<&dyn Reuse>,
     on_chunk: F,
 ) -> Result<HistoryStats, GitError>
 where
-    F: Fn(&Chunk<'_>, Role) + Sync,
+    F: Fn(&Chunk<'_>, Role, Option<&str>) + Sync,
 {
+    let started = std::time::Instant::now();
+    let timed_out = |repo: &str| GitError::TimedOut {
+        repo: repo.to_string(),
+        seconds: started.elapsed().as_secs(),
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()
@@ -123,16 +144,28 @@ where
             ..HistoryStats::default()
         };
         let items = plan_items(&repo, target, opts, &mut one)?;
+        if past(opts.deadline) {
+            return Err(timed_out(&target.name));
+        }
         progress.begin(&target.name, items.len() as u64);
         read::read_all(
             &pool,
-            (&target.open_path, &target.name, opts.max_file_size),
+            read::Read {
+                open_path: &target.open_path,
+                repo_name: &target.name,
+                max_size: opts.max_file_size,
+                deadline: opts.deadline,
+                reuse,
+            },
             &items,
             progress,
             &mut one,
             &on_chunk,
         );
         progress.end();
+        if past(opts.deadline) {
+            return Err(timed_out(&target.name));
+        }
         one.warnings.sort();
         one.warnings.dedup();
         stats.repositories += one.repositories;
@@ -148,6 +181,11 @@ where
     stats.warnings.sort();
     stats.warnings.dedup();
     Ok(stats)
+}
+
+/// Whether `deadline` has passed.
+fn past(deadline: Option<std::time::Instant>) -> bool {
+    deadline.is_some_and(|d| std::time::Instant::now() >= d)
 }
 
 /// The scope entry of `target`'s root, made from the repository when the walk did not list it.
@@ -210,6 +248,9 @@ fn plan_items(
         idx.preseed(*t);
     }
     for (i, c) in plan.commits.iter().enumerate() {
+        if i % 256 == 0 && past(opts.deadline) {
+            break;
+        }
         idx.add_root(c.tree, Some(i as u32));
     }
     for (refname, oid, kind) in &plan.loose {

@@ -1,7 +1,7 @@
 //! Reads the indexed blobs in parallel (one `git2::Repository` per worker thread) and hands each
 //! text blob to the callback as a [`Chunk`], counting what it skips.
 
-use super::{HistoryStats, Progress, Role};
+use super::{HistoryStats, Progress, Reuse, Role};
 use crate::diag::{Code, Diagnostic};
 use crate::source::fs::{classify, Content};
 use crate::types::{Chunk, Origin};
@@ -10,12 +10,23 @@ use rayon::prelude::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
 
 /// A blob to read with the provenance its findings carry.
 pub(super) struct Item {
     pub oid: Oid,
     pub origin: Origin,
     pub role: Role,
+}
+
+/// Which repository to read, and what limits the read.
+pub(super) struct Read<'a> {
+    pub open_path: &'a Path,
+    pub repo_name: &'a str,
+    pub max_size: u64,
+    /// Past this, the remaining blobs are left unread.
+    pub deadline: Option<Instant>,
+    pub reuse: Option<&'a dyn Reuse>,
 }
 
 #[derive(Default)]
@@ -36,20 +47,24 @@ const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/v1";
 /// Reads every item on `pool`, calling `on_chunk` for each text blob.
 pub(super) fn read_all<F>(
     pool: &rayon::ThreadPool,
-    (open_path, repo_name, max_size): (&Path, &str, u64),
+    read: Read<'_>,
     items: &[Item],
     progress: &dyn Progress,
     stats: &mut HistoryStats,
     on_chunk: &F,
 ) where
-    F: Fn(&Chunk<'_>, Role) + Sync,
+    F: Fn(&Chunk<'_>, Role, Option<&str>) + Sync,
 {
+    let (open_path, repo_name) = (read.open_path, read.repo_name);
     let slots: Vec<Mutex<Option<Repository>>> = (0..pool.current_num_threads())
         .map(|_| Mutex::new(None))
         .collect();
     let c = Counters::default();
     pool.install(|| {
         items.par_iter().with_min_len(16).for_each(|item| {
+            if read.deadline.is_some_and(|d| Instant::now() >= d) {
+                return;
+            }
             let slot = &slots[pool.current_thread_index().unwrap_or(0) % slots.len()];
             let mut guard = slot.lock().expect("repo slot");
             if guard.is_none() {
@@ -67,7 +82,7 @@ pub(super) fn read_all<F>(
                 }
             }
             let repo = guard.as_ref().expect("repo");
-            let n = read_one(repo, repo_name, item, max_size, &c, on_chunk);
+            let n = read_one(repo, &read, item, &c, on_chunk);
             progress.advance(n);
         });
     });
@@ -92,17 +107,11 @@ pub(super) fn read_all<F>(
 }
 
 /// Reads and hands on one blob; returns the bytes read.
-fn read_one<F>(
-    repo: &Repository,
-    repo_name: &str,
-    item: &Item,
-    max_size: u64,
-    c: &Counters,
-    on_chunk: &F,
-) -> u64
+fn read_one<F>(repo: &Repository, read: &Read<'_>, item: &Item, c: &Counters, on_chunk: &F) -> u64
 where
-    F: Fn(&Chunk<'_>, Role) + Sync,
+    F: Fn(&Chunk<'_>, Role, Option<&str>) + Sync,
 {
+    let (repo_name, max_size) = (read.repo_name, read.max_size);
     let fail = |e: git2::Error| {
         c.unreadable.fetch_add(1, Ordering::Relaxed);
         let w = super::index::object_warning(repo_name, item.oid, "blob", &item.origin.path, &e);
@@ -128,6 +137,13 @@ where
         }
         Ok(_) => {}
         Err(e) => return fail(e),
+    }
+    // Checked after the size limit, so a too-large blob is reported the same with a cache.
+    let blob = read.reuse.map(|_| item.oid.to_string());
+    if let (Some(reuse), Some(id), Role::Scan) = (read.reuse, &blob, item.role) {
+        if reuse.reuse(id, &item.origin) {
+            return 0;
+        }
     }
     let obj = match odb.read(item.oid) {
         Ok(o) => o,
@@ -155,8 +171,10 @@ where
             return data.len() as u64;
         }
     };
+    let mut blob = blob.as_deref();
     if item.role == Role::Scan {
         if bytes.starts_with(LFS_POINTER) {
+            blob = None;
             c.lfs.fetch_add(1, Ordering::Relaxed);
             let mut ex = c.lfs_example.lock().expect("lfs");
             if ex.as_ref().is_none_or(|e| item.origin.path < *e) {
@@ -172,6 +190,7 @@ where
             origin: &item.origin,
         },
         item.role,
+        blob,
     );
     data.len() as u64
 }

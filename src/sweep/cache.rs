@@ -1,0 +1,163 @@
+//! The sweep cache (`sweep --cache DIR`): one file per repository recording which history
+//! blobs were scanned under which settings, and what each yielded (fingerprints and
+//! redactions only, never plaintext), so a re-sweep reads only new blobs.
+//!
+//! A file is trusted only whole: written by rename (a crash leaves the old file or the new),
+//! read back only when its format, repository and settings key all match. A file that does
+//! not parse or is of another format is an error the caller reports, then ignores.
+
+use crate::scan::BlobResult;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Bumped whenever what a cache file holds changes meaning.
+const FORMAT: u32 = 1;
+
+/// Why a cache file was not trusted.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("{path}: cannot read the cache file: {message}")]
+    Unreadable { path: String, message: String },
+    #[error("{path}: corrupt cache file ({message}); discarded")]
+    Corrupt { path: String, message: String },
+    #[error("{path}: cache file of format {found}, this keytrace writes {FORMAT}; discarded")]
+    WrongFormat { path: String, found: u32 },
+    #[error("{path}: cache file of another repository ({other}); discarded")]
+    OtherRepository { path: String, other: String },
+    #[error("{path}: cannot write the cache file: {message}")]
+    Write { path: String, message: String },
+}
+
+#[derive(Deserialize)]
+struct Header {
+    format: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct File {
+    format: u32,
+    repo: String,
+    /// Digest of every setting that changes what a blob yields ([`key`]).
+    key: String,
+    blobs: BTreeMap<String, BlobResult>,
+}
+
+/// The cache file of repository `repo` under `dir`: named by a stable hash of its path.
+pub fn file_of(dir: &Path, repo: &str) -> PathBuf {
+    dir.join(format!("{:016x}.json", super::path_hash(repo)))
+}
+
+/// `sha256:` over the settings a cache entry is valid for, one `name value` line each
+/// (keytrace's version, the rule-set digest, the inventory's digest, scan options).
+pub fn key(settings: &[(&str, String)]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (name, value) in settings {
+        h.update(format!("{name} {value}\n").as_bytes());
+    }
+    format!("sha256:{}", crate::fingerprint::hex(&h.finalize()))
+}
+
+/// The blob results cached for `repo` under `key`: empty when there is no file or it was
+/// written under other settings (the repository is then scanned in full, as it must be).
+pub fn load(dir: &Path, repo: &str, key: &str) -> Result<BTreeMap<String, BlobResult>, CacheError> {
+    let path = file_of(dir, repo);
+    let shown = path.display().to_string();
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => {
+            return Err(CacheError::Unreadable {
+                path: shown,
+                message: e.to_string(),
+            })
+        }
+    };
+    let corrupt = |e: serde_json::Error| CacheError::Corrupt {
+        path: shown.clone(),
+        message: e.to_string(),
+    };
+    let header: Header = serde_json::from_slice(&bytes).map_err(corrupt)?;
+    if header.format != FORMAT {
+        return Err(CacheError::WrongFormat {
+            path: shown,
+            found: header.format,
+        });
+    }
+    let file: File = serde_json::from_slice(&bytes).map_err(corrupt)?;
+    if file.repo != repo {
+        return Err(CacheError::OtherRepository {
+            path: shown,
+            other: file.repo,
+        });
+    }
+    if file.key != key {
+        return Ok(BTreeMap::new());
+    }
+    Ok(file.blobs)
+}
+
+/// Replaces the cache file of `repo` with `blobs` by rename. Not synced: a file a power cut
+/// leaves torn fails to parse and is discarded, never trusted.
+pub fn store(
+    dir: &Path,
+    repo: &str,
+    key: &str,
+    blobs: BTreeMap<String, BlobResult>,
+) -> Result<(), CacheError> {
+    let path = file_of(dir, repo);
+    let fail = |message: String| CacheError::Write {
+        path: path.display().to_string(),
+        message,
+    };
+    let file = File {
+        format: FORMAT,
+        repo: repo.to_string(),
+        key: key.to_string(),
+        blobs,
+    };
+    let bytes = serde_json::to_vec(&file).map_err(|e| fail(e.to_string()))?;
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    crate::atomic_file::replace(&path, &bytes, crate::atomic_file::Durability::Unsynced)
+        .map_err(|e| fail(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blob() -> BTreeMap<String, BlobResult> {
+        let r = BlobResult {
+            path: "a.env".into(),
+            loose: false,
+            candidates: Vec::new(),
+            warnings: Vec::new(),
+        };
+        BTreeMap::from([("ab".repeat(20), r)])
+    }
+
+    #[test]
+    fn round_trips_and_distrusts_what_does_not_match() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let k = key(&[("rules", "sha256:1".into())]);
+        store(dir.path(), "/r", &k, blob()).expect("store");
+        assert_eq!(load(dir.path(), "/r", &k).expect("load"), blob());
+        // Other settings: nothing to reuse, and no complaint.
+        let other = key(&[("rules", "sha256:2".into())]);
+        assert!(load(dir.path(), "/r", &other).expect("load").is_empty());
+        // No file yet.
+        assert!(load(dir.path(), "/s", &k).expect("load").is_empty());
+        let path = file_of(dir.path(), "/r");
+        std::fs::write(&path, b"{\"format\": 1, \"repo\": \"/r\", \"key").expect("tear");
+        assert!(matches!(
+            load(dir.path(), "/r", &k),
+            Err(CacheError::Corrupt { .. })
+        ));
+        std::fs::write(&path, b"{\"format\": 99, \"blobs\": 3}").expect("write");
+        assert!(matches!(
+            load(dir.path(), "/r", &k),
+            Err(CacheError::WrongFormat { found: 99, .. })
+        ));
+    }
+}
