@@ -12,7 +12,7 @@ const REPOS: usize = 50;
 
 /// 50 repositories under `estate/`, one shared token in repos 0, 10 and 20, one token of
 /// its own in repo 5, and a directory whose `.git` is junk. Returns the two tokens.
-fn estate(dir: &TestDir) -> (String, String) {
+pub(crate) fn estate(dir: &TestDir) -> (String, String) {
     let mut synth = Synth::new(13);
     let shared = synth.github_pat();
     let single = synth.github_pat();
@@ -35,7 +35,7 @@ fn estate(dir: &TestDir) -> (String, String) {
     (shared, single)
 }
 
-fn sweep(dir: &TestDir, out: &str, extra: &[&str]) -> String {
+pub(crate) fn sweep(dir: &TestDir, out: &str, extra: &[&str]) -> String {
     let (code, stdout, stderr) = run(dir
         .command()
         .args(["sweep", "estate", "-o", out])

@@ -293,10 +293,10 @@ impl Sweeper<'_> {
         let mut result = match scanned {
             Ok(outcome) => self.result_of(target, path, &outcome),
             Err(GitError::TimedOut { seconds, .. }) => {
-                let limit = args.repo_timeout.unwrap_or_default();
+                let limit = args.repo_timeout.unwrap_or_default().as_secs_f64();
                 RepoResult::failed(
                     path,
-                    format!("exceeded --repo-timeout {limit:?}: stopped after {seconds}s; not fully swept"),
+                    format!("exceeded --repo-timeout {limit}s: stopped after {seconds}s; not fully swept"),
                 )
             }
             Err(e) => RepoResult::failed(path, e.to_string()),

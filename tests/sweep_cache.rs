@@ -1,0 +1,289 @@
+//! `keytrace sweep --cache DIR` and the per-repository limits (issue 13 points 2 and 3):
+//! a re-sweep reads only new blobs and writes the same report; rules and inventory changes
+//! void the cache; a corrupt cache file is discarded with a warning; a repository past
+//! `--repo-timeout` or `--repo-max-bytes` is an error entry and the sweep goes on.
+
+use crate::git::commit;
+use crate::macros::{run, TestDir};
+use crate::sweep::{estate, sweep};
+use crate::synth::Synth;
+use serde_json::Value;
+
+const CACHE: &str = "sweep-cache";
+
+/// The report without its `blobs_scanned` and `blobs_reused` lines: what a cache must not change.
+fn without_blob_counts(text: &str) -> String {
+    text.lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            !l.starts_with("\"blobs_scanned\"") && !l.starts_with("\"blobs_reused\"")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).expect("report JSON")
+}
+
+/// `(blobs_scanned, blobs_reused)` of the repository whose path ends with `/name`.
+fn counts_of(report: &Value, name: &str) -> (u64, u64) {
+    let r = report["repositories"]
+        .as_array()
+        .expect("repositories")
+        .iter()
+        .find(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with(&format!("/{name}")))
+        })
+        .unwrap_or_else(|| panic!("no repository {name}"));
+    (
+        r["blobs_scanned"].as_u64().expect("scanned"),
+        r["blobs_reused"].as_u64().expect("reused"),
+    )
+}
+
+fn totals(report: &Value) -> (u64, u64) {
+    let t = &report["totals"];
+    (
+        t["blobs_scanned"].as_u64().expect("scanned"),
+        t["blobs_reused"].as_u64().expect("reused"),
+    )
+}
+
+/// Every cache file's text, checked to hold none of `secrets`.
+fn assert_cache_has_no_plaintext(dir: &TestDir, secrets: &[&str]) {
+    let mut files = 0;
+    for e in std::fs::read_dir(dir.path().join(CACHE)).expect("cache dir") {
+        let text = std::fs::read_to_string(e.expect("entry").path()).expect("cache file");
+        for s in secrets {
+            assert!(!text.contains(s), "plaintext in a cache file");
+        }
+        files += 1;
+    }
+    assert!(files > 0, "the cache holds no file");
+}
+
+kttest!(
+    sweep_cache_reads_only_new_blobs_and_keeps_the_report,
+    |dir, _cmd| {
+        let (shared, single) = estate(&dir);
+        let uncached = sweep(&dir, "plain.json", &[]);
+        let first = sweep(&dir, "first.json", &["--cache", CACHE]);
+        assert_eq!(
+            first, uncached,
+            "a cold cache changes nothing, counts included"
+        );
+        // A README in each of 50 repositories, and a deploy.env in 4 of them.
+        let first_blobs = totals(&parse(&first)).0;
+        assert_eq!(first_blobs, 54);
+        assert_cache_has_no_plaintext(&dir, &[&shared, &single]);
+
+        let again = sweep(&dir, "again.json", &["--cache", CACHE]);
+        assert_eq!(totals(&parse(&again)), (0, first_blobs));
+        assert_eq!(without_blob_counts(&again), without_blob_counts(&uncached));
+
+        // One commit in one repository: a new file with a new token, and a changed README.
+        let mut synth = Synth::new(99);
+        let added = synth.github_pat();
+        let repo = dir.path().join("estate/r07");
+        dir.write("estate/r07/ci.env", format!("TOKEN={added}\n"));
+        dir.write("estate/r07/README.md", "repo 7, edited\n");
+        commit(&repo, 800, "second");
+        let after = sweep(&dir, "after.json", &["--cache", CACHE]);
+        let report = parse(&after);
+        assert_eq!(counts_of(&report, "r07"), (2, 1));
+        assert_eq!(counts_of(&report, "r05"), (0, 2));
+        assert_eq!(totals(&report), (2, first_blobs));
+        let fresh = sweep(&dir, "fresh.json", &[]);
+        assert_eq!(without_blob_counts(&after), without_blob_counts(&fresh));
+        assert_eq!(report["totals"]["unmanaged_values"], 3);
+        assert!(!after.contains(&added), "plaintext in the report");
+        assert_cache_has_no_plaintext(&dir, &[&shared, &single, &added]);
+    }
+);
+
+const RULE: &str = r#"
+[[rule]]
+id = "acme-api-key"
+name = "Acme API key"
+description = """
+Finds Acme API keys (acme_ followed by 32 lowercase letters and digits).
+Why: an Acme key reads and writes every project of its account.
+Rotate: delete the key under Settings > API and create a new one, https://acme.invalid/docs/keys
+"""
+regex = '''\b(acme_[a-z0-9]{32})\b'''
+keywords = ["acme_"]
+confidence = "CONFIDENCE"
+examples = [{ secret = "acme_q8w7e6r5t4y3u2i1o9p8a7s6d5f4g3h2" }]
+negatives = ["acme_short"]
+"#;
+
+kttest!(
+    sweep_cache_is_void_after_a_rule_or_inventory_change,
+    |dir, _cmd| {
+        let (shared, _) = estate(&dir);
+        dir.write("rules/acme.toml", RULE.replace("CONFIDENCE", "high"));
+        let with_rules = ["--cache", CACHE, "--rules", "rules"];
+        let first = parse(&sweep(&dir, "first.json", &with_rules));
+        let all = totals(&first).0;
+        assert_eq!(
+            totals(&parse(&sweep(&dir, "again.json", &with_rules))),
+            (0, all)
+        );
+
+        // One rule changed: every blob is read again, then reused again.
+        dir.write("rules/acme.toml", RULE.replace("CONFIDENCE", "medium"));
+        assert_eq!(
+            totals(&parse(&sweep(&dir, "changed.json", &with_rules))),
+            (all, 0)
+        );
+        assert_eq!(
+            totals(&parse(&sweep(&dir, "stable.json", &with_rules))),
+            (0, all)
+        );
+
+        // An inventory appears (the default file): the cache is void, and the shared token
+        // is now an inventory credential in every repository that holds it.
+        crate::inventory::add(&dir, "deploy-token", &shared, &[]);
+        let linked = sweep(&dir, "linked.json", &with_rules);
+        assert_eq!(totals(&parse(&linked)), (all, 0));
+        let reused = sweep(&dir, "reused.json", &with_rules);
+        assert_eq!(totals(&parse(&reused)), (0, all));
+        let plain = sweep(&dir, "plain.json", &["--rules", "rules"]);
+        assert_eq!(without_blob_counts(&reused), without_blob_counts(&plain));
+        let report = parse(&reused);
+        assert_eq!(report["credentials"][0]["id"], "deploy-token");
+        assert_eq!(
+            report["credentials"][0]["repositories"]
+                .as_array()
+                .map(Vec::len),
+            Some(3)
+        );
+    }
+);
+
+kttest!(
+    sweep_discards_a_corrupt_cache_file_with_a_warning,
+    |dir, _cmd| {
+        estate(&dir);
+        let uncached = sweep(&dir, "plain.json", &[]);
+        sweep(&dir, "first.json", &["--cache", CACHE]);
+        let mut files: Vec<_> = std::fs::read_dir(dir.path().join(CACHE))
+            .expect("cache dir")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        files.sort();
+        // One torn mid-write, one of a future format, one whose findings were tampered with
+        // into a shape that no longer parses.
+        let torn = std::fs::read(&files[0]).expect("read");
+        std::fs::write(&files[0], &torn[..torn.len() / 2]).expect("tear");
+        std::fs::write(&files[1], r#"{"format": 99, "blobs": {}}"#).expect("future");
+        let text = std::fs::read_to_string(&files[2]).expect("read");
+        std::fs::write(&files[2], text.replace("\"path\":", "\"path\":7,\"x\":")).expect("tamper");
+        let (code, _, stderr) =
+            run(dir
+                .command()
+                .args(["sweep", "estate", "-o", "after.json", "--cache", CACHE]));
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(
+            stderr.matches("warning[cache-discarded]").count(),
+            3,
+            "{stderr}"
+        );
+        assert!(stderr.contains("format 99"), "{stderr}");
+        let after = std::fs::read_to_string(dir.path().join("after.json")).expect("report");
+        let report = parse(&after);
+        let discarded: Vec<&Value> = report["repositories"]
+            .as_array()
+            .expect("repositories")
+            .iter()
+            .filter(|r| {
+                r["errors"].as_array().is_some_and(|e| {
+                    e.iter()
+                        .any(|e| e.as_str().is_some_and(|e| e.contains("cache-discarded")))
+                })
+            })
+            .collect();
+        assert_eq!(discarded.len(), 3);
+        for r in &discarded {
+            assert_eq!(r["blobs_reused"], 0, "a discarded cache is not trusted");
+            assert!(r["blobs_scanned"].as_u64().is_some_and(|n| n > 0));
+        }
+        // Apart from those warnings, the findings are those of an uncached sweep.
+        let plain = parse(&uncached);
+        for key in ["credentials", "unmanaged", "stale"] {
+            assert_eq!(report[key], plain[key], "{key}");
+        }
+        // The discarded files were rewritten whole: the next sweep reuses everything.
+        let next = parse(&sweep(&dir, "next.json", &["--cache", CACHE]));
+        assert_eq!(totals(&next).0, 0);
+    }
+);
+
+kttest!(
+    sweep_repo_limits_make_error_entries_and_the_sweep_goes_on,
+    |dir, _cmd| {
+        estate(&dir);
+        // r03 holds 1 MiB of random base62 text: past a 512K limit, the others (about 100K) are not.
+        let mut synth = Synth::new(7);
+        dir.write("estate/r03/blob.bin", synth.base62(1024 * 1024));
+        commit(&dir.path().join("estate/r03"), 2, "big");
+        let limited = parse(&sweep(&dir, "limited.json", &["--repo-max-bytes", "512K"]));
+        let errors: Vec<(String, String)> = limited["repositories"]
+            .as_array()
+            .expect("repositories")
+            .iter()
+            .filter(|r| r["errors"].as_array().is_some_and(|e| !e.is_empty()))
+            .map(|r| {
+                (
+                    r["path"].as_str().unwrap_or_default().to_string(),
+                    r["errors"][0].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors
+            .iter()
+            .any(|(p, e)| p.ends_with("/r03")
+                && e.contains("more than --repo-max-bytes 524288 bytes")));
+        assert!(errors.iter().any(|(p, _)| p.ends_with("/broken")));
+        assert_eq!(limited["totals"]["unmanaged_values"], 2);
+
+        // A zero timeout stops every repository before its first blob is read: error entries,
+        // and cache files that record no blob, since none was scanned.
+        let (code, _, stderr) = run(dir.command().args([
+            "sweep",
+            "estate",
+            "-o",
+            "late.json",
+            "--repo-timeout",
+            "0s",
+            "--cache",
+            CACHE,
+        ]));
+        assert_eq!(code, 0, "{stderr}");
+        let late = parse(&std::fs::read_to_string(dir.path().join("late.json")).expect("report"));
+        let repos = late["repositories"].as_array().expect("repositories");
+        assert_eq!(repos.len(), 51);
+        for r in repos
+            .iter()
+            .filter(|r| !r["path"].as_str().unwrap_or("").ends_with("/broken"))
+        {
+            let e = r["errors"][0].as_str().unwrap_or_default();
+            assert!(e.contains("exceeded --repo-timeout 0s"), "{e}");
+            assert_eq!(r["blobs_scanned"], 0);
+        }
+        for e in std::fs::read_dir(dir.path().join(CACHE)).expect("cache dir") {
+            let text = std::fs::read_to_string(e.expect("entry").path()).expect("cache");
+            assert!(text.ends_with("\"blobs\":{}}"), "{text}");
+        }
+        let (code, _, stderr) =
+            run(dir
+                .command()
+                .args(["sweep", "estate", "-o", "x.json", "--repo-timeout", "soon"]));
+        assert_eq!(code, 2);
+        assert!(stderr.contains("bad duration `soon`"), "{stderr}");
+    }
+);
