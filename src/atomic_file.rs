@@ -42,8 +42,18 @@ impl Lock {
 /// the new name on a file whose data never reached the disk, and the directory
 /// after, so the rename itself is durable.
 pub(crate) fn replace(path: &Path, bytes: &[u8], durability: Durability) -> std::io::Result<()> {
+    replace_with(path, durability, |f| f.write_all(bytes))
+}
+
+/// [`replace`] with the content written by `write` as it is produced, for files too big
+/// to hold in memory first.
+pub(crate) fn replace_with(
+    path: &Path,
+    durability: Durability,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let synced = durability == Durability::Synced;
-    let tmp = write_temp(path, bytes, synced)?;
+    let tmp = write_temp_with(path, synced, write)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })?;
@@ -90,9 +100,21 @@ fn temp_prefix(path: &Path) -> String {
     format!(".{name}.tmp.")
 }
 
-/// Writes `bytes` to a fresh temp file next to `path` (fsynced when `synced`); returns its path.
+/// Writes `bytes` to a fresh temp file next to `path`, as a writer that died before its
+/// rename leaves it (for tests of the recovery).
+#[cfg(test)]
 pub(crate) fn write_temp(path: &Path, bytes: &[u8], synced: bool) -> std::io::Result<PathBuf> {
+    write_temp_with(path, synced, |f| f.write_all(bytes))
+}
+
+/// Writes a fresh temp file next to `path` with `write` (fsynced when `synced`); returns its path.
+fn write_temp_with(
+    path: &Path,
+    synced: bool,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<PathBuf> {
     let prefix = temp_prefix(path);
+    let mut write = Some(write);
     for attempt in 0..100u32 {
         let tmp = parent_dir(path).join(format!("{prefix}{}.{attempt}", std::process::id()));
         let mut f = match OpenOptions::new().write(true).create_new(true).open(&tmp) {
@@ -100,9 +122,8 @@ pub(crate) fn write_temp(path: &Path, bytes: &[u8], synced: bool) -> std::io::Re
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         };
-        let written = f
-            .write_all(bytes)
-            .and_then(|()| if synced { f.sync_all() } else { Ok(()) });
+        let write = write.take().expect("written once");
+        let written = write(&mut f).and_then(|()| if synced { f.sync_all() } else { Ok(()) });
         if let Err(e) = written {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);

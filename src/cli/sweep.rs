@@ -11,10 +11,10 @@ use crate::rules::RuleSet;
 use crate::scan::BlobMemo;
 use crate::source::git::{self, Discovery, GitError, HistoryOptions, RepoTarget, Scope};
 use crate::source::WalkOptions;
-use crate::sweep::{self, cache, RepoResult, SweepFinding};
+use crate::sweep::{self, cache, RepoResult, Spool, SweepFinding};
 use anyhow::{bail, Context as _};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufWriter, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -196,12 +196,9 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
     if index.is_some() {
         linker = linker.expect_inventory(retires);
     }
-    // Per-repository results stream to a spool file beside the report: memory holds one
-    // repository's findings at a time while scanning.
-    let spool_path = args.output.with_extension("spool.jsonl");
-    let spool_file = std::fs::File::create(&spool_path)
-        .with_context(|| format!("{}: cannot create", spool_path.display()))?;
-    let mut spool = BufWriter::new(spool_file);
+    // Per-repository results stream to a spool file beside the report, and the report is
+    // written from it: memory holds one repository's findings at a time, and the views.
+    let mut spool = Spool::create(&args.output.with_extension("spool.jsonl"))?;
     let bar = Bar::new(!global.quiet && std::io::stderr().is_terminal());
     let inventory_digest = match super::inventory::path_for_scan(args.inventory.as_deref()) {
         Some(p) => super::verify_reset::file_digest(&p)?,
@@ -224,18 +221,14 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
     };
     for target in &repos {
         let result = ctx.sweep_one(args, target);
-        serde_json::to_writer(&mut spool, &result).context("spool")?;
-        spool.write_all(b"\n")?;
+        spool.push(&result)?;
     }
     for f in failed.drain(..) {
-        serde_json::to_writer(&mut spool, &f).context("spool")?;
-        spool.write_all(b"\n")?;
+        spool.push(&f)?;
     }
-    spool.flush()?;
-    drop(spool);
-    let results = read_results(&spool_path)?;
-    let _ = std::fs::remove_file(&spool_path);
-    write_report(&args.output, results)?;
+    spool
+        .write_report(&args.output)
+        .with_context(|| format!("{}: cannot write the report", args.output.display()))?;
     Ok(ExitStatus::Clean)
 }
 
@@ -378,52 +371,15 @@ impl Sweeper<'_> {
     }
 }
 
-fn read_results(path: &Path) -> anyhow::Result<Vec<RepoResult>> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let mut out = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.with_context(|| format!("{}: cannot read", path.display()))?;
-        out.push(
-            serde_json::from_str(&line)
-                .with_context(|| format!("{}:{}: bad result line", path.display(), i + 1))?,
-        );
-    }
-    Ok(out)
-}
-
-fn write_report(output: &Path, results: Vec<RepoResult>) -> anyhow::Result<()> {
-    let report = sweep::build_report(results);
-    let mut bytes = serde_json::to_vec_pretty(&report).context("encode the report")?;
-    bytes.push(b'\n');
-    crate::atomic_file::replace(output, &bytes, crate::atomic_file::Durability::Synced)
-        .with_context(|| format!("{}: cannot write the report", output.display()))?;
-    Ok(())
-}
-
-/// Only the repository entries of a report: the estate views are rebuilt from them.
-#[derive(serde::Deserialize)]
-struct PartReport {
-    report: String,
-    repositories: Vec<RepoResult>,
-}
-
 pub fn merge(_global: &Global, args: &MergeArgs) -> anyhow::Result<ExitStatus> {
-    let mut results = Vec::new();
+    let mut spool = Spool::create(&args.output.with_extension("spool.jsonl"))?;
     for part in &args.parts {
-        let file = std::fs::File::open(part)
-            .with_context(|| format!("{}: cannot open shard report", part.display()))?;
-        let parsed: PartReport = serde_json::from_reader(std::io::BufReader::new(file))
-            .with_context(|| format!("{}: not a sweep report", part.display()))?;
-        if parsed.report != "keytrace-sweep" {
-            bail!(
-                "{}: not a sweep report (report = {})",
-                part.display(),
-                parsed.report
-            );
-        }
-        results.extend(parsed.repositories);
+        spool
+            .push_report(part)
+            .with_context(|| format!("{}: cannot merge this shard report", part.display()))?;
     }
-    write_report(&args.output, results)?;
+    spool
+        .write_report(&args.output)
+        .with_context(|| format!("{}: cannot write the merged report", args.output.display()))?;
     Ok(ExitStatus::Clean)
 }

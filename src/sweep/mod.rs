@@ -6,8 +6,10 @@
 
 pub mod cache;
 mod model;
+mod spool;
 
 pub use model::{build_report, RepoResult, SweepFinding, SweepReport};
+pub use spool::{Spool, SpoolError};
 
 /// The shard (0-based, of `n`) a repository belongs to: FNV-1a 64 of its path's bytes
 /// modulo `n`. Stable across machines, platforms and releases, so N machines given the

@@ -162,15 +162,19 @@ pub struct Totals {
 }
 
 /// The estate report (`sweep --output`, `merge`): same results, same bytes.
+pub type SweepReport = Report<Vec<RepoResult>>;
+
+/// The estate report around its repository entries: held ([`SweepReport`]), or streamed
+/// from disk while the report is written.
 #[derive(Debug, Clone, Serialize)]
-pub struct SweepReport {
+pub struct Report<R> {
     pub schema_version: u32,
     pub report: &'static str,
     pub totals: Totals,
     pub credentials: Vec<CredentialSpread>,
     pub unmanaged: Vec<UnmanagedGroup>,
     pub stale: Vec<StaleEntry>,
-    pub repositories: Vec<RepoResult>,
+    pub repositories: R,
 }
 
 /// What the estate views accumulate per key: repositories and places, deduplicated.
@@ -201,16 +205,19 @@ impl Spread {
     }
 }
 
-/// Joins per-repository results, in any order, into the estate report.
-pub fn build_report(results: impl IntoIterator<Item = RepoResult>) -> SweepReport {
-    let mut repositories: Vec<RepoResult> = results.into_iter().collect();
-    repositories.sort_by(|a, b| a.path.cmp(&b.path));
-    repositories.dedup_by(|a, b| a.path == b.path);
-    let mut totals = Totals::default();
-    let mut credentials: BTreeMap<String, Spread> = BTreeMap::new();
-    let mut unmanaged: BTreeMap<String, Spread> = BTreeMap::new();
-    let mut stale: Vec<StaleEntry> = Vec::new();
-    for r in &repositories {
+/// The estate views, accumulated one repository at a time (in path order), so that a
+/// report can be written without holding every repository's results.
+#[derive(Default)]
+pub(super) struct Views {
+    totals: Totals,
+    credentials: BTreeMap<String, Spread>,
+    unmanaged: BTreeMap<String, Spread>,
+    stale: Vec<StaleEntry>,
+}
+
+impl Views {
+    pub(super) fn add(&mut self, r: &RepoResult) {
+        let totals = &mut self.totals;
         totals.repositories += 1;
         totals.repositories_with_errors += u64::from(!r.errors.is_empty());
         totals.files_scanned += r.files_scanned;
@@ -220,12 +227,18 @@ pub fn build_report(results: impl IntoIterator<Item = RepoResult>) -> SweepRepor
             totals.findings += 1;
             *totals.findings_by_kind.entry(f.kind.clone()).or_insert(0) += 1;
             if let Some(id) = &f.credential {
-                credentials.entry(id.clone()).or_default().add(&r.path, f);
+                self.credentials
+                    .entry(id.clone())
+                    .or_default()
+                    .add(&r.path, f);
             } else if let Some(fp) = &f.fingerprint {
-                unmanaged.entry(fp.clone()).or_default().add(&r.path, f);
+                self.unmanaged
+                    .entry(fp.clone())
+                    .or_default()
+                    .add(&r.path, f);
             }
             if f.kind == FindingKind::StaleSecret.as_str() {
-                stale.push(StaleEntry {
+                self.stale.push(StaleEntry {
                     fingerprint: f.fingerprint.clone().unwrap_or_default(),
                     redacted: f.shown.clone(),
                     repo: r.path.clone(),
@@ -236,31 +249,50 @@ pub fn build_report(results: impl IntoIterator<Item = RepoResult>) -> SweepRepor
             }
         }
     }
-    totals.credentials = credentials.len() as u64;
-    totals.unmanaged_values = unmanaged.len() as u64;
-    SweepReport {
-        schema_version: 1,
-        report: "keytrace-sweep",
-        totals,
-        credentials: credentials
-            .into_iter()
-            .map(|(id, s)| CredentialSpread {
-                id,
-                repositories: s.repos.into_iter().collect(),
-                places: s.places.into_iter().collect(),
-            })
-            .collect(),
-        unmanaged: unmanaged
-            .into_iter()
-            .map(|(fingerprint, s)| UnmanagedGroup {
-                fingerprint,
-                redacted: s.redacted,
-                rules: s.rules.into_iter().collect(),
-                repositories: s.repos.into_iter().collect(),
-                places: s.places.into_iter().collect(),
-            })
-            .collect(),
-        stale,
-        repositories,
+
+    /// The report around `repositories` (which must be the results added, in path order).
+    pub(super) fn finish<R>(self, repositories: R) -> Report<R> {
+        let mut totals = self.totals;
+        totals.credentials = self.credentials.len() as u64;
+        totals.unmanaged_values = self.unmanaged.len() as u64;
+        Report {
+            schema_version: 1,
+            report: "keytrace-sweep",
+            totals,
+            credentials: self
+                .credentials
+                .into_iter()
+                .map(|(id, s)| CredentialSpread {
+                    id,
+                    repositories: s.repos.into_iter().collect(),
+                    places: s.places.into_iter().collect(),
+                })
+                .collect(),
+            unmanaged: self
+                .unmanaged
+                .into_iter()
+                .map(|(fingerprint, s)| UnmanagedGroup {
+                    fingerprint,
+                    redacted: s.redacted,
+                    rules: s.rules.into_iter().collect(),
+                    repositories: s.repos.into_iter().collect(),
+                    places: s.places.into_iter().collect(),
+                })
+                .collect(),
+            stale: self.stale,
+            repositories,
+        }
     }
+}
+
+/// Joins per-repository results, in any order, into the estate report.
+pub fn build_report(results: impl IntoIterator<Item = RepoResult>) -> SweepReport {
+    let mut repositories: Vec<RepoResult> = results.into_iter().collect();
+    repositories.sort_by(|a, b| a.path.cmp(&b.path));
+    repositories.dedup_by(|a, b| a.path == b.path);
+    let mut views = Views::default();
+    for r in &repositories {
+        views.add(r);
+    }
+    views.finish(repositories)
 }
