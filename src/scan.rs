@@ -160,6 +160,7 @@ pub struct BlobMemo {
     prior: HashMap<String, BlobResult>,
     kept: Mutex<BTreeMap<String, BlobResult>>,
     reused: AtomicU64,
+    read: AtomicU64,
 }
 
 impl BlobMemo {
@@ -176,6 +177,16 @@ impl BlobMemo {
         self.reused.load(Ordering::Relaxed)
     }
 
+    /// Whether a cache written from [`BlobMemo::into_kept`] would hold just what `prior` did:
+    /// every prior blob reused, and none read. Then there is nothing to write back.
+    pub fn unchanged(&self) -> bool {
+        let kept = self.kept.lock().expect("memo lock").len();
+        !self.prior.is_empty()
+            && self.read.load(Ordering::Relaxed) == 0
+            && kept == self.prior.len()
+            && self.reused() == self.prior.len() as u64
+    }
+
     /// The results of every blob this scan covered, by blob id.
     pub fn into_kept(self) -> BTreeMap<String, BlobResult> {
         self.kept.into_inner().expect("memo lock")
@@ -188,6 +199,7 @@ impl BlobMemo {
             candidates: r.candidates.iter().map(Candidate::stored).collect(),
             warnings: r.warnings.iter().map(|(_, w)| w.clone()).collect(),
         };
+        self.read.fetch_add(1, Ordering::Relaxed);
         self.kept
             .lock()
             .expect("memo lock")

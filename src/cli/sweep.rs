@@ -277,7 +277,7 @@ impl Sweeper<'_> {
         let scanned = self.scan(args, target, memo.as_ref());
         let reused = memo.as_ref().map_or(0, BlobMemo::reused);
         // Blobs read before a timeout are kept too: the next sweep goes on from there.
-        if let (Some(dir), Some(memo)) = (&args.cache, memo) {
+        if let (Some(dir), Some(memo)) = (&args.cache, memo.filter(|m| !m.unchanged())) {
             if let Err(e) = cache::store(dir, &path, &self.cache_key, memo.into_kept()) {
                 eprintln!("warning: {e}");
                 notes.push(e.to_string());

@@ -63,6 +63,8 @@ pub trait Progress: Sync {
 
 /// Blobs whose results the caller already holds (a sweep cache): the read skips them
 /// before inflating them, after telling the caller the origin this walk gives them.
+/// It is asked before the `max_file_size` check, so it must hold only blobs handed over
+/// as text under the same limit.
 pub trait Reuse: Sync {
     /// Whether blob `oid` (hex), planned as new content at `origin`, need not be read.
     fn reuse(&self, oid: &str, origin: &Origin) -> bool;

@@ -118,6 +118,14 @@ where
         c.warnings.lock().expect("warnings").push(w);
         0
     };
+    // Before the size check: the reuser only holds blobs read as text under a size limit
+    // that is part of its key, so a blob it holds is not too large now either.
+    let blob = read.reuse.map(|_| item.oid.to_string());
+    if let (Some(reuse), Some(id), Role::Scan) = (read.reuse, &blob, item.role) {
+        if reuse.reuse(id, &item.origin) {
+            return 0;
+        }
+    }
     let odb = match repo.odb() {
         Ok(o) => o,
         Err(e) => return fail(e),
@@ -137,13 +145,6 @@ where
         }
         Ok(_) => {}
         Err(e) => return fail(e),
-    }
-    // Checked after the size limit, so a too-large blob is reported the same with a cache.
-    let blob = read.reuse.map(|_| item.oid.to_string());
-    if let (Some(reuse), Some(id), Role::Scan) = (read.reuse, &blob, item.role) {
-        if reuse.reuse(id, &item.origin) {
-            return 0;
-        }
     }
     let obj = match odb.read(item.oid) {
         Ok(o) => o,
