@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Estate-sweep benchmark (issue 13): `keytrace sweep` over a generated estate of REPOS bare
 # repositories, cold and then incremental with --cache after 1% of them gained a commit,
-# against the sum of per-repository `keytrace scan --git` runs, with peak RSS.
+# against the sum of per-repository `keytrace scan --git` runs, with peak RSS; then the peak
+# RSS of `keytrace merge` over a generated report of MERGE_REPOS (10,000) repositories.
 #
 #   bench/sweep.sh                  # build release, generate (cached) and run
 #   REPOS=1000 bench/sweep.sh       # a bigger estate
@@ -119,3 +120,8 @@ sum=$(echo "$(date +%s.%N) - $start" | bc -l)
 printf '%-34s %8.2f s %8.1f MB\n' "sum of $REPOS x scan --git" "$sum" "$(echo "$peak / 1024" | bc -l)"
 printf 'first sweep vs sum of scans: %.2fx faster; re-sweep vs first: %.1fx faster (goal >= 20x); cache cost on a cold sweep: %+.1f%%\n' \
   "$(echo "$sum / $first" | bc -l)" "$(echo "$first / $again" | bc -l)" "$(echo "($first - $plain) * 100 / $plain" | bc -l)"
+
+# merge memory: a generated sweep report of MERGE_REPOS repositories (bench/gen_sweep_report.py)
+MERGE_REPOS=${MERGE_REPOS:-10000}
+python3 bench/gen_sweep_report.py "$MERGE_REPOS" >"$WORK/big.json"
+timed "merge of $MERGE_REPOS repositories ($(du -h "$WORK/big.json" | cut -f1))" "$KT" merge "$WORK/big.json" -o "$WORK/merged.json"
