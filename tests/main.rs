@@ -2,6 +2,7 @@
 
 #[macro_use]
 mod macros;
+mod action;
 mod architecture;
 mod audit;
 mod decoding;
