@@ -495,3 +495,122 @@ fn action_schedule_scans_the_whole_history() {
     );
     assert_eq!(shallow, "false", "the checkout was deepened");
 }
+
+/// Annotations escape `%`, CR and LF in the message and also `:` and `,` in properties, so a
+/// file or repository name cannot end the command early or forge another one.
+#[test]
+fn action_annotations_escape_workflow_command_characters() {
+    let dir = TestDir::new();
+    let token = Synth::new(129).github_pat();
+    dir.write("r%1\r\nx/a,b:c%.env", format!("DEPLOY_TOKEN=\"{token}\"\n"));
+    let (code, stdout, stderr) = run(dir
+        .command()
+        .args(["scan", "r%1\r\nx", "--format", "github"]));
+    assert_eq!(code, 1, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one command, one line: {stdout}");
+    assert!(
+        lines[0].starts_with(
+            "::error file=a%2Cb%3Ac%25.env,line=1,col=15,title=keytrace unmanaged-secret::"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        lines[0].ends_with(" in repository r%251%0D%0Ax"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&token));
+}
+
+/// Keys of a YAML mapping.
+fn keys(y: &saphyr::Yaml) -> BTreeSet<String> {
+    y.as_mapping()
+        .expect("a mapping")
+        .keys()
+        .map(|k| k.as_str().expect("string key").to_string())
+        .collect()
+}
+
+fn get<'a>(y: &'a saphyr::Yaml<'a>, key: &str) -> &'a saphyr::Yaml<'a> {
+    y.as_mapping_get(key).unwrap_or_else(|| panic!("no {key}"))
+}
+
+/// action.yml declares the inputs and outputs of issue 12, hands every input to the script
+/// under the name it reads, and the README's workflow uses only those inputs, with the
+/// permissions and the SARIF upload code scanning needs.
+#[test]
+fn action_yml_wires_every_input_and_the_readme_workflow_uses_it() {
+    use saphyr::LoadableYamlNode;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("action.yml")).expect("action.yml");
+    let docs = saphyr::Yaml::load_from_str(&text).expect("action.yml parses");
+    let action = &docs[0];
+    let inputs = keys(get(action, "inputs"));
+    let want = [
+        "path",
+        "inventory",
+        "baseline",
+        "fail-on",
+        "args",
+        "sarif-file",
+        "version",
+    ];
+    assert_eq!(inputs, want.iter().map(|s| s.to_string()).collect());
+    let outputs = get(action, "outputs");
+    assert_eq!(
+        keys(outputs),
+        ["exit-code", "findings", "sarif-file"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    );
+    for name in keys(outputs) {
+        let value = get(get(outputs, &name), "value").as_str().expect("value");
+        assert_eq!(value, format!("${{{{ steps.scan.outputs.{name} }}}}"));
+    }
+    let runs = get(action, "runs");
+    assert_eq!(get(runs, "using").as_str(), Some("composite"));
+    let step = get(runs, "steps").as_sequence().expect("steps")[0].clone();
+    let env = get(&step, "env");
+    let script = std::fs::read_to_string(root.join("scripts/action.sh")).expect("script");
+    for input in &inputs {
+        let var = format!("KEYTRACE_INPUT_{}", input.to_uppercase().replace('-', "_"));
+        assert_eq!(
+            get(env, &var).as_str().map(str::to_string),
+            Some(format!("${{{{ inputs.{input} }}}}"))
+        );
+        assert!(
+            script.contains(&format!("${{{var}:-")),
+            "the script reads {var}"
+        );
+    }
+    // The README's workflow.
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    let section = &readme[readme.find("\n## GitHub Action\n").expect("section")..];
+    let start = section.find("```yaml\n").expect("workflow block") + 8;
+    let block = &section[start..start + section[start..].find("```").expect("end")];
+    let docs = saphyr::Yaml::load_from_str(block).expect("README workflow parses");
+    let wf = &docs[0];
+    let perms = get(wf, "permissions");
+    assert_eq!(get(perms, "contents").as_str(), Some("read"));
+    assert_eq!(get(perms, "security-events").as_str(), Some("write"));
+    let job = get(get(wf, "jobs"), "keytrace");
+    let steps = get(job, "steps").as_sequence().expect("steps");
+    let uses = |s: &saphyr::Yaml| get(s, "uses").as_str().unwrap_or("").to_string();
+    assert!(uses(&steps[0]).starts_with("actions/checkout@"));
+    assert!(get(&steps[0], "with")
+        .as_mapping_get("fetch-depth")
+        .is_some());
+    assert!(uses(&steps[1]).starts_with("keytrace/keytrace@"));
+    assert!(keys(get(&steps[1], "with")).is_subset(&inputs));
+    assert!(uses(&steps[2]).starts_with("github/codeql-action/upload-sarif@"));
+    assert_eq!(
+        get(get(&steps[2], "with"), "sarif_file").as_str(),
+        Some("${{ steps.keytrace.outputs.sarif-file }}")
+    );
+    assert!(
+        readme[..readme.find("\n## ").expect("a section")]
+            .contains("[GitHub Action](#github-action)"),
+        "linked from the first screen"
+    );
+}
