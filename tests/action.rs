@@ -133,6 +133,17 @@ impl Fixture {
 
     /// Runs the action for `event` with `payload` and the given `KEYTRACE_INPUT_*` values.
     fn run(&self, event: &str, payload: &Value, inputs: &[(&str, &str)]) -> Run {
+        self.run_with(event, payload, inputs, &[])
+    }
+
+    /// `run`, with more environment (`KEYTRACE_BIN` empty: get keytrace as on a real runner).
+    fn run_with(
+        &self,
+        event: &str,
+        payload: &Value,
+        inputs: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Run {
         let root = self.dir.path();
         // A fresh runner temp dir per run, so a report is only ever this run's.
         let runner = root.join("runner");
@@ -175,6 +186,7 @@ impl Fixture {
         for (k, v) in inputs {
             cmd.env(format!("KEYTRACE_INPUT_{k}"), v);
         }
+        cmd.envs(env.iter().copied());
         let (code, stdout, stderr) = run(&mut cmd);
         let read = |p: &Path| std::fs::read_to_string(p).ok();
         let json = |p: PathBuf| read(&p).map(|s| serde_json::from_str(&s).expect("valid JSON"));
@@ -613,4 +625,79 @@ fn action_yml_wires_every_input_and_the_readme_workflow_uses_it() {
             .contains("[GitHub Action](#github-action)"),
         "linked from the first screen"
     );
+}
+
+/// Publishes a fake release under `dir/releases`: `v9.9.9/keytrace-v9.9.9-<target>.tar.gz`
+/// holding a `keytrace` that runs the built binary, and its `.sha256` (`good` or not).
+fn publish_release(dir: &Path, good: bool) -> String {
+    use sha2::{Digest, Sha256};
+    let stage = dir.join("stage");
+    std::fs::create_dir_all(&stage).expect("mkdir");
+    let wrapper = format!(
+        "#!/bin/sh\nexec '{}' \"$@\"\n",
+        env!("CARGO_BIN_EXE_keytrace")
+    );
+    std::fs::write(stage.join("keytrace"), wrapper).expect("write wrapper");
+    let release = dir.join("releases/v9.9.9");
+    std::fs::create_dir_all(&release).expect("mkdir");
+    let asset = "keytrace-v9.9.9-x86_64-unknown-linux-musl.tar.gz";
+    let tarball = release.join(asset);
+    let out = Command::new("tar")
+        .arg("-czf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&stage)
+        .arg("keytrace")
+        .output()
+        .expect("tar runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut bytes = std::fs::read(&tarball).expect("read tarball");
+    if !good {
+        bytes.push(0);
+    }
+    let hex: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(
+        release.join(format!("{asset}.sha256")),
+        format!("{hex}  {asset}\n"),
+    )
+    .expect("write sha256");
+    format!("file://{}", dir.join("releases").display())
+}
+
+/// Without KEYTRACE_BIN the action downloads the release for the runner and checks its
+/// checksum; a checksum that does not match is exit 2, never a scan with an unknown binary.
+#[test]
+fn action_downloads_the_release_binary_and_checks_its_checksum() {
+    let (fx, base, head) = pr_fixture(130, true);
+    fx.checkout("main", Some(1));
+    let url = publish_release(fx.dir.path(), true);
+    let env = [
+        ("KEYTRACE_BIN", ""),
+        ("KEYTRACE_RELEASE_BASE_URL", url.as_str()),
+    ];
+    let payload = pr_payload(&base, &head);
+    let r = fx.run_with("pull_request", &payload, &[("VERSION", "9.9.9")], &env);
+    assert_eq!(r.code, 1, "{}", r.log());
+    assert_eq!(r.commits(), set(&[&head]));
+    assert!(!r.stdout.contains("cargo install"), "{}", r.log());
+    let url = publish_release(fx.dir.path(), false);
+    let env = [
+        ("KEYTRACE_BIN", ""),
+        ("KEYTRACE_RELEASE_BASE_URL", url.as_str()),
+    ];
+    let r = fx.run_with("pull_request", &payload, &[("VERSION", "9.9.9")], &env);
+    assert_eq!((r.code, r.output("exit-code")), (2, "2"), "{}", r.log());
+    assert!(
+        r.stdout.contains("does not match its .sha256"),
+        "{}",
+        r.log()
+    );
+    assert!(r.report.is_none(), "nothing scanned");
 }
