@@ -289,13 +289,14 @@ sys.stdout.write("".join(w + "\0" for w in words))
 PY
 }
 
-# The Markdown summary: counts by severity and one row per finding (no secret: the JSON report
-# holds only fingerprints and redacted hints).
+# The Markdown summary: the verdict, the scope and one row per finding (no secret: the JSON
+# report holds only fingerprints and redacted hints). GitHub keeps at most 1 MiB of summary
+# per step, so rows stop at KEYTRACE_SUMMARY_MAX_ROWS (1000); SARIF has them all.
 write_summary() {
   [[ -n ${GITHUB_STEP_SUMMARY:-} ]] || return 0
-  python3 - "$1" "$2" "$3" >>"$GITHUB_STEP_SUMMARY" <<'PY'
+  python3 - "$1" "$2" "$3" "${KEYTRACE_SUMMARY_MAX_ROWS:-1000}" >>"$GITHUB_STEP_SUMMARY" <<'PY'
 import json, sys
-report, scope, code = sys.argv[1], sys.argv[2], sys.argv[3]
+report, scope, code, max_rows = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 with open(report, encoding="utf-8") as f:
     doc = json.load(f)
 def cell(s):
@@ -307,12 +308,14 @@ print(f"Scanned {cell(scope)}.\n")
 if findings:
     print("| severity | kind | rule | location | commit |")
     print("| --- | --- | --- | --- | --- |")
-    for x in findings:
+    for x in findings[:max_rows]:
         loc = x["location"]
         commit = (loc.get("commit") or "")[:12]
         print(f"| {cell(x['severity'])} | {cell(x['kind'])} | `{cell(x['rule'])}` "
               f"| `{cell(loc['path'])}:{loc['line']}` | {cell(commit)} |")
     print()
+    if len(findings) > max_rows:
+        print(f"… and {len(findings) - max_rows} more, in the SARIF report.\n")
 PY
 }
 

@@ -377,10 +377,11 @@ fn action_push_scans_before_to_after_fetching_into_a_shallow_checkout() {
     let after = fx.commit("d.env", true);
     fx.dev_git(&["push", "-q", "origin", "main"]);
     fx.checkout("main", Some(1));
-    let r = fx.run(
+    let r = fx.run_with(
         "push",
         &push_payload("refs/heads/main", &before, &after, false),
         &[],
+        &[("KEYTRACE_SUMMARY_MAX_ROWS", "2")],
     );
     assert_eq!(r.code, 1, "{}", r.log());
     assert_eq!(r.commits(), set(&[&c1, &c2, &after]), "{}", r.log());
@@ -388,6 +389,9 @@ fn action_push_scans_before_to_after_fetching_into_a_shallow_checkout() {
     assert!(r
         .summary
         .contains(&format!("{before}..{after}, 3 commit(s)")));
+    // The summary's table stops at the row cap and says how many it left to the SARIF.
+    assert_eq!(r.summary.matches("| high |").count(), 2, "{}", r.summary);
+    assert!(r.summary.contains("… and 1 more, in the SARIF report."));
 }
 
 #[test]
