@@ -218,9 +218,21 @@ default_branch_base() {
   default=$(json_get "$event" repository default_branch) || return 1
   ref=$(json_get "$event" ref) || return 1
   [[ -n $default && $ref != "refs/heads/$default" ]] || return 0
-  g fetch --quiet --no-tags origin "+refs/heads/$default:refs/remotes/origin/$default" \
-    2>/dev/null || return 0
+  # Only its tip into a shallow checkout; ensure_range deepens as far as the range needs.
+  local depth=()
+  ! is_shallow || depth=(--depth=1)
+  g fetch --quiet --no-tags "${depth[@]}" origin \
+    "+refs/heads/$default:refs/remotes/origin/$default" 2>/dev/null || return 0
   g rev-parse "refs/remotes/origin/$default"
+}
+
+# Commit ids from the payload go to git as arguments: only a full SHA-1 or SHA-256 id passes.
+check_ids() {
+  local event=$1 id
+  shift
+  for id in "$@"; do
+    [[ $id =~ ^[0-9a-f]{40}([0-9a-f]{24})?$ ]] || fail "$event: \`$id\` is not a commit id"
+  done
 }
 
 # Sets `mode` (range, git or none), `base`, `head` and `scope` (words for the summary) from
@@ -234,6 +246,7 @@ choose_scope() {
       base=$(json_get "$event" pull_request base sha) || fail "cannot read $event"
       head=$(json_get "$event" pull_request head sha) || fail "cannot read $event"
       [[ -n $base && -n $head ]] || fail "$event: no pull_request.base.sha / .head.sha"
+      check_ids "$event" "$base" "$head"
       mode=range scope="pull request commits $base..$head"
       ;;
     merge_group)
@@ -241,6 +254,7 @@ choose_scope() {
       base=$(json_get "$event" merge_group base_sha) || fail "cannot read $event"
       head=$(json_get "$event" merge_group head_sha) || fail "cannot read $event"
       [[ -n $base && -n $head ]] || fail "$event: no merge_group.base_sha / .head_sha"
+      check_ids "$event" "$base" "$head"
       mode=range scope="merge group commits $base..$head"
       ;;
     push) choose_push_scope "$event" ;;
@@ -253,6 +267,7 @@ choose_push_scope() {
   base=$(json_get "$event" before) || fail "cannot read $event"
   head=$(json_get "$event" after) || fail "cannot read $event"
   [[ -n $head ]] || fail "$event: no after commit in the push payload"
+  check_ids "$event" "$head" ${base:+"$base"}
   if [[ $head == "$ZERO_SHA" ]]; then
     mode=none scope="a deleted ref"
     return

@@ -491,6 +491,14 @@ fn action_base_that_cannot_be_fetched_is_exit_2() {
     )));
     assert!(r.summary.contains("### keytrace: not scanned"));
     assert!(r.report.is_none(), "keytrace did not run");
+    // A payload id that is not a commit id never reaches git as an argument.
+    let r = fx.run(
+        "pull_request",
+        &pr_payload("--upload-pack=touch x", &head),
+        &[],
+    );
+    assert_eq!((r.code, r.output("exit-code")), (2, "2"), "{}", r.log());
+    assert!(r.stdout.contains("is not a commit id"), "{}", r.log());
 }
 
 #[test]
