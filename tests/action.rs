@@ -713,3 +713,38 @@ fn action_downloads_the_release_binary_and_checks_its_checksum() {
     );
     assert!(r.report.is_none(), "nothing scanned");
 }
+
+/// The other events: a merge queue's group is a range like a pull request; a deleted ref has
+/// nothing to scan; a manual run on a shallow checkout whose origin is gone cannot see the
+/// history it was asked for, which is exit 2, not a scan of the tip alone.
+#[test]
+fn action_merge_group_deleted_ref_and_unfetchable_history() {
+    let (fx, base, head) = pr_fixture(131, true);
+    fx.checkout("main", Some(1));
+    let group = json!({"merge_group": {"base_sha": base, "head_sha": head}});
+    let r = fx.run("merge_group", &group, &[]);
+    assert_eq!(r.code, 1, "{}", r.log());
+    assert_eq!(r.commits(), set(&[&head]));
+    let r = fx.run(
+        "push",
+        &push_payload("refs/heads/feature", &head, ZERO, false),
+        &[],
+    );
+    assert_eq!((r.code, r.output("findings")), (0, "0"), "{}", r.log());
+    assert!(r
+        .stdout
+        .contains("::notice title=keytrace::nothing to scan: a deleted ref has no commits"));
+    // A fresh depth-1 checkout (the range above deepened this one), then origin goes away.
+    std::fs::remove_dir_all(fx.dir.path().join("ws")).expect("remove checkout");
+    fx.checkout("main", Some(1));
+    std::fs::remove_dir_all(fx.dir.path().join("origin.git")).expect("remove origin");
+    let r = fx.run("workflow_dispatch", &json!({"inputs": {}}), &[]);
+    assert_eq!((r.code, r.output("exit-code")), (2, "2"), "{}", r.log());
+    assert!(
+        r.stdout
+            .contains("this checkout is shallow and its history could not be fetched"),
+        "{}",
+        r.log()
+    );
+    assert!(r.report.is_none(), "keytrace did not run");
+}
