@@ -4,6 +4,7 @@
 mod macros;
 mod architecture;
 mod audit;
+mod baseline;
 mod decoding;
 mod detection;
 mod estate;
