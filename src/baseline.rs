@@ -52,6 +52,10 @@ pub enum BaselineError {
 struct Header {
     format: String,
     schema_version: u32,
+    /// The public id of the `hmac-sha256:` fingerprint key (none for `sha256:`): a scan
+    /// under another key could match nothing, so it is an error, not a flood of findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fingerprint_key: Option<String>,
 }
 
 /// One finding of the day the baseline was made. Field order is the sort order and the
@@ -88,6 +92,8 @@ impl Entry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Baseline {
     entries: BTreeSet<Entry>,
+    /// `Fingerprinter::key_id` of the key the fingerprints were made under.
+    key_id: Option<String>,
 }
 
 /// What applying a baseline to a scan did, for the summary of every report format.
@@ -141,14 +147,19 @@ fn inventory_known(kind: FindingKind) -> bool {
 }
 
 impl Baseline {
-    /// Today's findings as a baseline. Entries carry the repository when `with_repo` (a
-    /// scan of several repositories). Findings the inventory knows are left out, since no
-    /// entry would hide them; the second value counts them.
-    pub fn from_findings(findings: &[Finding], with_repo: bool) -> (Baseline, usize) {
+    /// Today's findings as a baseline, their fingerprints made under the key `key_id`
+    /// names. Entries carry the repository when `with_repo` (a scan of several
+    /// repositories). Findings the inventory knows are left out, since no entry would
+    /// hide them; the second value counts them.
+    pub fn from_findings(
+        findings: &[Finding],
+        with_repo: bool,
+        key_id: Option<String>,
+    ) -> (Baseline, usize) {
         let (known, debt): (Vec<&Finding>, Vec<&Finding>) =
             findings.iter().partition(|f| inventory_known(f.kind));
         let entries = debt.iter().map(|f| Entry::of(f, with_repo)).collect();
-        (Baseline { entries }, known.len())
+        (Baseline { entries, key_id }, known.len())
     }
 
     pub fn len(&self) -> usize {
@@ -159,17 +170,18 @@ impl Baseline {
         self.entries.is_empty()
     }
 
-    /// Reads and checks a baseline file: the header's format and version, then every entry.
-    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+    /// Reads and checks a baseline file: the header's format, version and fingerprint key
+    /// (it must be `key_id`, the scan's), then every entry.
+    pub fn load(path: &Path, key_id: Option<&str>) -> Result<Baseline, BaselineError> {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
             path: name.clone(),
             source,
         })?;
-        Baseline::parse(&name, &text)
+        Baseline::parse(&name, &text, key_id)
     }
 
-    fn parse(name: &str, text: &str) -> Result<Baseline, BaselineError> {
+    fn parse(name: &str, text: &str, key_id: Option<&str>) -> Result<Baseline, BaselineError> {
         let bad = |line: usize, message: String| BaselineError::Malformed {
             path: name.to_string(),
             line,
@@ -205,6 +217,21 @@ impl Baseline {
                 ),
             ));
         }
+        if header.fingerprint_key.as_deref() != key_id {
+            let key = |id: Option<&str>| {
+                id.map_or("plain sha256 (no key)".to_string(), |id| {
+                    format!("hmac key {id}")
+                })
+            };
+            return Err(bad(
+                n,
+                format!(
+                    "its fingerprints were made with {}, this scan's with {}: set KEYTRACE_FINGERPRINT_KEY as when the baseline was made",
+                    key(header.fingerprint_key.as_deref()),
+                    key(key_id)
+                ),
+            ));
+        }
         let mut entries = BTreeSet::new();
         for (n, line) in lines {
             let entry: Entry = serde_json::from_str(line).map_err(|e| bad(n, e.to_string()))?;
@@ -219,7 +246,10 @@ impl Baseline {
             }
             entries.insert(entry);
         }
-        Ok(Baseline { entries })
+        Ok(Baseline {
+            entries,
+            key_id: header.fingerprint_key,
+        })
     }
 
     /// The file's bytes: the header line, then one sorted entry per line.
@@ -227,6 +257,7 @@ impl Baseline {
         let header = Header {
             format: FORMAT.to_string(),
             schema_version: SCHEMA_VERSION,
+            fingerprint_key: self.key_id.clone(),
         };
         let mut out = serde_json::to_string(&header).expect("header serializes");
         out.push('\n');
@@ -314,7 +345,13 @@ impl Baseline {
             })
             .collect();
         let dropped = matched.iter().filter(|m| !**m).count();
-        (Baseline { entries }, dropped)
+        (
+            Baseline {
+                entries,
+                key_id: self.key_id.clone(),
+            },
+            dropped,
+        )
     }
 }
 
@@ -354,5 +391,72 @@ impl<'a> Matches<'a> {
             .filter(|(_, repo)| repo.is_none_or(|r| r == f.location.repo.as_str()))
             .map(|(i, _)| *i)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = r#"{"format":"keytrace-baseline","schema_version":1}"#;
+
+    fn parse(text: &str) -> Result<Baseline, BaselineError> {
+        Baseline::parse("b.jsonl", text, None)
+    }
+
+    #[test]
+    fn render_and_parse_round_trip_sorted_and_deduplicated() {
+        let text = format!(
+            "{HEADER}\n{}\n{}\n{}\n",
+            r#"{"rule":"z-rule","fingerprint":"sha256:01","path":"b.py"}"#,
+            r#"{"rule":"a-rule","reference":"secrets:OLD","path":"ci.yml"}"#,
+            r#"{"rule":"z-rule","fingerprint":"sha256:01","path":"b.py"}"#,
+        );
+        let b = parse(&text).expect("parses");
+        assert_eq!(b.len(), 2);
+        let rendered = b.render();
+        assert_eq!(
+            rendered,
+            format!(
+                "{HEADER}\n{}\n{}\n",
+                r#"{"rule":"a-rule","reference":"secrets:OLD","path":"ci.yml"}"#,
+                r#"{"rule":"z-rule","fingerprint":"sha256:01","path":"b.py"}"#,
+            )
+        );
+        assert_eq!(parse(&rendered).expect("parses again"), b);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_line() {
+        let cases = [
+            (String::new(), "b.jsonl:1: malformed baseline: empty file"),
+            (
+                format!("{HEADER}\n\n{{\"rule\":\"r\",\"path\":\"p\"}}\n"),
+                "b.jsonl:3: malformed baseline: an entry needs exactly one of",
+            ),
+            (
+                r#"{"format":"other","schema_version":1}"#.to_string(),
+                "b.jsonl:1: malformed baseline: format `other`",
+            ),
+            (
+                format!("{HEADER}\n{{\"rule\":\"\",\"fingerprint\":\"f\",\"path\":\"p\"}}\n"),
+                "b.jsonl:2: malformed baseline: empty `rule`",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = parse(&text).expect_err(&text).to_string();
+            assert!(err.starts_with(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_baseline_under_another_fingerprint_key_is_refused() {
+        let keyed = r#"{"format":"keytrace-baseline","schema_version":1,"fingerprint_key":"abc"}"#;
+        let err = parse(keyed).expect_err("plain scan, keyed baseline");
+        assert!(err.to_string().contains("hmac key abc"), "{err}");
+        let err = Baseline::parse("b.jsonl", HEADER, Some("abc")).expect_err("keyed scan");
+        assert!(err.to_string().contains("plain sha256"), "{err}");
+        let b = Baseline::parse("b.jsonl", keyed, Some("abc")).expect("same key");
+        assert_eq!(b.render(), format!("{keyed}\n"));
     }
 }

@@ -438,3 +438,55 @@ kttest!(
         );
     }
 );
+
+kttest!(
+    a_baseline_made_under_another_fingerprint_key_is_exit_2,
+    |dir, _cmd| {
+        let mut s = Synth::new(1208);
+        dir.write("app.py", format!("A = \"{}\"\n", s.github_pat()));
+        let key = "KEYTRACE_FINGERPRINT_KEY";
+        let (code, _, err) = run(dir
+            .command()
+            .env(key, "team-key-1")
+            .args(["baseline", "create"]));
+        assert_eq!(code, 0, "{err}");
+        let text = read(&dir, FILE);
+        assert!(
+            text.lines()
+                .next()
+                .is_some_and(|l| l.contains("\"fingerprint_key\":")),
+            "{text}"
+        );
+        assert!(text.contains("\"fingerprint\":\"hmac-sha256:"), "{text}");
+        assert!(
+            !text.contains("team-key-1"),
+            "the key itself is never written"
+        );
+        let (code, out, err) = run(dir.command().env(key, "team-key-1").args([
+            "scan",
+            "--baseline",
+            FILE,
+            "--format",
+            "json",
+        ]));
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&out).expect("json")["summary"]["baselined"],
+            1
+        );
+        // Under another key, or none, nothing could match: an error, not a flood of findings.
+        for other in [Some("team-key-2"), None] {
+            let mut cmd = dir.command();
+            if let Some(k) = other {
+                cmd.env(key, k);
+            }
+            let (code, out, err) = run(cmd.args(["scan", "--baseline", FILE]));
+            assert_eq!(code, 2, "{other:?}: {err}");
+            assert!(out.is_empty());
+            assert!(
+                err.contains(&format!("{FILE}:1:")) && err.contains(key),
+                "{err}"
+            );
+        }
+    }
+);

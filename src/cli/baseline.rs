@@ -24,11 +24,16 @@ pub struct BaselineArgs {
 
 #[derive(Debug, clap::Subcommand)]
 enum BaselineCommand {
-    /// Record today's findings in --output FILE (default .keytrace-baseline.jsonl), to
-    /// commit and pass to `scan --baseline`. Takes the scan flags; --output is the baseline.
+    /// Record today's findings in a baseline file to commit (`scan --baseline` reads it).
+    ///
+    /// Takes the scan flags, so the baseline is made by the scan the gate runs. --output
+    /// names the baseline file (default .keytrace-baseline.jsonl); --format and
+    /// --show-secrets are refused.
     Create(ScanArgs),
-    /// Rewrite --baseline FILE without the entries a whole scan no longer finds (to
-    /// --output FILE instead, when given). Takes the scan flags the baseline was made with.
+    /// Drop the entries of --baseline FILE that a whole scan no longer finds.
+    ///
+    /// Takes the scan flags the baseline was made with (not --rev-range, --staged or
+    /// --since). Rewrites the file atomically, or writes --output FILE when given.
     Prune(ScanArgs),
 }
 
@@ -67,7 +72,11 @@ fn create(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     scan::check_coverage(args, &outcome.stats, outcome.history.as_ref())?;
     // One repository: entries without its name, which depends on the checkout's directory.
     let with_repo = outcome.repositories.len() > 1;
-    let (baseline, known) = Baseline::from_findings(&outcome.findings, with_repo);
+    let (baseline, known) = Baseline::from_findings(
+        &outcome.findings,
+        with_repo,
+        scan::fingerprinter_from_env().key_id(),
+    );
     baseline.write(&output)?;
     let mut line = format!(
         "wrote {} to {}",
@@ -93,7 +102,7 @@ fn prune(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         bail!("baseline prune: --rev-range, --staged and --since see part of the history, where every finding outside it would look gone; prune with the flags the baseline was made with");
     }
     // A bad baseline fails before any file is scanned.
-    let baseline = Baseline::load(file)?;
+    let baseline = Baseline::load(file, scan::fingerprinter_from_env().key_id().as_deref())?;
     let Collected {
         set,
         outcome,

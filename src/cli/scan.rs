@@ -137,7 +137,9 @@ fn config_root(path: &Path) -> PathBuf {
 pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     // A bad baseline fails before any file is read.
     let baseline = (args.baseline.as_deref())
-        .map(|file| Baseline::load(file).map(|b| (b, file)))
+        .map(|file| {
+            Baseline::load(file, fingerprinter_from_env().key_id().as_deref()).map(|b| (b, file))
+        })
         .transpose()?;
     let Collected {
         set,
