@@ -4,7 +4,9 @@
 
 use crate::git::{commit, git, init};
 use crate::inventory::{add, rotate};
-use crate::macros::{assert_schema_valid, finding_places, run, run_json, TestDir, REPORT_SCHEMA};
+use crate::macros::{
+    assert_schema_valid, finding_places, run, run_json, TestDir, REPORT_SCHEMA, SARIF_SCHEMA,
+};
 use crate::synth::Synth;
 use serde_json::Value;
 
@@ -88,6 +90,7 @@ kttest!(
                 dir.command()
                     .args(["scan", "--baseline", FILE, "--format", "sarif"]),
             );
+        assert_schema_valid(SARIF_SCHEMA, &sarif);
         let run0 = &sarif["runs"][0];
         assert_eq!(run0["results"].as_array().expect("results").len(), 1);
         assert_eq!(run0["results"][0]["ruleId"], "stripe-secret-key-live");

@@ -136,11 +136,11 @@ fn config_root(path: &Path) -> PathBuf {
 
 pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     // A bad baseline fails before any file is read.
-    let baseline = (args.baseline.as_deref())
-        .map(|file| {
-            Baseline::load(file, fingerprinter_from_env().key_id().as_deref()).map(|b| (b, file))
-        })
-        .transpose()?;
+    let key_id = fingerprinter_from_env().key_id();
+    let baseline = match &args.baseline {
+        Some(file) => Some((Baseline::load(file, key_id.as_deref())?, file)),
+        None => None,
+    };
     let Collected {
         set,
         outcome,
