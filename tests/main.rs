@@ -5,6 +5,7 @@ mod macros;
 mod action;
 mod architecture;
 mod audit;
+mod baseline;
 mod decoding;
 mod detection;
 mod estate;
