@@ -340,6 +340,49 @@ fn action_pull_request_clean_passes() {
 }
 
 #[test]
+fn action_baseline_input_hides_accepted_debt_and_not_a_new_leak() {
+    let (mut fx, base, head) = pr_fixture(123, true);
+    // The team accepted the head commit's token as old debt: a baseline made from the
+    // feature branch's tree, committed where the workflow points the `baseline` input.
+    let baseline = fx.dir.path().join("accepted.jsonl");
+    let mut create = Command::new(env!("CARGO_BIN_EXE_keytrace"));
+    create
+        .args(["baseline", "create", "-q", "--output"])
+        .arg(&baseline)
+        .arg(fx.dev());
+    let (code, _, stderr) = run(&mut create);
+    assert_eq!(code, 0, "{stderr}");
+    let baseline = baseline.to_string_lossy().into_owned();
+    fx.checkout("main", Some(1));
+    let r = fx.run(
+        "pull_request",
+        &pr_payload(&base, &head),
+        &[("BASELINE", &baseline)],
+    );
+    assert_eq!(
+        r.code,
+        0,
+        "a baselined finding does not fail the step\n{}",
+        r.log()
+    );
+    assert_eq!(r.output("findings"), "0");
+    let report = r.report.as_ref().expect("a scan ran");
+    assert_eq!(report["summary"]["baselined"], 1, "{}", r.log());
+    // A secret the baseline does not hold still fails the pull request.
+    fx.dev_git(&["checkout", "-q", "feature"]);
+    let newer = fx.commit("app/more.env", true);
+    fx.dev_git(&["push", "-q", "origin", "feature"]);
+    let r = fx.run(
+        "pull_request",
+        &pr_payload(&base, &newer),
+        &[("BASELINE", &baseline)],
+    );
+    assert_eq!(r.code, 1, "{}", r.log());
+    assert_eq!(r.commits(), set(&[&newer]), "{}", r.log());
+    assert_eq!(r.output("findings"), "1");
+}
+
+#[test]
 fn action_gate_and_bad_args() {
     let (fx, base, head) = pr_fixture(122, true);
     fx.checkout("main", None);
