@@ -18,5 +18,6 @@ mod rules_check;
 mod sarif;
 mod scan;
 mod sweep;
+mod sweep_report;
 mod synth;
 mod verify_reset;

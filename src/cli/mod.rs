@@ -6,6 +6,7 @@
 mod audit;
 mod inventory;
 mod refs;
+mod report;
 mod rules;
 mod scan;
 mod sweep;
@@ -73,6 +74,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Join shard reports of `sweep --shard K/N` into the report one machine would write.
     Merge(sweep::MergeArgs),
+    /// Render a sweep report for people: a terminal summary, and `--html FILE` one page.
+    Report(report::ReportArgs),
 }
 
 /// Runs the parsed command and maps errors to exit status 2 (a closed pipe is not an error).
@@ -86,6 +89,7 @@ pub fn execute(cli: &Cli) -> ExitStatus {
         Command::Audit(args) => audit::run(&cli.global, args),
         Command::Sweep(args) => sweep::run(&cli.global, args),
         Command::Merge(args) => sweep::merge(&cli.global, args),
+        Command::Report(args) => report::run(&cli.global, args),
     };
     match result {
         Ok(status) => status,
