@@ -7,6 +7,7 @@ mod audit;
 mod decoding;
 mod detection;
 mod estate;
+mod examples;
 mod formats_text;
 mod formats_yaml;
 mod git;
