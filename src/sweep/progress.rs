@@ -24,6 +24,17 @@ pub enum ProgressMode {
     Off,
 }
 
+/// One `--progress json` line, fields in this order.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    event: &'a str,
+    repo: Option<&'a str>,
+    done: u64,
+    total: u64,
+    blobs: u64,
+    elapsed_ms: u64,
+}
+
 /// Counts repositories and blobs of one sweep and shows them as `mode` asks.
 pub struct SweepProgress {
     json: bool,
@@ -103,15 +114,17 @@ impl SweepProgress {
         if !self.json {
             return;
         }
-        let line = serde_json::json!({
-            "event": event,
-            "repo": repo,
-            "done": self.done.load(Ordering::Relaxed),
-            "total": self.total,
-            "blobs": self.blobs.load(Ordering::Relaxed),
-            "elapsed_ms": u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX),
-        });
-        let mut text = line.to_string();
+        let line = Line {
+            event,
+            repo,
+            done: self.done.load(Ordering::Relaxed),
+            total: self.total,
+            blobs: self.blobs.load(Ordering::Relaxed),
+            elapsed_ms: u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        };
+        let Ok(mut text) = serde_json::to_string(&line) else {
+            return;
+        };
         text.push('\n');
         let _held = self.lines.lock();
         // Progress is best effort: a closed stderr must not stop the sweep.
