@@ -23,13 +23,14 @@ h1{font-size:22px;margin:8px 0 2px} h2{font-size:17px;margin:18px 0 8px} h3{font
 table{border-collapse:collapse;background:#fff}
 th,td{border:1px solid var(--line);padding:3px 6px;text-align:left;vertical-align:top}
 thead th{background:#eef0f4;font-weight:600}
-.scroll{overflow:auto;max-height:75vh;border:1px solid var(--line)}
+.scroll{overflow:auto;max-height:75vh;border:1px solid var(--line);width:fit-content;max-width:100%}
+.scroll.short{max-height:30vh}
 .matrix th.repo{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:500;max-height:180px}
 .matrix td.hit{background:var(--hit);text-align:center;white-space:nowrap}
 .matrix td.hit a{color:inherit;text-decoration:none;font-size:12px}
 .matrix td.k-revoked,.matrix td.k-active{background:#fbd9d6}
 .matrix tbody th{position:sticky;left:0;background:#fff;white-space:nowrap}
-.matrix td.n{text-align:right}
+.matrix td{white-space:nowrap} .matrix td.n{text-align:right}
 .errors td:first-child{white-space:nowrap;color:var(--bad)}
 .findings td.place{white-space:nowrap}
 .findings ul{margin:0;padding-left:16px}
@@ -124,7 +125,7 @@ fn errors(page: &mut String, report: &SweepReport, root: &str) {
     let _ = write!(
         page,
         "<section id=\"errors\"><h2>Repositories not fully swept ({})</h2>\
-         <table class=\"errors\"><thead><tr><th>repository</th><th>error</th></tr></thead><tbody>",
+         <div class=\"scroll short\"><table class=\"errors\"><thead><tr><th>repository</th><th>error</th></tr></thead><tbody>",
         failed.len()
     );
     for r in failed {
@@ -138,7 +139,7 @@ fn errors(page: &mut String, report: &SweepReport, root: &str) {
             );
         }
     }
-    page.push_str("</tbody></table></section>\n");
+    page.push_str("</tbody></table></div></section>\n");
 }
 
 /// Anchor of finding `i` of repository `repo` (its index in the report).
@@ -153,7 +154,7 @@ fn matrix(page: &mut String, report: &SweepReport, rows: &[Row<'_>], root: &str)
         .enumerate()
         .map(|(i, r)| (r.path.as_str(), i))
         .collect();
-    let columns: BTreeSet<&str> = rows.iter().flat_map(|r| r.cells.keys().copied()).collect();
+    let columns = columns(rows);
     let _ = write!(
         page,
         "<section id=\"matrix\"><h2>Credential × repository</h2>\
@@ -165,6 +166,16 @@ fn matrix(page: &mut String, report: &SweepReport, rows: &[Row<'_>], root: &str)
     if rows.is_empty() {
         page.push_str("<p>No credential or secret value was found.</p></section>\n");
         return;
+    }
+    let hit: BTreeSet<&str> = rows.iter().flat_map(|r| r.cells.keys().copied()).collect();
+    if hit.len() > columns.len() {
+        let _ = write!(
+            page,
+            "<p class=\"mute\">The matrix shows the {} repositories holding the most \
+             credentials and values, of {} holding any; every finding is listed below.</p>",
+            columns.len(),
+            hit.len()
+        );
     }
     page.push_str(
         "<div class=\"scroll\"><table class=\"matrix\"><thead><tr><th>value</th><th>what</th>\
@@ -219,6 +230,27 @@ fn matrix(page: &mut String, report: &SweepReport, rows: &[Row<'_>], root: &str)
         page.push_str("</tr>\n");
     }
     page.push_str("</tbody></table></div></section>\n");
+}
+
+/// Matrix columns past which a page stops being readable (and grows by rows × columns).
+const MAX_COLUMNS: usize = 80;
+
+/// The repositories the matrix shows, by path: those holding the most rows, at most
+/// [`MAX_COLUMNS`].
+fn columns<'r>(rows: &[Row<'r>]) -> BTreeSet<&'r str> {
+    let mut count: BTreeMap<&'r str, usize> = BTreeMap::new();
+    for r in rows {
+        for repo in r.cells.keys() {
+            *count.entry(repo).or_insert(0) += 1;
+        }
+    }
+    let mut by_hits: Vec<(&'r str, usize)> = count.into_iter().collect();
+    by_hits.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    by_hits
+        .into_iter()
+        .take(MAX_COLUMNS)
+        .map(|(repo, _)| repo)
+        .collect()
 }
 
 fn stale(page: &mut String, report: &SweepReport, root: &str) {
@@ -322,4 +354,41 @@ fn finding(page: &mut String, rows: &[Row<'_>], ri: usize, fi: usize, f: &SweepF
         let _ = write!(page, "<a href=\"#row-{n}\">matrix</a>");
     }
     page.push_str("</td></tr>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sweep::{build_report, RepoResult, SweepFinding};
+
+    fn repo(i: usize) -> RepoResult {
+        let mut r = RepoResult::failed(format!("/srv/r{i:03}"), String::new());
+        r.errors.clear();
+        r.findings.push(SweepFinding {
+            kind: "unmanaged-secret".into(),
+            severity: "high".into(),
+            rule: "github-pat-classic".into(),
+            fingerprint: Some("fp".into()),
+            shown: "ghp_ab…(40 chars)".into(),
+            credential: None,
+            version: None,
+            first_seen: None,
+            age_days: None,
+            places: Vec::new(),
+        });
+        r
+    }
+
+    #[test]
+    fn matrix_columns_are_capped_and_say_so() {
+        let report = build_report((0..100).map(repo));
+        let page = super::html(&report);
+        assert_eq!(
+            page.matches("<th class=\"repo\"").count(),
+            super::MAX_COLUMNS
+        );
+        assert!(page
+            .contains("shows the 80 repositories holding the most credentials and values, of 100"));
+        // Every finding is still listed.
+        assert_eq!(page.matches("<tr id=\"f-").count(), 100);
+    }
 }
