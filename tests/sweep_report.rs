@@ -338,3 +338,31 @@ kttest!(sweep_progress_json_counts_every_repository, |dir, _cmd| {
         "--quiet silences"
     );
 });
+
+kttest!(
+    report_refuses_a_report_holding_a_plaintext_value,
+    |dir, _cmd| {
+        let secrets = small_estate(&dir);
+        sweep(&dir, &[]);
+        let path = dir.path().join("report.json");
+        let text = std::fs::read_to_string(&path).expect("report");
+        let label = loose_label(&dir);
+        assert!(text.contains(&label));
+        // A report edited by hand (or written by another tool) with the value in the clear.
+        std::fs::write(&path, text.replace(&label, &secrets[1])).expect("tamper");
+        let (code, stdout, stderr) =
+            run(dir
+                .command()
+                .args(["report", "report.json", "--html", "report.html"]));
+        assert_eq!(code, 2, "{stdout}{stderr}");
+        assert!(
+            stderr.contains("holds a value that is not redacted"),
+            "{stderr}"
+        );
+        assert!(
+            !stdout.contains(&secrets[1]) && !stderr.contains(&secrets[1]),
+            "the plaintext was printed"
+        );
+        assert!(!dir.path().join("report.html").exists());
+    }
+);

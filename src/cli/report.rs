@@ -47,7 +47,34 @@ fn read(path: &Path) -> anyhow::Result<Vec<RepoResult>> {
             stored.report.escape_debug()
         );
     }
+    for r in &stored.repositories {
+        for f in r.findings.iter().filter(|f| f.fingerprint.is_some()) {
+            if !looks_redacted(&f.shown) {
+                let place = f
+                    .places
+                    .first()
+                    .map_or(String::new(), |p| format!(" at {}:{}", p.path, p.line));
+                bail!(
+                    "{}: the {} finding in {}{place} holds a value that is not redacted; \
+                     refusing to render a report that may carry a plaintext secret",
+                    path.display(),
+                    f.rule,
+                    r.path
+                );
+            }
+        }
+    }
     Ok(stored.repositories)
+}
+
+/// Whether a secret's shown value has the shape of `fingerprint::redact`: a short hint,
+/// `…`, then the length (`ghp_ab…(40 chars)`). Sweep reports hold nothing else; a report
+/// edited or written by another tool might.
+fn looks_redacted(shown: &str) -> bool {
+    shown.strip_suffix(" chars)").is_some_and(|head| {
+        head.rsplit_once("…(")
+            .is_some_and(|(hint, n)| hint.chars().count() <= 6 && n.parse::<u32>().is_ok())
+    })
 }
 
 pub fn run(global: &Global, args: &ReportArgs) -> anyhow::Result<ExitStatus> {
