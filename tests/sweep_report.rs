@@ -209,7 +209,9 @@ kttest!(report_page_renders_in_headless_chromium, |dir, _cmd| {
     let url = format!("file://{}", dir.path().join("report.html").display());
     let chromium = |extra: &[String]| {
         let profile = tempfile::tempdir().expect("profile dir");
-        let out = std::process::Command::new(browser)
+        // A browser that hangs fails the test after two minutes instead of stalling it.
+        let out = std::process::Command::new("timeout")
+            .args(["120", browser])
             .args([
                 "--headless",
                 "--no-sandbox",
