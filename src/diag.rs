@@ -29,6 +29,7 @@ pub enum Code {
     NothingStaged,
     MalformedConfig,
     ArchiveSkipped,
+    StaleBaselineEntry,
 }
 
 impl Code {
@@ -56,6 +57,7 @@ impl Code {
         Code::NothingStaged,
         Code::MalformedConfig,
         Code::ArchiveSkipped,
+        Code::StaleBaselineEntry,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +84,7 @@ impl Code {
             Code::NothingStaged => "nothing-staged",
             Code::MalformedConfig => "malformed-config",
             Code::ArchiveSkipped => "archive-skipped",
+            Code::StaleBaselineEntry => "stale-baseline-entry",
         }
     }
 
@@ -145,6 +148,9 @@ impl Code {
             }
             Code::ArchiveSkipped => {
                 "a file or blob is a compressed archive (zip, jar, gzip, bzip2, xz, zstd, 7z, tar); its content was not scanned and is a hole in the scope"
+            }
+            Code::StaleBaselineEntry => {
+                "baseline entries matched no finding of a whole scan (the debt was removed); `keytrace baseline prune` drops them"
             }
         }
     }

@@ -4,6 +4,7 @@
 //! [`rules`] feeding the matcher and [`context`] naming file kinds.
 
 mod atomic_file;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod context;

@@ -2,8 +2,10 @@
 
 #[macro_use]
 mod macros;
+mod action;
 mod architecture;
 mod audit;
+mod baseline;
 mod decoding;
 mod detection;
 mod estate;

@@ -4,6 +4,7 @@
 //! built by the subcommand after parsing.
 
 mod audit;
+mod baseline;
 mod inventory;
 mod refs;
 mod report;
@@ -76,6 +77,8 @@ pub enum Command {
     Merge(sweep::MergeArgs),
     /// Render a sweep report for people: a terminal summary, and `--html FILE` one page.
     Report(report::ReportArgs),
+    /// Record today's findings as accepted debt (`scan --baseline` leaves them out), and prune it.
+    Baseline(baseline::BaselineArgs),
 }
 
 /// Runs the parsed command and maps errors to exit status 2 (a closed pipe is not an error).
@@ -90,6 +93,7 @@ pub fn execute(cli: &Cli) -> ExitStatus {
         Command::Sweep(args) => sweep::run(&cli.global, args),
         Command::Merge(args) => sweep::merge(&cli.global, args),
         Command::Report(args) => report::run(&cli.global, args),
+        Command::Baseline(args) => baseline::run(&cli.global, args),
     };
     match result {
         Ok(status) => status,

@@ -31,7 +31,8 @@ pub fn leaves_hole(code: Code) -> bool {
         | Code::EmptyRepository
         | Code::NonUtf8Path
         | Code::NothingStaged
-        | Code::MalformedConfig => false,
+        | Code::MalformedConfig
+        | Code::StaleBaselineEntry => false,
     }
 }
 
