@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod diag;
+pub mod estate;
 pub mod evidence;
 pub mod fingerprint;
 pub mod inventory;

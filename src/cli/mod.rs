@@ -7,6 +7,7 @@ mod audit;
 mod baseline;
 mod inventory;
 mod refs;
+mod report;
 mod rules;
 mod scan;
 mod sweep;
@@ -74,6 +75,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Join shard reports of `sweep --shard K/N` into the report one machine would write.
     Merge(sweep::MergeArgs),
+    /// Render a sweep report for people: a terminal summary, and `--html FILE` one page.
+    Report(report::ReportArgs),
     /// Record today's findings as accepted debt (`scan --baseline` leaves them out), and prune it.
     Baseline(baseline::BaselineArgs),
 }
@@ -89,6 +92,7 @@ pub fn execute(cli: &Cli) -> ExitStatus {
         Command::Audit(args) => audit::run(&cli.global, args),
         Command::Sweep(args) => sweep::run(&cli.global, args),
         Command::Merge(args) => sweep::merge(&cli.global, args),
+        Command::Report(args) => report::run(&cli.global, args),
         Command::Baseline(args) => baseline::run(&cli.global, args),
     };
     match result {

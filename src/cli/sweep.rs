@@ -1,7 +1,7 @@
 //! `keytrace sweep`: every repository under the roots, tree and history, one estate report;
 //! `keytrace merge`: shard reports joined into the report one machine would have written.
 
-use super::scan::{fingerprinter_from_env, parse_size, Bar};
+use super::scan::{fingerprinter_from_env, parse_size};
 use super::{ExitStatus, Global};
 use crate::inventory::Index;
 use crate::link::Linker;
@@ -9,7 +9,7 @@ use crate::matcher::Matcher;
 use crate::rules::RuleSet;
 use crate::source::git::{self, Discovery, HistoryOptions, RepoTarget, Scope};
 use crate::source::WalkOptions;
-use crate::sweep::{self, RepoResult, SweepFinding};
+use crate::sweep::{self, ProgressMode, RepoResult, SweepFinding, SweepProgress};
 use anyhow::{bail, Context as _};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, IsTerminal, Write};
@@ -47,6 +47,10 @@ pub struct SweepArgs {
     /// Worker threads (default: one per core), shared by every repository.
     #[arg(long, short = 'j', default_value_t = 0)]
     pub threads: usize,
+    /// Progress on stderr: auto (a bar on a terminal), json (one object per line for
+    /// schedulers: event, repo, done, total, blobs, elapsed_ms), off. --quiet silences all.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
 }
 
 #[derive(Debug, clap::Args)]
@@ -169,16 +173,27 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
     let spool_file = std::fs::File::create(&spool_path)
         .with_context(|| format!("{}: cannot create", spool_path.display()))?;
     let mut spool = BufWriter::new(spool_file);
-    let bar = Bar::new(!global.quiet && std::io::stderr().is_terminal());
+    let mode = if global.quiet {
+        ProgressMode::Off
+    } else {
+        args.progress
+    };
+    let total = (repos.len() + failed.len()) as u64;
+    let bar = SweepProgress::new(mode, total, std::io::stderr().is_terminal());
     for target in &repos {
+        let path = repo_path(target);
+        bar.repo_start(&path);
         let result = sweep_one(args, target, &matcher, &linker, index.as_ref(), &bar, now);
         serde_json::to_writer(&mut spool, &result).context("spool")?;
         spool.write_all(b"\n")?;
+        bar.repo_done(&path);
     }
     for f in failed.drain(..) {
         serde_json::to_writer(&mut spool, &f).context("spool")?;
         spool.write_all(b"\n")?;
+        bar.repo_done(&f.path);
     }
+    bar.finish();
     spool.flush()?;
     drop(spool);
     let results = read_results(&spool_path)?;
@@ -194,7 +209,7 @@ fn sweep_one(
     matcher: &Matcher,
     linker: &Linker<'_>,
     index: Option<&Index>,
-    bar: &Bar,
+    bar: &SweepProgress,
     now: i64,
 ) -> RepoResult {
     let path = repo_path(target);

@@ -5,8 +5,10 @@
 //! depend only on the results, so a merge of shard reports equals the unsharded report.
 
 mod model;
+mod progress;
 
 pub use model::{build_report, RepoResult, SweepFinding, SweepReport};
+pub use progress::{ProgressMode, SweepProgress};
 
 /// The shard (0-based, of `n`) a repository belongs to: FNV-1a 64 of its path's bytes
 /// modulo `n`. Stable across machines, platforms and releases, so N machines given the
