@@ -76,6 +76,7 @@ fn rules_json(set: &RuleSet) -> serde_json::Value {
                     "confidence": r.confidence.as_str(),
                     "severity": r.severity.to_string(),
                     "kind": format!("{:?}", r.kind).to_ascii_lowercase(),
+                    "public": r.public,
                     "keywords": r.keywords,
                     "prefix": r.prefix,
                     "validate": r.validate.map(|v| format!("{v:?}")),
