@@ -269,3 +269,87 @@ negatives = ["acmepub_short"]
         "{stderr}"
     );
 });
+
+/// A signing secret as developers paste them: letters, digits and a few symbols.
+fn signing_secret(synth: &mut Synth) -> String {
+    format!(
+        "{}#{}!{}",
+        synth.base62(10),
+        synth.base62(9),
+        synth.base62(8)
+    )
+}
+
+// JWT/HMAC signing secrets hard-coded in code are findings in each language they are
+// written in; placeholders, environment lookups and short values next to them are not.
+kttest!(
+    hard_coded_signing_keys_are_found_in_each_language,
+    |dir, cmd| {
+        let mut synth = Synth::new(1402);
+        let (go, js, py, java, kotlin) = (
+            signing_secret(&mut synth),
+            signing_secret(&mut synth),
+            signing_secret(&mut synth),
+            signing_secret(&mut synth),
+            signing_secret(&mut synth),
+        );
+        let (django, flask) = (signing_secret(&mut synth), signing_secret(&mut synth));
+        let rails = synth.chars(HEX, 128);
+        dir.write(
+        "auth/jwt.go",
+        format!("package auth\n\nvar jwtKey = []byte(\"{go}\")\nvar devKey = []byte(os.Getenv(\"JWT_KEY\"))\nvar demoKey = []byte(\"my_secret_key\")\n"),
+    );
+        dir.write(
+        "api/session.ts",
+        format!("export const issue = (user: User) =>\n  jwt.sign({{ id: user.id, role: user.role }}, \"{js}\", {{ expiresIn: \"1h\" }});\nexport const check = (t: string) => jwt.verify(t, process.env.JWT_SECRET);\nconst demo = jwt.sign(payload, 'your-secret-key');\n"),
+    );
+        dir.write(
+        "service/tokens.py",
+        format!("import jwt\n\ndef issue(uid):\n    return jwt.encode({{\"sub\": uid}}, \"{py}\", algorithm=\"HS256\")\n\ndef check(tok):\n    return jwt.decode(tok, settings.SECRET_KEY, algorithms=[\"HS256\"])\n"),
+    );
+        dir.write(
+        "src/main/java/corp/Jwt.java",
+        format!("class Jwt {{\n    private final SecretKey key = Keys.hmacShaKeyFor(\"{java}\".getBytes(StandardCharsets.UTF_8));\n    private final SecretKey env = Keys.hmacShaKeyFor(secret.getBytes());\n}}\n"),
+    );
+        dir.write(
+            "app/src/Token.kt",
+            format!("val algorithm = Algorithm.HMAC256(\"{kotlin}\")\n"),
+        );
+        dir.write(
+        "config/secrets.yml",
+        format!("production:\n  secret_key_base: {rails}\ndevelopment:\n  secret_key_base: <%= ENV[\"SECRET_KEY_BASE\"] %>\n"),
+    );
+        dir.write(
+            "site/settings.py",
+            format!("DEBUG = False\nSECRET_KEY = '{django}'\n"),
+        );
+        dir.write(
+        "web/app.py",
+        format!("app = Flask(__name__)\napp.secret_key = \"{flask}\"\napp.config[\"SECRET_KEY\"] = os.environ[\"FLASK_SECRET\"]\n"),
+    );
+        let (code, report, _) = run_json(cmd.args(["scan", ".", "--format", "json"]));
+        assert_eq!(code, 1);
+        let want = |rule: &str, path: &str, line: u64| (rule.to_string(), path.to_string(), line);
+        let mut got = places(&report);
+        got.sort();
+        let mut expected = vec![
+            want("go-jwt-signing-key", "auth/jwt.go", 3),
+            want("jwt-library-literal-secret", "api/session.ts", 2),
+            want("jwt-library-literal-secret", "service/tokens.py", 4),
+            want("java-hmac-literal-key", "src/main/java/corp/Jwt.java", 2),
+            want("java-hmac-literal-key", "app/src/Token.kt", 1),
+            want("rails-secret-key-base", "config/secrets.yml", 2),
+            want("generic-framework-secret-key", "site/settings.py", 2),
+            want("generic-framework-secret-key", "web/app.py", 2),
+        ];
+        expected.sort();
+        assert_eq!(got, expected);
+        for f in report["findings"].as_array().expect("findings") {
+            assert_ne!(f["confidence"], "high", "name- and call-based: {f}");
+        }
+        let text = report.to_string();
+        for value in [&go, &js, &py, &java, &kotlin, &django, &flask, &rails] {
+            assert!(!text.contains(value.as_str()), "no plaintext in the report");
+        }
+    }
+);
