@@ -237,6 +237,28 @@ kttest!(
         for value in [&rum, &publishable, &dsn_key, &search_key, &anon, &write_key] {
             assert!(!text.contains(value.as_str()), "no plaintext in the report");
         }
+        // The flag is visible where users look rules up.
+        let (_, explain, _) =
+            crate::macros::run(
+                dir.command()
+                    .args(["rules", "explain", "supabase-anon-key"]),
+            );
+        assert!(
+            explain.contains("public by design: reported only with `scan --include-public`"),
+            "{explain}"
+        );
+        let (_, list, _) = run_json(dir.command().args(["rules", "list", "--format", "json"]));
+        let public_ids: Vec<&str> = list
+            .as_array()
+            .expect("array")
+            .iter()
+            .filter(|r| r["public"] == true)
+            .map(|r| r["id"].as_str().expect("id"))
+            .collect();
+        assert!(
+            public_ids.contains(&"stripe-publishable-key")
+                && !public_ids.contains(&"stripe-secret-key-live")
+        );
     }
 );
 

@@ -171,6 +171,12 @@ pub fn run(_global: &Global, args: &RulesArgs) -> anyhow::Result<ExitStatus> {
             if let Some(v) = r.validate {
                 writeln!(out, "validator: {v:?}")?;
             }
+            if r.public {
+                writeln!(
+                    out,
+                    "public by design: reported only with `scan --include-public`, as info"
+                )?;
+            }
             writeln!(out, "defined in: {}:{}", r.origin.file, r.origin.line)?;
             Ok(ExitStatus::Clean)
         }
