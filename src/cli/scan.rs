@@ -80,6 +80,10 @@ pub struct ScanArgs {
     /// Credential inventory to link findings to (default: keytrace-inventory.json in the current directory, when present).
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
+    /// Also report client tokens that are public by design (Stripe publishable keys,
+    /// Datadog RUM client tokens, Sentry DSN keys …), as severity info.
+    #[arg(long)]
+    pub include_public: bool,
     /// Also report references (secret names in CI config and manifests) that no
     /// inventory entry lists, as unknown-reference (severity info).
     #[arg(long)]
@@ -248,6 +252,9 @@ pub(super) fn collect(global: &Global, args: &ScanArgs) -> anyhow::Result<Collec
     }
     if args.unknown_references {
         linker = linker.with_unknown_references();
+    }
+    if args.include_public {
+        linker = linker.with_public();
     }
     if let Some(days) = args.max_age {
         linker = linker.with_max_age(days, crate::time::now());
