@@ -30,6 +30,7 @@ pub enum Code {
     MalformedConfig,
     ArchiveSkipped,
     CacheDiscarded,
+    StaleBaselineEntry,
 }
 
 impl Code {
@@ -58,6 +59,7 @@ impl Code {
         Code::MalformedConfig,
         Code::ArchiveSkipped,
         Code::CacheDiscarded,
+        Code::StaleBaselineEntry,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +87,7 @@ impl Code {
             Code::MalformedConfig => "malformed-config",
             Code::ArchiveSkipped => "archive-skipped",
             Code::CacheDiscarded => "cache-discarded",
+            Code::StaleBaselineEntry => "stale-baseline-entry",
         }
     }
 
@@ -151,6 +154,9 @@ impl Code {
             }
             Code::CacheDiscarded => {
                 "a sweep cache file is corrupt or of another format version; it was not trusted, and the repository was scanned in full"
+            }
+            Code::StaleBaselineEntry => {
+                "baseline entries matched no finding of a whole scan (the debt was removed); `keytrace baseline prune` drops them"
             }
         }
     }

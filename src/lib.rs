@@ -4,10 +4,12 @@
 //! [`rules`] feeding the matcher and [`context`] naming file kinds.
 
 mod atomic_file;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod context;
 pub mod diag;
+pub mod estate;
 pub mod evidence;
 pub mod fingerprint;
 pub mod inventory;

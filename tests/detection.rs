@@ -143,3 +143,235 @@ kttest!(
         assert_eq!(entry["confidence"], "high");
     }
 );
+
+/// A JWT with an HS256 header and the given payload (signature random), as Supabase issues them.
+fn supabase_jwt(synth: &mut Synth, role: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let reference = synth.chars(b"abcdefghijklmnopqrstuvwxyz", 20);
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(format!(
+        r#"{{"iss":"supabase","ref":"{reference}","role":"{role}","iat":1731402114,"exp":2046978114}}"#
+    ));
+    format!("{header}.{payload}.{}", synth.base62(43))
+}
+
+// Client tokens that are public by design are not reported, whichever name or file
+// format holds them (a generic token rule or the JWT rule would otherwise report
+// several); with --include-public each is reported once, by its public rule, as info.
+// Their secret siblings are reported as before.
+kttest!(
+    public_by_design_tokens_are_info_only_with_include_public,
+    |dir, cmd| {
+        let mut synth = Synth::new(1403);
+        let rum = format!("pub{}", synth.chars(HEX, 32));
+        let publishable = format!("pk_live_51{}", synth.base62(97));
+        let dsn_key = synth.chars(HEX, 32);
+        let search_key = synth.chars(HEX, 32);
+        let anon = supabase_jwt(&mut synth, "anon");
+        let service = supabase_jwt(&mut synth, "service_role");
+        let write_key = synth.base62(32);
+        let secret = synth.stripe_live();
+        let dd_api = synth.chars(HEX, 32);
+        dir.write(
+        "web/src/monitoring.js",
+        format!(
+            "datadogRum.init({{\n  applicationId: 'app-1',\n  clientToken: '{rum}',\n}});\nconst stripe = Stripe('{publishable}');\nanalytics.load(\"{write_key}\");\n"
+        ),
+    );
+        dir.write(
+        ".env",
+        format!(
+            "SENTRY_DSN=https://{dsn_key}@o4504123.ingest.sentry.io/4504123456789\nSUPABASE_ANON_KEY={anon}\nSUPABASE_SERVICE_ROLE_KEY={service}\nSTRIPE_SECRET_KEY={secret}\n"
+        ),
+    );
+        dir.write(
+        "deploy/values.yaml",
+        format!("datadog:\n  apiKey: {dd_api}\n  clientToken: \"{rum}\"\nalgolia:\n  appId: HX7QW2LM9T\n  searchOnlyApiKey: {search_key}\n"),
+    );
+        dir.write(
+        "config/public.json",
+        format!("{{\n  \"stripe\": {{ \"api_key\": \"{publishable}\" }},\n  \"supabase\": {{ \"token\": \"{anon}\" }}\n}}\n"),
+    );
+        let secrets = vec![
+            ("jwt".to_string(), ".env".to_string(), 3),
+            ("stripe-secret-key-live".to_string(), ".env".to_string(), 4),
+            (
+                "datadog-api-key".to_string(),
+                "deploy/values.yaml".to_string(),
+                2,
+            ),
+        ];
+        let (code, report, _) = run_json(cmd.args(["scan", ".", "--format", "json"]));
+        assert_eq!(code, 1);
+        assert_eq!(places(&report), secrets, "public tokens are not reported");
+
+        let (_, report, _) =
+            run_json(
+                dir.command()
+                    .args(["scan", ".", "--format", "json", "--include-public"]),
+            );
+        let want = |rule: &str, path: &str, line: u64| (rule.to_string(), path.to_string(), line);
+        let mut public = vec![
+            want("sentry-dsn-public-key", ".env", 1),
+            want("supabase-anon-key", ".env", 2),
+            want("stripe-publishable-key", "config/public.json", 2),
+            want("supabase-anon-key", "config/public.json", 3),
+            want("datadog-rum-client-token", "deploy/values.yaml", 3),
+            want("algolia-search-only-api-key", "deploy/values.yaml", 6),
+            want("datadog-rum-client-token", "web/src/monitoring.js", 3),
+            want("stripe-publishable-key", "web/src/monitoring.js", 5),
+            want("segment-write-key", "web/src/monitoring.js", 6),
+        ];
+        public.extend(secrets);
+        let mut got = places(&report);
+        got.sort();
+        public.sort();
+        assert_eq!(got, public);
+        for f in report["findings"].as_array().expect("findings") {
+            let is_public = !["jwt", "stripe-secret-key-live", "datadog-api-key"]
+                .contains(&f["rule"].as_str().expect("rule"));
+            assert_eq!(f["severity"] == "info", is_public, "{f}");
+        }
+        let text = report.to_string();
+        for value in [&rum, &publishable, &dsn_key, &search_key, &anon, &write_key] {
+            assert!(!text.contains(value.as_str()), "no plaintext in the report");
+        }
+        // The flag is visible where users look rules up.
+        let (_, explain, _) =
+            crate::macros::run(
+                dir.command()
+                    .args(["rules", "explain", "supabase-anon-key"]),
+            );
+        assert!(
+            explain.contains("public by design: reported only with `scan --include-public`"),
+            "{explain}"
+        );
+        let (_, list, _) = run_json(dir.command().args(["rules", "list", "--format", "json"]));
+        let public_ids: Vec<&str> = list
+            .as_array()
+            .expect("array")
+            .iter()
+            .filter(|r| r["public"] == true)
+            .map(|r| r["id"].as_str().expect("id"))
+            .collect();
+        assert!(
+            public_ids.contains(&"stripe-publishable-key")
+                && !public_ids.contains(&"stripe-secret-key-live")
+        );
+    }
+);
+
+// A public rule must say what it reports (`severity = "info"`); the loader names the place.
+kttest!(public_rule_must_declare_info_severity, |dir, cmd| {
+    dir.write(
+        "mine/acme.toml",
+        r#"
+[[rule]]
+id = "acme-browser-key"
+name = "Acme browser key"
+description = """
+Finds Acme browser keys (acmepub_ followed by 24 lowercase letters).
+Why: public by design.
+Rotate: nothing to rotate, https://acme.invalid/docs/keys
+"""
+regex = '''\b(acmepub_[a-z]{24})\b'''
+keywords = ["acmepub_"]
+confidence = "high"
+severity = "high"
+public = true
+examples = [{ secret = "acmepub_qwertyuiopasdfghjklzxcvb" }]
+negatives = ["acmepub_short"]
+"#,
+    );
+    let (code, stdout, stderr) = crate::macros::run(cmd.args(["rules", "check", "mine"]));
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stderr.contains("acme.toml:3: rule `acme-browser-key`: a `public = true` rule"),
+        "{stderr}"
+    );
+});
+
+/// A signing secret as developers paste them: letters, digits and a few symbols.
+fn signing_secret(synth: &mut Synth) -> String {
+    format!(
+        "{}#{}!{}",
+        synth.base62(10),
+        synth.base62(9),
+        synth.base62(8)
+    )
+}
+
+// JWT/HMAC signing secrets hard-coded in code are findings in each language they are
+// written in; placeholders, environment lookups and short values next to them are not.
+kttest!(
+    hard_coded_signing_keys_are_found_in_each_language,
+    |dir, cmd| {
+        let mut synth = Synth::new(1402);
+        let (go, js, py, java, kotlin) = (
+            signing_secret(&mut synth),
+            signing_secret(&mut synth),
+            signing_secret(&mut synth),
+            signing_secret(&mut synth),
+            signing_secret(&mut synth),
+        );
+        let (django, flask) = (signing_secret(&mut synth), signing_secret(&mut synth));
+        let rails = synth.chars(HEX, 128);
+        dir.write(
+        "auth/jwt.go",
+        format!("package auth\n\nvar jwtKey = []byte(\"{go}\")\nvar devKey = []byte(os.Getenv(\"JWT_KEY\"))\nvar demoKey = []byte(\"my_secret_key\")\n"),
+    );
+        dir.write(
+        "api/session.ts",
+        format!("export const issue = (user: User) =>\n  jwt.sign({{ id: user.id, role: user.role }}, \"{js}\", {{ expiresIn: \"1h\" }});\nexport const check = (t: string) => jwt.verify(t, process.env.JWT_SECRET);\nconst demo = jwt.sign(payload, 'your-secret-key');\n"),
+    );
+        dir.write(
+        "service/tokens.py",
+        format!("import jwt\n\ndef issue(uid):\n    return jwt.encode({{\"sub\": uid}}, \"{py}\", algorithm=\"HS256\")\n\ndef check(tok):\n    return jwt.decode(tok, settings.SECRET_KEY, algorithms=[\"HS256\"])\n"),
+    );
+        dir.write(
+        "src/main/java/corp/Jwt.java",
+        format!("class Jwt {{\n    private final SecretKey key = Keys.hmacShaKeyFor(\"{java}\".getBytes(StandardCharsets.UTF_8));\n    private final SecretKey env = Keys.hmacShaKeyFor(secret.getBytes());\n}}\n"),
+    );
+        dir.write(
+            "app/src/Token.kt",
+            format!("val algorithm = Algorithm.HMAC256(\"{kotlin}\")\n"),
+        );
+        dir.write(
+        "config/secrets.yml",
+        format!("production:\n  secret_key_base: {rails}\ndevelopment:\n  secret_key_base: <%= ENV[\"SECRET_KEY_BASE\"] %>\n"),
+    );
+        dir.write(
+            "site/settings.py",
+            format!("DEBUG = False\nSECRET_KEY = '{django}'\n"),
+        );
+        dir.write(
+        "web/app.py",
+        format!("app = Flask(__name__)\napp.secret_key = \"{flask}\"\napp.config[\"SECRET_KEY\"] = os.environ[\"FLASK_SECRET\"]\n"),
+    );
+        let (code, report, _) = run_json(cmd.args(["scan", ".", "--format", "json"]));
+        assert_eq!(code, 1);
+        let want = |rule: &str, path: &str, line: u64| (rule.to_string(), path.to_string(), line);
+        let mut got = places(&report);
+        got.sort();
+        let mut expected = vec![
+            want("go-jwt-signing-key", "auth/jwt.go", 3),
+            want("jwt-library-literal-secret", "api/session.ts", 2),
+            want("jwt-library-literal-secret", "service/tokens.py", 4),
+            want("java-hmac-literal-key", "src/main/java/corp/Jwt.java", 2),
+            want("java-hmac-literal-key", "app/src/Token.kt", 1),
+            want("rails-secret-key-base", "config/secrets.yml", 2),
+            want("generic-framework-secret-key", "site/settings.py", 2),
+            want("generic-framework-secret-key", "web/app.py", 2),
+        ];
+        expected.sort();
+        assert_eq!(got, expected);
+        for f in report["findings"].as_array().expect("findings") {
+            assert_ne!(f["confidence"], "high", "name- and call-based: {f}");
+        }
+        let text = report.to_string();
+        for value in [&go, &js, &py, &java, &kotlin, &django, &flask, &rails] {
+            assert!(!text.contains(value.as_str()), "no plaintext in the report");
+        }
+    }
+);

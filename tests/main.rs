@@ -2,11 +2,14 @@
 
 #[macro_use]
 mod macros;
+mod action;
 mod architecture;
 mod audit;
+mod baseline;
 mod decoding;
 mod detection;
 mod estate;
+mod examples;
 mod formats_text;
 mod formats_yaml;
 mod git;
@@ -19,5 +22,6 @@ mod sarif;
 mod scan;
 mod sweep;
 mod sweep_cache;
+mod sweep_report;
 mod synth;
 mod verify_reset;

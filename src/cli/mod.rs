@@ -4,8 +4,10 @@
 //! built by the subcommand after parsing.
 
 mod audit;
+mod baseline;
 mod inventory;
 mod refs;
+mod report;
 mod rules;
 mod scan;
 mod sweep;
@@ -73,6 +75,10 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Join shard reports of `sweep --shard K/N` into the report one machine would write.
     Merge(sweep::MergeArgs),
+    /// Render a sweep report for people: a terminal summary, and `--html FILE` one page.
+    Report(report::ReportArgs),
+    /// Record today's findings as accepted debt (`scan --baseline` leaves them out), and prune it.
+    Baseline(baseline::BaselineArgs),
 }
 
 /// Runs the parsed command and maps errors to exit status 2 (a closed pipe is not an error).
@@ -86,6 +92,8 @@ pub fn execute(cli: &Cli) -> ExitStatus {
         Command::Audit(args) => audit::run(&cli.global, args),
         Command::Sweep(args) => sweep::run(&cli.global, args),
         Command::Merge(args) => sweep::merge(&cli.global, args),
+        Command::Report(args) => report::run(&cli.global, args),
+        Command::Baseline(args) => baseline::run(&cli.global, args),
     };
     match result {
         Ok(status) => status,

@@ -76,6 +76,7 @@ fn rules_json(set: &RuleSet) -> serde_json::Value {
                     "confidence": r.confidence.as_str(),
                     "severity": r.severity.to_string(),
                     "kind": format!("{:?}", r.kind).to_ascii_lowercase(),
+                    "public": r.public,
                     "keywords": r.keywords,
                     "prefix": r.prefix,
                     "validate": r.validate.map(|v| format!("{v:?}")),
@@ -169,6 +170,12 @@ pub fn run(_global: &Global, args: &RulesArgs) -> anyhow::Result<ExitStatus> {
             writeln!(out, "regex: {}", r.regex)?;
             if let Some(v) = r.validate {
                 writeln!(out, "validator: {v:?}")?;
+            }
+            if r.public {
+                writeln!(
+                    out,
+                    "public by design: reported only with `scan --include-public`, as info"
+                )?;
             }
             writeln!(out, "defined in: {}:{}", r.origin.file, r.origin.line)?;
             Ok(ExitStatus::Clean)

@@ -1,6 +1,7 @@
 //! `keytrace scan`: scan paths, print findings, exit by the gate.
 
 use super::{ColorChoice, ExitStatus, Global};
+use crate::baseline::{Applied, Baseline};
 use crate::config::Config;
 use crate::diag::{Code, Diagnostic};
 use crate::fingerprint::Fingerprinter;
@@ -79,6 +80,10 @@ pub struct ScanArgs {
     /// Credential inventory to link findings to (default: keytrace-inventory.json in the current directory, when present).
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
+    /// Also report client tokens that are public by design (Stripe publishable keys,
+    /// Datadog RUM client tokens, Sentry DSN keys …), as severity info.
+    #[arg(long)]
+    pub include_public: bool,
     /// Also report references (secret names in CI config and manifests) that no
     /// inventory entry lists, as unknown-reference (severity info).
     #[arg(long)]
@@ -91,6 +96,10 @@ pub struct ScanArgs {
     /// Report unmanaged secrets first committed more than DAYS ago as stale-secret (needs history).
     #[arg(long, value_name = "DAYS")]
     pub max_age: Option<u32>,
+    /// Leave out the findings this baseline file lists (`keytrace baseline create`), except
+    /// those the inventory knows. The file is only read, never rewritten.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
 }
 
 /// Parses `25M`, `512K`, `1G` or plain bytes (binary multiples).
@@ -130,6 +139,72 @@ fn config_root(path: &Path) -> PathBuf {
 }
 
 pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
+    // A bad baseline fails before any file is read.
+    let key_id = fingerprinter_from_env().key_id();
+    let baseline = match &args.baseline {
+        Some(file) => Some((Baseline::load(file, key_id.as_deref())?, file)),
+        None => None,
+    };
+    let Collected {
+        set,
+        outcome,
+        mut warnings,
+        started,
+    } = collect(global, args)?;
+    let (findings, applied) = match baseline {
+        Some((b, file)) => {
+            let resolve = |id: &str| set.resolve_id(id).to_string();
+            let (kept, applied) = b.apply(outcome.findings, &resolve, whole_scope(args), file);
+            warnings.extend(applied.warning());
+            (kept, Some(applied))
+        }
+        None => (outcome.findings, None),
+    };
+    print_warnings(global, &warnings);
+    let mut by_severity = std::collections::BTreeMap::new();
+    for f in &findings {
+        *by_severity
+            .entry(f.severity.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+    let summary = Summary {
+        findings: findings.len(),
+        by_severity,
+        stats: outcome.stats.clone(),
+        history: outcome.history.clone(),
+        warnings,
+        repositories: outcome.repositories.clone(),
+        baselined: applied.as_ref().map_or(0, Applied::baselined),
+        baseline: applied,
+        started,
+    };
+    write_report(global, args, &set, &findings, &summary)?;
+    check_coverage(args, &outcome.stats, outcome.history.as_ref())?;
+    let gated = findings.iter().any(|f| f.severity >= args.fail_on);
+    Ok(if gated {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    })
+}
+
+/// A finished scan before any report: the rules in force, the linked findings and the
+/// warnings (not yet printed, so callers can add their own).
+pub(super) struct Collected {
+    pub(super) set: RuleSet,
+    pub(super) outcome: crate::scan::Outcome,
+    pub(super) warnings: Vec<Diagnostic>,
+    pub(super) started: i64,
+}
+
+/// Whether the scan saw every place a baseline made by a full scan could list: not
+/// only a range, the staged changes or recent history.
+pub(super) fn whole_scope(args: &ScanArgs) -> bool {
+    args.rev_range.is_none() && !args.staged && args.since.is_none()
+}
+
+/// Runs the scan the flags ask for: rules, inventory, sources, linking.
+pub(super) fn collect(global: &Global, args: &ScanArgs) -> anyhow::Result<Collected> {
     let started = crate::time::now();
     for p in &args.paths {
         if std::fs::symlink_metadata(p).is_err() {
@@ -178,6 +253,9 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     if args.unknown_references {
         linker = linker.with_unknown_references();
     }
+    if args.include_public {
+        linker = linker.with_public();
+    }
     if let Some(days) = args.max_age {
         linker = linker.with_max_age(days, crate::time::now());
     }
@@ -217,43 +295,39 @@ pub fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             format!("[allowlist] paths entry `{glob}` matched no finding"),
         ));
     }
+    Ok(Collected {
+        set,
+        outcome,
+        warnings,
+        started,
+    })
+}
+
+/// Prints the warnings on stderr unless `--quiet`.
+pub(super) fn print_warnings(global: &Global, warnings: &[Diagnostic]) {
     if !global.quiet {
         let mut err = std::io::stderr().lock();
-        for w in &warnings {
+        for w in warnings {
             let _ = writeln!(err, "{w}");
         }
     }
-    let mut by_severity = std::collections::BTreeMap::new();
-    for f in &outcome.findings {
-        *by_severity
-            .entry(f.severity.as_str().to_string())
-            .or_insert(0) += 1;
-    }
-    let summary = Summary {
-        findings: outcome.findings.len(),
-        by_severity,
-        stats: outcome.stats.clone(),
-        history: outcome.history.clone(),
-        warnings,
-        repositories: outcome.repositories.clone(),
-        started,
-    };
-    write_report(global, args, &set, &outcome.findings, &summary)?;
+}
 
-    let unreadable = outcome.stats.counts.unreadable
-        + outcome.history.as_ref().map_or(0, |h| h.counts.unreadable);
+/// A scan never passes by omission (DESIGN §7): nothing read is exit 2, and so is an
+/// unreadable file under `--strict`.
+pub(super) fn check_coverage(
+    args: &ScanArgs,
+    stats: &crate::source::WalkStats,
+    history: Option<&git::HistoryStats>,
+) -> anyhow::Result<()> {
+    let unreadable = stats.counts.unreadable + history.map_or(0, |h| h.counts.unreadable);
     if args.strict && unreadable > 0 {
         bail!("{unreadable} file(s), directories or git objects could not be read (--strict)");
     }
-    if outcome.stats.counts.files_scanned == 0 && outcome.history.is_none() {
+    if stats.counts.files_scanned == 0 && history.is_none() {
         bail!("nothing was scanned: the paths given hold no readable text file");
     }
-    let gated = outcome.findings.iter().any(|f| f.severity >= args.fail_on);
-    Ok(if gated {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Clean
-    })
+    Ok(())
 }
 
 /// `--git`, `--rev-range`, `--staged`: find the repositories, then scan trees and history.

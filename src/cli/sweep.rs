@@ -1,7 +1,7 @@
 //! `keytrace sweep`: every repository under the roots, tree and history, one estate report;
 //! `keytrace merge`: shard reports joined into the report one machine would have written.
 
-use super::scan::{fingerprinter_from_env, parse_size, Bar};
+use super::scan::{fingerprinter_from_env, parse_size};
 use super::{ExitStatus, Global};
 use crate::diag::{Code, Diagnostic};
 use crate::inventory::Index;
@@ -11,7 +11,7 @@ use crate::rules::RuleSet;
 use crate::scan::BlobMemo;
 use crate::source::git::{self, Discovery, GitError, HistoryOptions, RepoTarget, Scope};
 use crate::source::WalkOptions;
-use crate::sweep::{self, cache, RepoResult, Spool, SweepFinding};
+use crate::sweep::{self, cache, ProgressMode, RepoResult, Spool, SweepFinding, SweepProgress};
 use anyhow::{bail, Context as _};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -58,6 +58,10 @@ pub struct SweepArgs {
     /// Worker threads (default: one per core), shared by every repository.
     #[arg(long, short = 'j', default_value_t = 0)]
     pub threads: usize,
+    /// Progress on stderr: auto (a bar on a terminal), json (one object per line for
+    /// schedulers: event, repo, done, total, blobs, elapsed_ms), off. --quiet silences all.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
 }
 
 #[derive(Debug, clap::Args)]
@@ -199,7 +203,13 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
     // Per-repository results stream to a spool file beside the report, and the report is
     // written from it: memory holds one repository's findings at a time, and the views.
     let mut spool = Spool::create(&args.output.with_extension("spool.jsonl"))?;
-    let bar = Bar::new(!global.quiet && std::io::stderr().is_terminal());
+    let mode = if global.quiet {
+        ProgressMode::Off
+    } else {
+        args.progress
+    };
+    let total = (repos.len() + failed.len()) as u64;
+    let bar = SweepProgress::new(mode, total, std::io::stderr().is_terminal());
     let inventory_digest = match super::inventory::path_for_scan(args.inventory.as_deref()) {
         Some(p) => super::verify_reset::file_digest(&p)?,
         None => "none".to_string(),
@@ -220,12 +230,17 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
         now,
     };
     for target in &repos {
+        let path = repo_path(target);
+        bar.repo_start(&path);
         let result = ctx.sweep_one(args, target);
         spool.push(&result)?;
+        bar.repo_done(&path);
     }
     for f in failed.drain(..) {
         spool.push(&f)?;
+        bar.repo_done(&f.path);
     }
+    bar.finish();
     spool
         .write_report(&args.output)
         .with_context(|| format!("{}: cannot write the report", args.output.display()))?;
@@ -239,7 +254,7 @@ struct Sweeper<'a> {
     index: Option<&'a Index>,
     /// The settings a cache file must have been written under to be reused.
     cache_key: String,
-    bar: &'a Bar,
+    bar: &'a SweepProgress,
     now: i64,
 }
 

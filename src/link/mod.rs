@@ -39,6 +39,8 @@ pub struct Linker<'m> {
     max_age: Option<(u32, i64)>,
     /// `--unknown-references`: report references no inventory entry lists.
     unknown_references: bool,
+    /// `--include-public`: report values of public-by-design rules (as info).
+    include_public: bool,
 }
 
 /// Path globs (relative to the repository root) whose findings are not reported,
@@ -174,6 +176,7 @@ impl<'m> Linker<'m> {
             may_retire: false,
             max_age: None,
             unknown_references: false,
+            include_public: false,
         }
     }
 
@@ -189,6 +192,12 @@ impl<'m> Linker<'m> {
     /// Also report references that no inventory entry lists (`unknown-reference`).
     pub fn with_unknown_references(mut self) -> Self {
         self.unknown_references = true;
+        self
+    }
+
+    /// Also report values that public-by-design rules recognise (browser client tokens).
+    pub fn with_public(mut self) -> Self {
+        self.include_public = true;
         self
     }
 
@@ -249,7 +258,10 @@ impl<'m> Linker<'m> {
             return None;
         }
         let origin = chunk.origin;
-        let below_confidence = rule.confidence < self.min_confidence;
+        // A public value (a browser client token) hides like a value below the
+        // confidence gate: the inventory may still know it, nothing else reports it.
+        let below_confidence =
+            rule.confidence < self.min_confidence || (rule.public && !self.include_public);
         let inline_allowed = !below_confidence && line_has_inline_allow(chunk.bytes, m.line);
         let allow_hits = if below_confidence || inline_allowed {
             Vec::new()

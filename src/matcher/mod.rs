@@ -372,7 +372,9 @@ impl Matcher {
         }
         if let Some(v) = rule.validate {
             if !validate::validate(v, &canonical, &raw) {
-                return Err(Some(Veto {
+                // A public rule's check fails on the secret sibling of its format (a
+                // Supabase service-role JWT is no anon key): that says nothing against it.
+                return Err((!rule.public).then_some(Veto {
                     span,
                     above: rule.confidence,
                 }));
@@ -488,9 +490,12 @@ impl Matcher {
         secrets
     }
 
-    /// Strength of a rule when two matches compete for one value.
-    fn rank(&self, rule: usize) -> (Confidence, std::cmp::Reverse<usize>) {
-        (self.rules[rule].rule.confidence, std::cmp::Reverse(rule))
+    /// Strength of a rule when two matches compete for one value: a public-by-design
+    /// rule wins over any other, so a generic or named-value rule never reports a
+    /// browser client token that a public rule recognised.
+    fn rank(&self, rule: usize) -> (bool, Confidence, std::cmp::Reverse<usize>) {
+        let r = &self.rules[rule].rule;
+        (r.public, r.confidence, std::cmp::Reverse(rule))
     }
 }
 
@@ -509,6 +514,7 @@ fn builtin_rule(check: &BuiltinCheck, kind: RuleKind, pairs_with: Vec<usize>) ->
             confidence: check.confidence,
             severity: check.severity,
             kind,
+            public: false,
             pairs_with: Vec::new(),
             window: 0,
             tags: vec!["inventory".to_string()],

@@ -28,7 +28,9 @@ pub(crate) fn shannon_entropy(s: &str) -> f64 {
 pub(crate) fn validate(v: Validator, value: &str, raw: &str) -> bool {
     match v {
         Validator::Crc32Base62 => crc32_base62(value),
-        Validator::Jwt => jwt(value),
+        Validator::Jwt => jwt_payload(value).is_some(),
+        Validator::JwtRoleAnon => jwt_payload(value)
+            .is_some_and(|p| p.get("role").and_then(serde_json::Value::as_str) == Some("anon")),
         Validator::Pem => pem(raw),
         Validator::Base64 => decode_std(value).is_some_and(|d| d.len() >= 16),
         Validator::Base64Len64 => decode_std(value).is_some_and(|d| d.len() == 64),
@@ -57,10 +59,11 @@ fn crc32_base62(token: &str) -> bool {
     base62_crc32(data.as_bytes()) == check
 }
 
-fn jwt(token: &str) -> bool {
+/// The payload of a JWT whose header and payload decode to JSON objects and whose header has `alg`.
+fn jwt_payload(token: &str) -> Option<serde_json::Value> {
     let mut parts = token.split('.');
     let (Some(h), Some(p)) = (parts.next(), parts.next()) else {
-        return false;
+        return None;
     };
     let object = |seg: &str| {
         URL_SAFE_NO_PAD
@@ -70,8 +73,8 @@ fn jwt(token: &str) -> bool {
             .filter(serde_json::Value::is_object)
     };
     match (object(h), object(p)) {
-        (Some(header), Some(_)) => header.get("alg").is_some(),
-        _ => false,
+        (Some(header), Some(payload)) if header.get("alg").is_some() => Some(payload),
+        _ => None,
     }
 }
 

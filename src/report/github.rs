@@ -62,3 +62,21 @@ impl Sink for Github<'_> {
         self.out.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    /// GitHub's workflow-command rules: `%`, CR and LF in data and properties; `:` and `,`
+    /// also in properties, where they would end the value. `%` goes first, or the escapes
+    /// themselves would be escaped again.
+    #[test]
+    fn escapes_per_workflow_command_rules() {
+        assert_eq!(escape("50%\r\nnext: a, b", false), "50%25%0D%0Anext: a, b");
+        assert_eq!(
+            escape("dir/50%,a:b\r\n.env", true),
+            "dir/50%25%2Ca%3Ab%0D%0A.env"
+        );
+        assert_eq!(escape("%0A", false), "%250A");
+    }
+}

@@ -6,6 +6,7 @@
 
 use super::options::{HumanStyle, RuleInfo};
 use super::{Sink, Summary};
+use crate::baseline::Applied;
 use crate::types::{CredentialRef, Finding, FindingKind, Severity};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
@@ -240,7 +241,9 @@ impl Sink for Human<'_> {
             .iter()
             .filter_map(|k| s.by_severity.get(*k).map(|n| format!("{n} {k}")))
             .collect();
-        let found = if s.findings == 0 {
+        let found = if s.findings == 0 && s.baseline.is_some() {
+            self.paint("1;32", "no new secrets found")
+        } else if s.findings == 0 {
             self.paint("1;32", "no secrets found")
         } else {
             self.paint(
@@ -277,6 +280,9 @@ impl Sink for Human<'_> {
                 if h.repositories == 1 { "y" } else { "ies" }
             )?,
         }
+        if let Some(b) = &s.baseline {
+            writeln!(self.out, "{}", baseline_line(s.baselined, b))?;
+        }
         let c = &s.stats.counts;
         let skipped = c.skipped_binary
             + c.skipped_too_large
@@ -298,4 +304,35 @@ impl Sink for Human<'_> {
         }
         self.out.flush()
     }
+}
+
+/// `baseline FILE: N baselined`, then stale entries (with the command that drops them) and
+/// the findings reported although an entry lists them, because the inventory knows them.
+fn baseline_line(baselined: usize, b: &Applied) -> String {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut line = format!(
+        "baseline {}: {} baselined (not shown)",
+        b.file,
+        plural(baselined, "finding", "findings")
+    );
+    match b.stale {
+        Some(0) => {}
+        Some(n) => line.push_str(&format!(
+            "; {} matched nothing (`keytrace baseline prune --baseline {}` drops {})",
+            plural(n, "stale entry", "stale entries"),
+            b.file,
+            if n == 1 { "it" } else { "them" }
+        )),
+        None => {
+            line.push_str("; stale entries not counted (the scan saw only part of the history)")
+        }
+    }
+    if b.inventory_known > 0 {
+        line.push_str(&format!(
+            "; {} listed in the baseline but reported: the inventory knows the value, and a baseline never hides it",
+            plural(b.inventory_known, "finding", "findings")
+        ));
+    }
+    line
 }

@@ -10,6 +10,7 @@ mod json;
 pub mod options;
 mod sarif;
 
+use crate::baseline::Applied;
 use crate::diag::Diagnostic;
 use crate::source::git::HistoryStats;
 use crate::source::WalkStats;
@@ -41,6 +42,11 @@ pub struct Summary {
     pub warnings: Vec<Diagnostic>,
     /// Each repository (or plain directory) scanned, sorted by name then root.
     pub repositories: Vec<RepositoryScope>,
+    /// Findings left out because the `--baseline` file lists them (0 without one).
+    pub baselined: usize,
+    /// What the `--baseline` file did, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Applied>,
     /// When the run started (seconds since the epoch), for reports that carry scan times.
     #[serde(skip)]
     pub started: i64,

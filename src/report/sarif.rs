@@ -117,7 +117,7 @@ impl Sink for Sarif<'_> {
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        self.write_log(&summary.repositories)
+        self.write_log(summary)
     }
 }
 
@@ -187,20 +187,30 @@ impl Sarif<'_> {
 
     /// One run per repository (in the summary's order), each with the results found in it;
     /// results of a repository the summary does not list go to a run without provenance.
-    fn write_log(&mut self, repositories: &[RepositoryScope]) -> io::Result<()> {
-        let mut runs: Vec<sarif::Run> = repositories
-            .iter()
-            .map(|scope| {
-                let results = self.results.remove(&scope.name).unwrap_or_default();
-                self.run(results, Some(scope))
-            })
-            .collect();
+    /// With a baseline, each run's properties say how many of its results it left out
+    /// (left out, not marked suppressed: code scanning ignores suppressions).
+    fn write_log(&mut self, summary: &Summary) -> io::Result<()> {
+        let mut baselined = summary
+            .baseline
+            .as_ref()
+            .map(|b| b.by_repo.clone())
+            .unwrap_or_default();
+        let mut runs: Vec<sarif::Run> = Vec::new();
+        for scope in &summary.repositories {
+            let results = self.results.remove(&scope.name).unwrap_or_default();
+            let mut run = self.run(results, Some(scope));
+            set_baselined(&mut run, summary, baselined.remove(&scope.name));
+            runs.push(run);
+        }
         let rest: Vec<sarif::Result> = std::mem::take(&mut self.results)
             .into_values()
             .flatten()
             .collect();
-        if !rest.is_empty() || runs.is_empty() {
-            runs.push(self.run(rest, None));
+        let rest_baselined: usize = baselined.values().sum();
+        if !rest.is_empty() || rest_baselined > 0 || runs.is_empty() {
+            let mut run = self.run(rest, None);
+            set_baselined(&mut run, summary, Some(rest_baselined));
+            runs.push(run);
         }
         let log = sarif::Sarif::builder()
             .schema(sarif::SCHEMA_URL.to_string())
@@ -251,6 +261,19 @@ impl Sarif<'_> {
             revision_tag: None,
         };
         builder.version_control_provenance(vec![vcs]).build()
+    }
+}
+
+/// With a baseline, the run's `baselined` property: how many of its findings were left out.
+fn set_baselined(run: &mut sarif::Run, summary: &Summary, count: Option<usize>) {
+    if summary.baseline.is_some() {
+        let bag = run
+            .properties
+            .get_or_insert_with(|| sarif::PropertyBag::builder().build());
+        bag.additional_properties.insert(
+            "baselined".to_string(),
+            serde_json::json!(count.unwrap_or(0)),
+        );
     }
 }
 

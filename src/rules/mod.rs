@@ -6,7 +6,8 @@
 
 pub mod model;
 
-use model::{Rule, RuleOrigin};
+use crate::types::Severity;
+use model::{Rule, RuleKind, RuleOrigin};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -133,6 +134,11 @@ impl RuleSet {
             out.push_str(&format!("\n## {}\n\n{}\n\n", r.id, r.name));
             for line in r.description.trim().lines() {
                 out.push_str(&format!("- {}\n", line.trim()));
+            }
+            if r.public {
+                out.push_str(
+                    "\nPublic by design: reported only with `--include-public`, as info.\n",
+                );
             }
             out.push_str(&format!(
                 "\nKeywords: {}. Defined in `{}`.\n",
@@ -277,6 +283,9 @@ fn static_checks(rule: &Rule) -> Result<(), String> {
     }
     if rule.examples.iter().any(|e| e.secret.is_empty()) {
         return Err("every example needs its expected `secret`".into());
+    }
+    if rule.public && (rule.kind != RuleKind::Secret || rule.severity != Severity::Info) {
+        return Err("a `public = true` rule is a secret rule with `severity = \"info\"`".into());
     }
     Ok(())
 }

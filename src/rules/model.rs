@@ -23,6 +23,11 @@ pub struct Rule {
     pub severity: Severity,
     #[serde(default)]
     pub kind: RuleKind,
+    /// Public by design (a browser-side client token): it wins over every other rule
+    /// matching the same value, so no generic rule reports it, and its findings are
+    /// dropped unless `--include-public`. Such a rule declares `severity = "info"`.
+    #[serde(default)]
+    pub public: bool,
     #[serde(default)]
     pub pairs_with: Vec<String>,
     #[serde(default)]
@@ -65,6 +70,9 @@ pub enum Validator {
     /// Standard base64 decoding to exactly 64 bytes.
     #[serde(rename = "base64-64")]
     Base64Len64,
+    /// A JWT (as `jwt`) whose payload claims `"role": "anon"`: a Supabase/PostgREST
+    /// anonymous key, meant for browsers; any other role is a real credential.
+    JwtRoleAnon,
 }
 
 /// Secrets are reported; identifiers name a secret (an AWS key id) and are

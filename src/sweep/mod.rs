@@ -6,9 +6,11 @@
 
 pub mod cache;
 mod model;
+mod progress;
 mod spool;
 
 pub use model::{build_report, RepoResult, SweepFinding, SweepReport};
+pub use progress::{ProgressMode, SweepProgress};
 pub use spool::{Spool, SpoolError};
 
 /// The shard (0-based, of `n`) a repository belongs to: FNV-1a 64 of its path's bytes
