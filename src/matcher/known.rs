@@ -160,6 +160,8 @@ impl KnownPass {
                 hits: &mut hits,
                 seen: HashSet::new(),
                 matched: 0,
+                bytes,
+                view: None,
             };
             match std::str::from_utf8(bytes) {
                 Ok(text) => pass.text(text, Place::Offset(0), None, true),
@@ -173,7 +175,9 @@ impl KnownPass {
             }
             for view in views {
                 if let Ok(text) = std::str::from_utf8(&view.text) {
-                    let place = Place::Fixed(view.origin);
+                    // Offsets in the view's text, mapped to the chunk as the rule pass maps them.
+                    pass.view = Some(view);
+                    let place = Place::Offset(0);
                     pass.consider(text, Shape::Text, place, Some(view.decoding), false);
                     pass.text(text, place, Some(view.decoding), false);
                 }
@@ -207,8 +211,9 @@ impl KnownPass {
     }
 }
 
-/// Where the tokens of a text are reported: at their own offset plus a base (plain
-/// text of the chunk), or all at one place (decoded text, at its encoded place).
+/// Where the tokens of a text are reported: at their own offset plus a base (the
+/// chunk's text, or a decoded view's, which [`decode::source_offset`] maps back to the
+/// chunk), or all at one place (base64 decoded here, at the encoded word).
 #[derive(Debug, Clone, Copy)]
 enum Place {
     Offset(usize),
@@ -225,15 +230,19 @@ impl Place {
 }
 
 /// One chunk's run of the pass: the hits so far and what was already found where.
-struct Pass<'k, 'h> {
+struct Pass<'k, 'h, 'b> {
     known: &'k KnownPass,
     hits: &'h mut Vec<Hit>,
     seen: HashSet<(usize, [u8; 32])>,
     /// Tokens whose digest was a target, reported or not (a line with one is never a miss).
     matched: usize,
+    /// The chunk's bytes.
+    bytes: &'b [u8],
+    /// The decoded view being tokenised (offsets are in its text), if any.
+    view: Option<&'b View>,
 }
 
-impl Pass<'_, '_> {
+impl Pass<'_, '_, '_> {
     /// Tokenises `text` and considers every token; `decode` allows one level of base64.
     fn text(&mut self, text: &str, place: Place, decoding: Option<&'static str>, decode: bool) {
         let bounds = Bounds {
@@ -298,7 +307,10 @@ impl Pass<'_, '_> {
             return;
         };
         self.matched += 1;
-        let offset = place.at(0);
+        let offset = match self.view {
+            Some(view) => decode::source_offset(self.bytes, view, place.at(0)),
+            None => place.at(0),
+        };
         if !self.seen.insert((offset, digest)) {
             return;
         }
