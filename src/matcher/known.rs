@@ -363,49 +363,72 @@ impl Pass<'_, '_, '_> {
 /// under a per-thread random key costs a fraction of SHA-256. The key is random so that a
 /// scanned repository cannot craft a token whose entry would hide a target; an accidental
 /// collision (a 64-bit tag) is about one in 10^12 over a full cache.
+///
+/// The cache is direct-mapped (one slot per tag, a newer tag evicts an older one): one
+/// memory access per lookup, in a table small enough to stay in the core's cache. History blobs
+/// are read sorted by path and time, so the lines a blob repeats were seen a blob or two
+/// before, and a table this size keeps them; an evicted entry only costs tokenising again.
 mod misses {
     use std::cell::RefCell;
     use std::collections::hash_map::RandomState;
-    use std::collections::HashSet;
-    use std::hash::{BuildHasher, BuildHasherDefault};
+    use std::hash::BuildHasher;
 
-    /// Entries kept per thread before the cache starts over (8 MB of tags at most).
-    const CAPACITY: usize = 1 << 20;
+    /// Slots per thread (a power of two): 128 KB of tags, which stay in cache beside the
+    /// blob being read (a 1 MB table missed on most lookups). A blob's lines and tokens are
+    /// a few thousand entries at most.
+    const SLOTS: usize = 1 << 14;
 
     struct Misses {
         key: RandomState,
-        tags: HashSet<u64, BuildHasherDefault<super::DigestHasher>>,
+        /// Tags by their low bits; 0 is an empty slot (no tag is 0, see [`tag`]).
+        tags: Vec<u64>,
+    }
+
+    impl Misses {
+        fn contains(&self, tag: u64) -> bool {
+            self.tags.get(slot(tag)) == Some(&tag)
+        }
+
+        fn remember(&mut self, tag: u64) {
+            if self.tags.is_empty() {
+                self.tags = vec![0; SLOTS];
+            }
+            self.tags[slot(tag)] = tag;
+        }
+    }
+
+    #[allow(clippy::cast_possible_truncation)] // the low bits pick the slot
+    fn slot(tag: u64) -> usize {
+        tag as usize & (SLOTS - 1)
+    }
+
+    /// A hash that is never 0, the empty slot's mark.
+    fn tag(hash: u64) -> u64 {
+        hash.max(1)
     }
 
     thread_local! {
         static MISSES: RefCell<Misses> = RefCell::new(Misses {
             key: RandomState::new(),
-            tags: HashSet::default(),
+            tags: Vec::new(),
         });
     }
 
     fn line_tag(m: &Misses, pass: u64, decode: bool, line: &[u8]) -> u64 {
-        m.key.hash_one((pass, decode, line))
+        tag(m.key.hash_one((pass, decode, line)))
     }
 
     /// Whether `line` (tokenised with `decode`) was seen on this thread and held no target.
     pub(super) fn line_missed(pass: u64, decode: bool, line: &[u8]) -> bool {
-        MISSES.with_borrow(|m| m.tags.contains(&line_tag(m, pass, decode, line)))
+        MISSES.with_borrow(|m| m.contains(line_tag(m, pass, decode, line)))
     }
 
     /// Remembers that `line` held no target.
     pub(super) fn remember_line(pass: u64, decode: bool, line: &[u8]) {
         MISSES.with_borrow_mut(|m| {
             let tag = line_tag(m, pass, decode, line);
-            remember(m, tag);
+            m.remember(tag);
         });
-    }
-
-    fn remember(m: &mut Misses, tag: u64) {
-        if m.tags.len() >= CAPACITY {
-            m.tags.clear();
-        }
-        m.tags.insert(tag);
     }
 
     /// `hash(canon)` unless `canon` already missed on this thread; a miss is remembered.
@@ -415,13 +438,13 @@ mod misses {
         hash: impl FnOnce(&str) -> Option<[u8; 32]>,
     ) -> Option<[u8; 32]> {
         MISSES.with_borrow_mut(|m| {
-            let tag = m.key.hash_one((pass, canon));
-            if m.tags.contains(&tag) {
+            let tag = tag(m.key.hash_one((pass, canon)));
+            if m.contains(tag) {
                 return None;
             }
             let found = hash(canon);
             if found.is_none() {
-                remember(m, tag);
+                m.remember(tag);
             }
             found
         })
