@@ -164,12 +164,17 @@ impl KnownPass {
                 view: None,
             };
             match std::str::from_utf8(bytes) {
-                Ok(text) => pass.text(text, Place::Offset(0), None, true),
+                Ok(text) => {
+                    let same = misses::shared_with_last(self.id, bytes);
+                    pass.text(text, Place::Offset(0), None, true, same);
+                    misses::set_last(self.id, bytes, pass.matched == 0);
+                }
                 Err(_) => {
+                    misses::set_last(self.id, bytes, false);
                     for run in bytes.utf8_chunks() {
                         let text = run.valid();
                         let base = text.as_ptr() as usize - bytes.as_ptr() as usize;
-                        pass.text(text, Place::Offset(base), None, true);
+                        pass.text(text, Place::Offset(base), None, true, Same::NONE);
                     }
                 }
             }
@@ -179,7 +184,7 @@ impl KnownPass {
                     pass.view = Some(view);
                     let place = Place::Offset(0);
                     pass.consider(text, Shape::Text, place, Some(view.decoding), false);
-                    pass.text(text, place, Some(view.decoding), false);
+                    pass.text(text, place, Some(view.decoding), false, Same::NONE);
                 }
             }
         }
@@ -244,7 +249,15 @@ struct Pass<'k, 'h, 'b> {
 
 impl Pass<'_, '_, '_> {
     /// Tokenises `text` and considers every token; `decode` allows one level of base64.
-    fn text(&mut self, text: &str, place: Place, decoding: Option<&'static str>, decode: bool) {
+    /// Lines that `same` says the last chunk held (and missed) are skipped.
+    fn text(
+        &mut self,
+        text: &str,
+        place: Place,
+        decoding: Option<&'static str>,
+        decode: bool,
+        same: Same,
+    ) {
         let bounds = Bounds {
             min: self.known.min_len,
             max: self.known.max_token,
@@ -257,7 +270,7 @@ impl Pass<'_, '_, '_> {
         for_each_token_of_lines(
             text,
             bounds,
-            |line| !misses::line_missed(id, decode, line),
+            |start, line| !same.holds(start, line.len()) && !misses::line_missed(id, decode, line),
             |line| {
                 let now = this.borrow().matched;
                 if now == matched.replace(now) {
@@ -354,8 +367,64 @@ impl Pass<'_, '_, '_> {
         }
         let fixed = Place::Fixed(place.at(0));
         self.consider(&text, Shape::Text, fixed, Some("base64"), false);
-        self.text(&text, fixed, Some("base64"), false);
+        self.text(&text, fixed, Some("base64"), false, Same::NONE);
     }
+}
+
+/// The lines a chunk shares with the last chunk its thread tokenised whole and found no
+/// target in: the bytes before `prefix` and from `suffix` on are the same as the last
+/// chunk's start and end. A line is a pure function of its bytes (PEM blocks, which span
+/// lines, are taken apart from lines), so a line held whole in either part, with its
+/// newline, holds no target. History blobs are read sorted by path and time, so the last
+/// chunk is mostly the previous version of the file, and most of its lines are shared: they
+/// cost a comparison, not a hash each.
+#[derive(Debug, Clone, Copy)]
+struct Same {
+    prefix: usize,
+    suffix: usize,
+}
+
+impl Same {
+    const NONE: Same = Same {
+        prefix: 0,
+        suffix: usize::MAX,
+    };
+
+    /// Whether the line at `start` (`len` bytes, then a newline or the end) is shared.
+    fn holds(self, start: usize, len: usize) -> bool {
+        start + len < self.prefix || start > self.suffix
+    }
+}
+
+/// Length of the common prefix of `a` and `b`, compared eight bytes at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let words = a
+        .chunks_exact(8)
+        .zip(b.chunks_exact(8))
+        .take_while(|(x, y)| x == y)
+        .count();
+    let i = words * 8;
+    i + a[i..]
+        .iter()
+        .zip(&b[i..])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// Length of the common suffix of `a` and `b`, compared eight bytes at a time.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let words = a
+        .rchunks_exact(8)
+        .zip(b.rchunks_exact(8))
+        .take_while(|(x, y)| x == y)
+        .count();
+    let i = words * 8;
+    i + a[..a.len() - i]
+        .iter()
+        .rev()
+        .zip(b[..b.len() - i].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// Tokens already hashed and found to be no target, per worker thread: the blobs of a
@@ -382,6 +451,9 @@ mod misses {
         key: RandomState,
         /// Tags by their low bits; 0 is an empty slot (no tag is 0, see [`tag`]).
         tags: Vec<u64>,
+        /// The last chunk tokenised whole, when it held no target, and the pass that did.
+        last: Vec<u8>,
+        last_pass: Option<u64>,
     }
 
     impl Misses {
@@ -411,6 +483,38 @@ mod misses {
         static MISSES: RefCell<Misses> = RefCell::new(Misses {
             key: RandomState::new(),
             tags: Vec::new(),
+            last: Vec::new(),
+            last_pass: None,
+        });
+    }
+
+    /// What `bytes` shares with the last chunk `pass` tokenised whole on this thread and
+    /// found no target in (nothing, when there is no such chunk).
+    pub(super) fn shared_with_last(pass: u64, bytes: &[u8]) -> super::Same {
+        MISSES.with_borrow(|m| {
+            if m.last_pass != Some(pass) {
+                return super::Same::NONE;
+            }
+            let prefix = super::common_prefix(bytes, &m.last);
+            // The two parts must not overlap in `last` either.
+            let room = bytes.len().min(m.last.len()) - prefix;
+            let suffix = super::common_suffix(bytes, &m.last).min(room);
+            super::Same {
+                prefix,
+                suffix: bytes.len() - suffix,
+            }
+        })
+    }
+
+    /// Records `bytes` as the last chunk `pass` tokenised whole, if it held no target.
+    pub(super) fn set_last(pass: u64, bytes: &[u8], clean: bool) {
+        MISSES.with_borrow_mut(|m| {
+            m.last.clear();
+            m.last_pass = None;
+            if clean {
+                m.last.extend_from_slice(bytes);
+                m.last_pass = Some(pass);
+            }
         });
     }
 
@@ -524,12 +628,12 @@ impl Bounds {
 
 /// Calls `f(offset, token, shape)` for every candidate token of `text` within
 /// `bounds` (PEM blocks up to [`MAX_PEM`]). Tokens may repeat.
-/// Every candidate token of `text`, asking `wanted(line)` first: a line it declines is not tokenised
+/// Every candidate token of `text`, asking `wanted(offset, line)` first: a line it declines is not tokenised
 /// (PEM blocks, which span lines, always are); `done(line)` follows each line tokenised.
 fn for_each_token_of_lines(
     text: &str,
     bounds: Bounds,
-    mut wanted: impl FnMut(&[u8]) -> bool,
+    mut wanted: impl FnMut(usize, &[u8]) -> bool,
     mut done: impl FnMut(&[u8]),
     f: &mut impl FnMut(usize, &str, Shape),
 ) {
@@ -544,7 +648,7 @@ fn for_each_token_of_lines(
     while start < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
         let line = &bytes[start..end];
-        if line.len() >= bounds.min && wanted(line) {
+        if line.len() >= bounds.min && wanted(start, line) {
             line_tokens(text, start, end, bounds, &mut delimiters, f);
             done(line);
         }
@@ -873,6 +977,50 @@ mod tests {
         assert!(found(&other, &text).is_empty());
         let again = pass_for(&[secret], true);
         assert_eq!(found(&again, &text).len(), 1);
+    }
+
+    #[test]
+    fn lines_shared_with_the_last_clean_chunk_never_hide_a_target() {
+        let secret = "Zq7!vR2#kL9@pW4$";
+        let filler: String = (0..40)
+            .map(|i| format!("    value_{i} = compute(request, {i})  # line {i}\n"))
+            .collect();
+        let pass = pass_for(&[secret], true);
+        // A clean version, then the next version with the target in the middle, at the
+        // start and at the end, and the same text again (the last chunk held a target).
+        assert!(found(&pass, &filler).is_empty());
+        let (head, tail) = filler.split_at(filler.len() / 2);
+        for text in [
+            format!("{head}password: {secret}\n{tail}"),
+            format!("{head}password: {secret}\n{tail}"),
+            format!("token={secret}\n{filler}"),
+            format!("{filler}token={secret}"),
+            format!("{filler}token={secret}\n"),
+        ] {
+            assert!(found(&pass, &filler).is_empty());
+            assert_eq!(found(&pass, &text).len(), 1, "{text}");
+        }
+        // A line the last chunk held, but another pass (other targets) tokenised it.
+        let text = format!("{head}password: {secret}\n{tail}");
+        let other = pass_for(&["Another-Value-123456"], true);
+        assert!(found(&other, &text).is_empty());
+        assert_eq!(found(&pass, &text).len(), 1);
+        // Shared parts: whole lines only, with their newline.
+        let same = Same {
+            prefix: 10,
+            suffix: 20,
+        };
+        assert!(same.holds(0, 9) && !same.holds(0, 10));
+        assert!(same.holds(21, 3) && !same.holds(20, 3) && !same.holds(0, 30));
+        assert_eq!(
+            common_prefix(b"abcdefghijklmnopq", b"abcdefghijklmnopX"),
+            16
+        );
+        assert_eq!(
+            common_suffix(b"Xbcdefghijklmnopq", b"abcdefghijklmnopq"),
+            16
+        );
+        assert_eq!(common_suffix(b"q", b"abcdefghijklmnopq"), 1);
     }
 
     #[test]
