@@ -174,6 +174,12 @@ fn a_reset_is_incomplete_until_every_copy_and_name_is_gone() {
                 "tree",
                 "retired-reference"
             ),
+            place(
+                "api",
+                ".github/workflows/deploy.yml",
+                "history",
+                "retired-reference"
+            ),
             place("api", "config/settings.py", "tree", secret),
             place("api", "config/settings.py", "history", secret),
             place("infra", "k8s/secret.yaml", "tree", secret),
@@ -206,7 +212,7 @@ fn a_reset_is_incomplete_until_every_copy_and_name_is_gone() {
     let (code, human, _) = run(dir.command().args(["verify-reset", "deploy", "estate"]));
     assert_eq!(code, 1);
     assert!(
-        human.starts_with("verify-reset deploy: INCOMPLETE: 6 place(s) in 3 repositories"),
+        human.starts_with("verify-reset deploy: INCOMPLETE: 7 place(s) in 3 repositories"),
         "{human}"
     );
     assert!(
@@ -215,9 +221,11 @@ fn a_reset_is_incomplete_until_every_copy_and_name_is_gone() {
     );
     assert!(human.contains("fix: rewrite history"), "{human}");
 
-    // Fix every place: rename the reference, drop the value from the files and from history.
+    // Fix every place: rename the reference, drop the value from the files and the old
+    // name and value from history.
     let api = dir.path().join("estate/api");
     rewrite_out(&api, "config/settings.py");
+    rewrite_out(&api, ".github/workflows/deploy.yml");
     dir.write(
         "estate/api/.github/workflows/deploy.yml",
         workflow("DEPLOY_TOKEN"),
