@@ -63,14 +63,19 @@ struct ChunkResult {
 }
 
 /// Matches a chunk, then links each match with what its file says (kind, slots)
-/// and, for working-tree files when references matter, links the references it uses.
+/// and, when references matter, links the references it uses: in every working-tree
+/// file, and in the history blobs of CI config and manifests (a retired name that only
+/// an old commit of a workflow holds is residue too).
 ///
 /// The file is parsed only when something needs it: a match to place in a slot, or
 /// references to link. A file with neither is classified by path and not parsed.
 fn scan_chunk(matcher: &Matcher, linker: &Linker<'_>, chunk: &Chunk<'_>) -> ChunkResult {
     let mut raw: Vec<RawMatch> = Vec::new();
     matcher.scan(chunk, &mut raw);
-    let references = linker.wants_references() && chunk.origin.commit.is_none();
+    let references = linker.wants_references()
+        && (chunk.origin.commit.is_none()
+            || context::CI_AND_MANIFEST_KINDS
+                .contains(&context::file_kind(&chunk.origin.path, chunk.bytes)));
     if raw.is_empty() && !references {
         return ChunkResult::default();
     }

@@ -231,3 +231,69 @@ kttest!(
         assert_eq!(value["identifiers"], serde_json::json!(["svc-key-7f3a91"]));
     }
 );
+
+// A revoked value in a Jupyter cell is reported at the line of the cell that holds it
+// (the rule pass's `decode::source_offset` mapping), not at the cell's `"source": [`
+// line, and once: whether the raw text or the joined cell finds it, one place.
+kttest!(
+    revoked_value_in_a_notebook_cell_is_placed_at_its_line,
+    |dir, _cmd| {
+        let old = custom_value(118);
+        add(&dir, "nb-db", &old, &[]);
+        rotate(&dir, "nb-db", &custom_value(119));
+        let cells = [
+            vec![
+                "import psycopg2\n".to_string(),
+                format!("opaque = \"{old}\"\n"),
+                "conn = psycopg2.connect(password=opaque)\n".to_string(),
+            ],
+            vec![
+                "# a second cell\n".to_string(),
+                "print(1)\n".to_string(),
+                format!("run(['--user', 'svc', '{old}'])\n"),
+            ],
+        ];
+        let notebook = serde_json::json!({
+            "cells": cells.iter().map(|c| serde_json::json!({
+                "cell_type": "code", "metadata": {}, "source": c,
+            })).collect::<Vec<_>>(),
+            "nbformat": 4,
+        });
+        let text = serde_json::to_string_pretty(&notebook).expect("json");
+        let lines_of: Vec<u64> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains(&old))
+            .map(|(i, _)| i as u64 + 1)
+            .collect();
+        assert_eq!(lines_of.len(), 2);
+        dir.write("tree/analysis.ipynb", &text);
+        let (_, v, err) = run_json(dir.command().args([
+            "scan",
+            "tree",
+            "--format",
+            "json",
+            "--inventory",
+            "keytrace-inventory.json",
+        ]));
+        let mut got: Vec<(String, u64)> = v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule"] == "known-value")
+            .map(|f| {
+                (
+                    f["kind"].as_str().expect("kind").to_string(),
+                    f["location"]["line"].as_u64().expect("line"),
+                )
+            })
+            .collect();
+        got.sort();
+        let want: Vec<(String, u64)> = lines_of
+            .iter()
+            .map(|&l| ("revoked-secret-present".to_string(), l))
+            .collect();
+        assert_eq!(got, want, "{v}");
+        assert!(!v.to_string().contains(&old) && !err.contains(&old));
+    }
+);

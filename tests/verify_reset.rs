@@ -174,6 +174,12 @@ fn a_reset_is_incomplete_until_every_copy_and_name_is_gone() {
                 "tree",
                 "retired-reference"
             ),
+            place(
+                "api",
+                ".github/workflows/deploy.yml",
+                "history",
+                "retired-reference"
+            ),
             place("api", "config/settings.py", "tree", secret),
             place("api", "config/settings.py", "history", secret),
             place("infra", "k8s/secret.yaml", "tree", secret),
@@ -206,7 +212,7 @@ fn a_reset_is_incomplete_until_every_copy_and_name_is_gone() {
     let (code, human, _) = run(dir.command().args(["verify-reset", "deploy", "estate"]));
     assert_eq!(code, 1);
     assert!(
-        human.starts_with("verify-reset deploy: INCOMPLETE: 6 place(s) in 3 repositories"),
+        human.starts_with("verify-reset deploy: INCOMPLETE: 7 place(s) in 3 repositories"),
         "{human}"
     );
     assert!(
@@ -215,9 +221,11 @@ fn a_reset_is_incomplete_until_every_copy_and_name_is_gone() {
     );
     assert!(human.contains("fix: rewrite history"), "{human}");
 
-    // Fix every place: rename the reference, drop the value from the files and from history.
+    // Fix every place: rename the reference, drop the value from the files and the old
+    // name and value from history.
     let api = dir.path().join("estate/api");
     rewrite_out(&api, "config/settings.py");
+    rewrite_out(&api, ".github/workflows/deploy.yml");
     dir.write(
         "estate/api/.github/workflows/deploy.yml",
         workflow("DEPLOY_TOKEN"),
@@ -669,4 +677,59 @@ fn a_rotated_access_key_id_alone_is_a_remaining_place() {
         )]
     );
     assert_eq!(record["credentials"][0]["identifiers"][0], old_id.as_str());
+}
+
+// A workflow that used the retired secret name in an old commit only (later changed to
+// the new name) is residue of the reset: it blocks COMPLETE under the default policy and
+// is listed without blocking under `--history-policy report`, with the commit, author
+// and date that hold it. Old names in other history blobs than CI config are not searched.
+#[test]
+fn retired_reference_only_in_history_blocks_unless_the_policy_says_report() {
+    let dir = TestDir::new();
+    rotated_credential(&dir, 13);
+    let ci = dir.path().join("ci");
+    dir.write(
+        "ci/.github/workflows/deploy.yml",
+        workflow("OLD_DEPLOY_TOKEN"),
+    );
+    dir.write("ci/README.md", "deploy with secrets.OLD_DEPLOY_TOKEN\n");
+    init(&ci);
+    let leak = commit(&ci, 1, "deploy workflow");
+    dir.write("ci/.github/workflows/deploy.yml", workflow("DEPLOY_TOKEN"));
+    dir.write("ci/README.md", "deploy with the deploy token\n");
+    commit(&ci, 2, "use the new secret");
+
+    let (code, record, out) = verify(&dir, &["deploy", "ci"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(record["verdict"], "incomplete");
+    let want = vec![place(
+        "ci",
+        ".github/workflows/deploy.yml",
+        "history",
+        "retired-reference",
+    )];
+    assert_eq!(places(&record, "remaining"), want);
+    let p = &record["credentials"][0]["remaining"][0];
+    assert_eq!(p["commit"], leak.as_str(), "{p}");
+    assert_eq!(p["author"], "Ann <ann@example.org>", "{p}");
+    assert_eq!(p["date"], "2024-01-02T00:00:00Z", "{p}");
+    assert_eq!(p["line"], 9);
+    assert_eq!(p["reference"], "github-secret:OLD_DEPLOY_TOKEN");
+
+    let (code, record, out) = verify(&dir, &["deploy", "ci", "--history-policy", "report"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(record["verdict"], "complete");
+    assert!(places(&record, "remaining").is_empty());
+    assert_eq!(places(&record, "history_only"), want);
+
+    // Still in the working tree as well: one tree place, the history copy listed with it.
+    dir.write("ci/.github/workflows/old.yml", workflow("OLD_DEPLOY_TOKEN"));
+    let (code, record, _) = verify(&dir, &["deploy", "ci", "--history-policy", "report"]);
+    assert_eq!(code, 1);
+    assert!(places(&record, "remaining").contains(&place(
+        "ci",
+        ".github/workflows/old.yml",
+        "tree",
+        "retired-reference"
+    )));
 }

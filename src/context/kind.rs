@@ -33,6 +33,29 @@ pub const CONFIG_KINDS: &[&str] = &[
     "spring-config",
 ];
 
+/// The kinds that are CI configuration or deployment manifests: files that name
+/// credentials by reference. Their history blobs are searched for references too, since
+/// a retired name in an old workflow is residue of a reset (DESIGN §6).
+pub const CI_AND_MANIFEST_KINDS: &[&str] = &[
+    "github-actions",
+    "github-action",
+    "gitlab-ci",
+    "circleci",
+    "azure-pipelines",
+    "bitbucket-pipelines",
+    "jenkinsfile",
+    "k8s-manifest",
+    "external-secret",
+    "sealed-secret",
+    "helm-values",
+    "helm-template",
+    "kustomize",
+    "docker-compose",
+    "dockerfile",
+    "terraform",
+    "terraform-vars",
+];
+
 /// Names the kind of file from its path and, for YAML and JSON, a glance at its content.
 pub fn file_kind(path: &str, bytes: &[u8]) -> &'static str {
     let lower = path.to_ascii_lowercase();
@@ -156,7 +179,14 @@ fn k8s_kind(bytes: &[u8]) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::file_kind;
+    use super::{file_kind, CI_AND_MANIFEST_KINDS, CONFIG_KINDS};
+
+    #[test]
+    fn ci_and_manifest_kinds_are_config_kinds() {
+        for kind in CI_AND_MANIFEST_KINDS {
+            assert!(CONFIG_KINDS.contains(kind), "{kind}");
+        }
+    }
 
     #[test]
     fn kinds_by_path_and_content() {

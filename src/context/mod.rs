@@ -13,7 +13,7 @@ mod text;
 mod yaml;
 
 pub use file::{FileContext, FoundReference, Include, Slot};
-pub use kind::{file_kind, CONFIG_KINDS};
+pub use kind::{file_kind, CI_AND_MANIFEST_KINDS, CONFIG_KINDS};
 pub use reference::{Reference, Scheme};
 
 /// Deepest nesting (flow brackets or indentation levels) handed to a recursive parser.

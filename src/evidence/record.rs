@@ -139,6 +139,11 @@ pub struct Remaining {
     pub kind: FindingKind,
     /// Commit that introduced the blob, for history places.
     pub commit: Option<String>,
+    /// Author and date of that commit: who to ask, and since when it is there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
     /// Commits whose tree holds it, for history places.
     pub commits: Option<u64>,
     pub rule: String,
@@ -287,6 +292,8 @@ fn remaining(f: &Finding, l: &Location) -> Remaining {
         },
         kind: f.kind,
         commit: l.commit.clone(),
+        author: l.author.clone(),
+        date: l.date.clone(),
         commits: l.commits,
         rule: f.rule.clone(),
         version: match f.kind {

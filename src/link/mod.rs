@@ -468,8 +468,10 @@ impl<'m> Linker<'m> {
                         }
                         Some(f)
                     }
+                    // Unknown names are asked about for the working tree only: history
+                    // is searched for references only to find retired ones.
                     ReferenceStatus::Unknown => {
-                        if !self.unknown_references || hidden {
+                        if !self.unknown_references || hidden || f.location.commit.is_some() {
                             self.allow.count(&c.allow_hits);
                             return None;
                         }

@@ -160,22 +160,31 @@ impl KnownPass {
                 hits: &mut hits,
                 seen: HashSet::new(),
                 matched: 0,
+                bytes,
+                view: None,
             };
             match std::str::from_utf8(bytes) {
-                Ok(text) => pass.text(text, Place::Offset(0), None, true),
+                Ok(text) => {
+                    let same = misses::shared_with_last(self.id, bytes);
+                    pass.text(text, Place::Offset(0), None, true, same);
+                    misses::set_last(self.id, bytes, pass.matched == 0);
+                }
                 Err(_) => {
+                    misses::set_last(self.id, bytes, false);
                     for run in bytes.utf8_chunks() {
                         let text = run.valid();
                         let base = text.as_ptr() as usize - bytes.as_ptr() as usize;
-                        pass.text(text, Place::Offset(base), None, true);
+                        pass.text(text, Place::Offset(base), None, true, Same::NONE);
                     }
                 }
             }
             for view in views {
                 if let Ok(text) = std::str::from_utf8(&view.text) {
-                    let place = Place::Fixed(view.origin);
+                    // Offsets in the view's text, mapped to the chunk as the rule pass maps them.
+                    pass.view = Some(view);
+                    let place = Place::Offset(0);
                     pass.consider(text, Shape::Text, place, Some(view.decoding), false);
-                    pass.text(text, place, Some(view.decoding), false);
+                    pass.text(text, place, Some(view.decoding), false, Same::NONE);
                 }
             }
         }
@@ -207,8 +216,9 @@ impl KnownPass {
     }
 }
 
-/// Where the tokens of a text are reported: at their own offset plus a base (plain
-/// text of the chunk), or all at one place (decoded text, at its encoded place).
+/// Where the tokens of a text are reported: at their own offset plus a base (the
+/// chunk's text, or a decoded view's, which [`decode::source_offset`] maps back to the
+/// chunk), or all at one place (base64 decoded here, at the encoded word).
 #[derive(Debug, Clone, Copy)]
 enum Place {
     Offset(usize),
@@ -225,17 +235,29 @@ impl Place {
 }
 
 /// One chunk's run of the pass: the hits so far and what was already found where.
-struct Pass<'k, 'h> {
+struct Pass<'k, 'h, 'b> {
     known: &'k KnownPass,
     hits: &'h mut Vec<Hit>,
     seen: HashSet<(usize, [u8; 32])>,
     /// Tokens whose digest was a target, reported or not (a line with one is never a miss).
     matched: usize,
+    /// The chunk's bytes.
+    bytes: &'b [u8],
+    /// The decoded view being tokenised (offsets are in its text), if any.
+    view: Option<&'b View>,
 }
 
-impl Pass<'_, '_> {
+impl Pass<'_, '_, '_> {
     /// Tokenises `text` and considers every token; `decode` allows one level of base64.
-    fn text(&mut self, text: &str, place: Place, decoding: Option<&'static str>, decode: bool) {
+    /// Lines that `same` says the last chunk held (and missed) are skipped.
+    fn text(
+        &mut self,
+        text: &str,
+        place: Place,
+        decoding: Option<&'static str>,
+        decode: bool,
+        same: Same,
+    ) {
         let bounds = Bounds {
             min: self.known.min_len,
             max: self.known.max_token,
@@ -248,7 +270,7 @@ impl Pass<'_, '_> {
         for_each_token_of_lines(
             text,
             bounds,
-            |line| !misses::line_missed(id, decode, line),
+            |start, line| !same.holds(start, line.len()) && !misses::line_missed(id, decode, line),
             |line| {
                 let now = this.borrow().matched;
                 if now == matched.replace(now) {
@@ -298,7 +320,10 @@ impl Pass<'_, '_> {
             return;
         };
         self.matched += 1;
-        let offset = place.at(0);
+        let offset = match self.view {
+            Some(view) => decode::source_offset(self.bytes, view, place.at(0)),
+            None => place.at(0),
+        };
         if !self.seen.insert((offset, digest)) {
             return;
         }
@@ -342,8 +367,64 @@ impl Pass<'_, '_> {
         }
         let fixed = Place::Fixed(place.at(0));
         self.consider(&text, Shape::Text, fixed, Some("base64"), false);
-        self.text(&text, fixed, Some("base64"), false);
+        self.text(&text, fixed, Some("base64"), false, Same::NONE);
     }
+}
+
+/// The lines a chunk shares with the last chunk its thread tokenised whole and found no
+/// target in: the bytes before `prefix` and from `suffix` on are the same as the last
+/// chunk's start and end. A line is a pure function of its bytes (PEM blocks, which span
+/// lines, are taken apart from lines), so a line held whole in either part, with its
+/// newline, holds no target. History blobs are read sorted by path and time, so the last
+/// chunk is mostly the previous version of the file, and most of its lines are shared: they
+/// cost a comparison, not a hash each.
+#[derive(Debug, Clone, Copy)]
+struct Same {
+    prefix: usize,
+    suffix: usize,
+}
+
+impl Same {
+    const NONE: Same = Same {
+        prefix: 0,
+        suffix: usize::MAX,
+    };
+
+    /// Whether the line at `start` (`len` bytes, then a newline or the end) is shared.
+    fn holds(self, start: usize, len: usize) -> bool {
+        start + len < self.prefix || start > self.suffix
+    }
+}
+
+/// Length of the common prefix of `a` and `b`, compared eight bytes at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let words = a
+        .chunks_exact(8)
+        .zip(b.chunks_exact(8))
+        .take_while(|(x, y)| x == y)
+        .count();
+    let i = words * 8;
+    i + a[i..]
+        .iter()
+        .zip(&b[i..])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// Length of the common suffix of `a` and `b`, compared eight bytes at a time.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let words = a
+        .rchunks_exact(8)
+        .zip(b.rchunks_exact(8))
+        .take_while(|(x, y)| x == y)
+        .count();
+    let i = words * 8;
+    i + a[..a.len() - i]
+        .iter()
+        .rev()
+        .zip(b[..b.len() - i].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// Tokens already hashed and found to be no target, per worker thread: the blobs of a
@@ -351,49 +432,107 @@ impl Pass<'_, '_> {
 /// under a per-thread random key costs a fraction of SHA-256. The key is random so that a
 /// scanned repository cannot craft a token whose entry would hide a target; an accidental
 /// collision (a 64-bit tag) is about one in 10^12 over a full cache.
+///
+/// The cache is direct-mapped (one slot per tag, a newer tag evicts an older one): one
+/// memory access per lookup, in a table small enough to stay in the core's cache. History blobs
+/// are read sorted by path and time, so the lines a blob repeats were seen a blob or two
+/// before, and a table this size keeps them; an evicted entry only costs tokenising again.
 mod misses {
     use std::cell::RefCell;
     use std::collections::hash_map::RandomState;
-    use std::collections::HashSet;
-    use std::hash::{BuildHasher, BuildHasherDefault};
+    use std::hash::BuildHasher;
 
-    /// Entries kept per thread before the cache starts over (8 MB of tags at most).
-    const CAPACITY: usize = 1 << 20;
+    /// Slots per thread (a power of two): 128 KB of tags, which stay in cache beside the
+    /// blob being read (a 1 MB table missed on most lookups). A blob's lines and tokens are
+    /// a few thousand entries at most.
+    const SLOTS: usize = 1 << 14;
 
     struct Misses {
         key: RandomState,
-        tags: HashSet<u64, BuildHasherDefault<super::DigestHasher>>,
+        /// Tags by their low bits; 0 is an empty slot (no tag is 0, see [`tag`]).
+        tags: Vec<u64>,
+        /// The last chunk tokenised whole, when it held no target, and the pass that did.
+        last: Vec<u8>,
+        last_pass: Option<u64>,
+    }
+
+    impl Misses {
+        fn contains(&self, tag: u64) -> bool {
+            self.tags.get(slot(tag)) == Some(&tag)
+        }
+
+        fn remember(&mut self, tag: u64) {
+            if self.tags.is_empty() {
+                self.tags = vec![0; SLOTS];
+            }
+            self.tags[slot(tag)] = tag;
+        }
+    }
+
+    #[allow(clippy::cast_possible_truncation)] // the low bits pick the slot
+    fn slot(tag: u64) -> usize {
+        tag as usize & (SLOTS - 1)
+    }
+
+    /// A hash that is never 0, the empty slot's mark.
+    fn tag(hash: u64) -> u64 {
+        hash.max(1)
     }
 
     thread_local! {
         static MISSES: RefCell<Misses> = RefCell::new(Misses {
             key: RandomState::new(),
-            tags: HashSet::default(),
+            tags: Vec::new(),
+            last: Vec::new(),
+            last_pass: None,
+        });
+    }
+
+    /// What `bytes` shares with the last chunk `pass` tokenised whole on this thread and
+    /// found no target in (nothing, when there is no such chunk).
+    pub(super) fn shared_with_last(pass: u64, bytes: &[u8]) -> super::Same {
+        MISSES.with_borrow(|m| {
+            if m.last_pass != Some(pass) {
+                return super::Same::NONE;
+            }
+            let prefix = super::common_prefix(bytes, &m.last);
+            // The two parts must not overlap in `last` either.
+            let room = bytes.len().min(m.last.len()) - prefix;
+            let suffix = super::common_suffix(bytes, &m.last).min(room);
+            super::Same {
+                prefix,
+                suffix: bytes.len() - suffix,
+            }
+        })
+    }
+
+    /// Records `bytes` as the last chunk `pass` tokenised whole, if it held no target.
+    pub(super) fn set_last(pass: u64, bytes: &[u8], clean: bool) {
+        MISSES.with_borrow_mut(|m| {
+            m.last.clear();
+            m.last_pass = None;
+            if clean {
+                m.last.extend_from_slice(bytes);
+                m.last_pass = Some(pass);
+            }
         });
     }
 
     fn line_tag(m: &Misses, pass: u64, decode: bool, line: &[u8]) -> u64 {
-        m.key.hash_one((pass, decode, line))
+        tag(m.key.hash_one((pass, decode, line)))
     }
 
     /// Whether `line` (tokenised with `decode`) was seen on this thread and held no target.
     pub(super) fn line_missed(pass: u64, decode: bool, line: &[u8]) -> bool {
-        MISSES.with_borrow(|m| m.tags.contains(&line_tag(m, pass, decode, line)))
+        MISSES.with_borrow(|m| m.contains(line_tag(m, pass, decode, line)))
     }
 
     /// Remembers that `line` held no target.
     pub(super) fn remember_line(pass: u64, decode: bool, line: &[u8]) {
         MISSES.with_borrow_mut(|m| {
             let tag = line_tag(m, pass, decode, line);
-            remember(m, tag);
+            m.remember(tag);
         });
-    }
-
-    fn remember(m: &mut Misses, tag: u64) {
-        if m.tags.len() >= CAPACITY {
-            m.tags.clear();
-        }
-        m.tags.insert(tag);
     }
 
     /// `hash(canon)` unless `canon` already missed on this thread; a miss is remembered.
@@ -403,13 +542,13 @@ mod misses {
         hash: impl FnOnce(&str) -> Option<[u8; 32]>,
     ) -> Option<[u8; 32]> {
         MISSES.with_borrow_mut(|m| {
-            let tag = m.key.hash_one((pass, canon));
-            if m.tags.contains(&tag) {
+            let tag = tag(m.key.hash_one((pass, canon)));
+            if m.contains(tag) {
                 return None;
             }
             let found = hash(canon);
             if found.is_none() {
-                remember(m, tag);
+                m.remember(tag);
             }
             found
         })
@@ -489,12 +628,12 @@ impl Bounds {
 
 /// Calls `f(offset, token, shape)` for every candidate token of `text` within
 /// `bounds` (PEM blocks up to [`MAX_PEM`]). Tokens may repeat.
-/// Every candidate token of `text`, asking `wanted(line)` first: a line it declines is not tokenised
+/// Every candidate token of `text`, asking `wanted(offset, line)` first: a line it declines is not tokenised
 /// (PEM blocks, which span lines, always are); `done(line)` follows each line tokenised.
 fn for_each_token_of_lines(
     text: &str,
     bounds: Bounds,
-    mut wanted: impl FnMut(&[u8]) -> bool,
+    mut wanted: impl FnMut(usize, &[u8]) -> bool,
     mut done: impl FnMut(&[u8]),
     f: &mut impl FnMut(usize, &str, Shape),
 ) {
@@ -509,7 +648,7 @@ fn for_each_token_of_lines(
     while start < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
         let line = &bytes[start..end];
-        if line.len() >= bounds.min && wanted(line) {
+        if line.len() >= bounds.min && wanted(start, line) {
             line_tokens(text, start, end, bounds, &mut delimiters, f);
             done(line);
         }
@@ -838,6 +977,50 @@ mod tests {
         assert!(found(&other, &text).is_empty());
         let again = pass_for(&[secret], true);
         assert_eq!(found(&again, &text).len(), 1);
+    }
+
+    #[test]
+    fn lines_shared_with_the_last_clean_chunk_never_hide_a_target() {
+        let secret = "Zq7!vR2#kL9@pW4$";
+        let filler: String = (0..40)
+            .map(|i| format!("    value_{i} = compute(request, {i})  # line {i}\n"))
+            .collect();
+        let pass = pass_for(&[secret], true);
+        // A clean version, then the next version with the target in the middle, at the
+        // start and at the end, and the same text again (the last chunk held a target).
+        assert!(found(&pass, &filler).is_empty());
+        let (head, tail) = filler.split_at(filler.len() / 2);
+        for text in [
+            format!("{head}password: {secret}\n{tail}"),
+            format!("{head}password: {secret}\n{tail}"),
+            format!("token={secret}\n{filler}"),
+            format!("{filler}token={secret}"),
+            format!("{filler}token={secret}\n"),
+        ] {
+            assert!(found(&pass, &filler).is_empty());
+            assert_eq!(found(&pass, &text).len(), 1, "{text}");
+        }
+        // A line the last chunk held, but another pass (other targets) tokenised it.
+        let text = format!("{head}password: {secret}\n{tail}");
+        let other = pass_for(&["Another-Value-123456"], true);
+        assert!(found(&other, &text).is_empty());
+        assert_eq!(found(&pass, &text).len(), 1);
+        // Shared parts: whole lines only, with their newline.
+        let same = Same {
+            prefix: 10,
+            suffix: 20,
+        };
+        assert!(same.holds(0, 9) && !same.holds(0, 10));
+        assert!(same.holds(21, 3) && !same.holds(20, 3) && !same.holds(0, 30));
+        assert_eq!(
+            common_prefix(b"abcdefghijklmnopq", b"abcdefghijklmnopX"),
+            16
+        );
+        assert_eq!(
+            common_suffix(b"Xbcdefghijklmnopq", b"abcdefghijklmnopq"),
+            16
+        );
+        assert_eq!(common_suffix(b"q", b"abcdefghijklmnopq"), 1);
     }
 
     #[test]
