@@ -30,6 +30,7 @@ pub enum Code {
     MalformedConfig,
     ArchiveSkipped,
     StaleBaselineEntry,
+    SarifResultsDropped,
 }
 
 impl Code {
@@ -58,6 +59,7 @@ impl Code {
         Code::MalformedConfig,
         Code::ArchiveSkipped,
         Code::StaleBaselineEntry,
+        Code::SarifResultsDropped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +87,7 @@ impl Code {
             Code::MalformedConfig => "malformed-config",
             Code::ArchiveSkipped => "archive-skipped",
             Code::StaleBaselineEntry => "stale-baseline-entry",
+            Code::SarifResultsDropped => "sarif-results-dropped",
         }
     }
 
@@ -151,6 +154,9 @@ impl Code {
             }
             Code::StaleBaselineEntry => {
                 "baseline entries matched no finding of a whole scan (the debt was removed); `keytrace baseline prune` drops them"
+            }
+            Code::SarifResultsDropped => {
+                "the SARIF report would exceed GitHub code scanning's upload limits (25,000 results per run, 10 MB gzipped); the lowest-severity results were left out and counted in the run's `dropped` property"
             }
         }
     }

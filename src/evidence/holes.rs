@@ -32,7 +32,8 @@ pub fn leaves_hole(code: Code) -> bool {
         | Code::NonUtf8Path
         | Code::NothingStaged
         | Code::MalformedConfig
-        | Code::StaleBaselineEntry => false,
+        | Code::StaleBaselineEntry
+        | Code::SarifResultsDropped => false,
     }
 }
 
