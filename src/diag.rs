@@ -31,6 +31,7 @@ pub enum Code {
     ArchiveSkipped,
     CacheDiscarded,
     StaleBaselineEntry,
+    SarifResultsDropped,
 }
 
 impl Code {
@@ -60,6 +61,7 @@ impl Code {
         Code::ArchiveSkipped,
         Code::CacheDiscarded,
         Code::StaleBaselineEntry,
+        Code::SarifResultsDropped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +90,7 @@ impl Code {
             Code::ArchiveSkipped => "archive-skipped",
             Code::CacheDiscarded => "cache-discarded",
             Code::StaleBaselineEntry => "stale-baseline-entry",
+            Code::SarifResultsDropped => "sarif-results-dropped",
         }
     }
 
@@ -157,6 +160,9 @@ impl Code {
             }
             Code::StaleBaselineEntry => {
                 "baseline entries matched no finding of a whole scan (the debt was removed); `keytrace baseline prune` drops them"
+            }
+            Code::SarifResultsDropped => {
+                "the SARIF report would exceed GitHub code scanning's upload limits (25,000 results per run, 10 MB gzipped); the lowest-severity results were left out and counted in the run's `dropped` property"
             }
         }
     }

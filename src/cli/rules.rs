@@ -3,6 +3,7 @@
 use super::{ExitStatus, Global};
 use crate::matcher::selftest::{check_rules, CONTEXTS};
 use crate::matcher::Matcher;
+use crate::report::options::RuleInfo;
 use crate::rules::RuleSet;
 use anyhow::bail;
 use std::io::Write;
@@ -60,6 +61,24 @@ pub enum RulesCommand {
 pub enum ListFormat {
     Human,
     Json,
+}
+
+/// What the reports know of each rule in force, and of the inventory's built-in checks:
+/// the one source of the help text and link that `rules explain` prints and SARIF carries.
+pub(super) fn rule_infos(set: &RuleSet) -> Vec<RuleInfo> {
+    set.rules
+        .iter()
+        .map(|r| RuleInfo {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            severity: r.severity,
+            tags: r.tags.clone(),
+            defined_at: format!("{}:{}", r.origin.file, r.origin.line),
+        })
+        .chain(RuleInfo::reference_checks())
+        .chain(RuleInfo::known_value_checks())
+        .collect()
 }
 
 /// The rules as JSON objects sorted by id: what a user diffs between two rule sets.
@@ -152,13 +171,25 @@ pub fn run(_global: &Global, args: &RulesArgs) -> anyhow::Result<ExitStatus> {
         RulesCommand::Explain { id } => {
             let set = RuleSet::embedded()?;
             let resolved = set.resolve_id(id);
-            let Some(r) = set.rules.iter().find(|r| r.id == resolved) else {
+            let infos = rule_infos(&set);
+            let Some(info) = infos.iter().find(|r| r.id == resolved) else {
                 bail!("no rule `{id}` (see `keytrace rules list`)");
             };
-            writeln!(out, "{} — {}\n", r.id, r.name)?;
-            for line in r.description.trim().lines() {
+            writeln!(out, "{} — {}\n", info.id, info.name)?;
+            for line in info.description.trim().lines() {
                 writeln!(out, "{}", line.trim())?;
             }
+            if let Some(uri) = info.help_uri() {
+                writeln!(out, "\nhelp: {uri}")?;
+            }
+            let Some(r) = set.rules.iter().find(|r| r.id == resolved) else {
+                writeln!(
+                    out,
+                    "\nseverity: {}   defined in: {}",
+                    info.severity, info.defined_at
+                )?;
+                return Ok(ExitStatus::Clean);
+            };
             writeln!(
                 out,
                 "\nconfidence: {}   severity: {}   tags: {}",

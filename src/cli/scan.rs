@@ -8,7 +8,7 @@ use crate::fingerprint::Fingerprinter;
 use crate::inventory::Index;
 use crate::link::{Allowlist, Linker};
 use crate::matcher::Matcher;
-use crate::report::options::{Format, HumanStyle, RuleInfo};
+use crate::report::options::{Format, HumanStyle};
 use crate::report::{self, Summary};
 use crate::rules::RuleSet;
 use crate::source::git::{self, HistoryOptions, Progress, Scope};
@@ -418,20 +418,7 @@ fn write_report(
     findings: &[crate::types::Finding],
     summary: &Summary,
 ) -> anyhow::Result<()> {
-    let rules: Vec<RuleInfo> = set
-        .rules
-        .iter()
-        .map(|r| RuleInfo {
-            id: r.id.clone(),
-            name: r.name.clone(),
-            description: r.description.clone(),
-            severity: r.severity,
-            tags: r.tags.clone(),
-            defined_at: format!("{}:{}", r.origin.file, r.origin.line),
-        })
-        .chain(RuleInfo::reference_checks())
-        .chain(RuleInfo::known_value_checks())
-        .collect();
+    let rules = super::rules::rule_infos(set);
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match global.color {
         ColorChoice::Always => true,
@@ -456,5 +443,6 @@ fn write_report(
         sink.finding(f)?;
     }
     sink.finish(summary)?;
+    print_warnings(global, &sink.diagnostics());
     Ok(())
 }

@@ -33,7 +33,8 @@ pub fn leaves_hole(code: Code) -> bool {
         | Code::NothingStaged
         | Code::MalformedConfig
         | Code::CacheDiscarded
-        | Code::StaleBaselineEntry => false,
+        | Code::StaleBaselineEntry
+        | Code::SarifResultsDropped => false,
     }
 }
 

@@ -27,6 +27,11 @@ pub trait Sink {
     fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
         Ok(())
     }
+    /// Warnings the format raised while writing (SARIF: results left out to fit upload
+    /// limits), for the caller to print; asked once, after `finish`.
+    fn diagnostics(&mut self) -> Vec<Diagnostic> {
+        Vec::new()
+    }
 }
 
 /// Everything a report may print besides findings.

@@ -5,17 +5,56 @@ use crate::types::{FindingKind, Severity, KNOWN_IDENTIFIER, KNOWN_VALUE};
 impl RuleInfo {
     /// The rule's `Rotate:` line, which tells the reader how to fix a finding.
     pub fn fix(&self) -> Option<&str> {
+        self.line("Rotate: ")
+    }
+
+    /// The documentation link at the end of the `Rotate:` line. `rules explain` prints it
+    /// and SARIF carries it as `helpUri`, so both always name the same page.
+    pub fn help_uri(&self) -> Option<&str> {
+        let fix = self.fix()?;
+        fix.find("https://").map(|i| {
+            fix[i..]
+                .split_whitespace()
+                .next()
+                .unwrap_or(&fix[i..])
+                .trim_end_matches(['.', ',', ')', ';'])
+        })
+    }
+
+    /// The remediation advice as plain text, fix first: how to rotate (with the link),
+    /// then why it matters. A description without those lines is given whole.
+    pub fn help_text(&self) -> String {
+        match (self.fix(), self.line("Why: ")) {
+            (Some(fix), Some(why)) => format!("To fix: {fix}\nWhy it matters: {why}"),
+            (Some(fix), None) => format!("To fix: {fix}"),
+            _ => self.description.trim().to_string(),
+        }
+    }
+
+    /// The same advice as Markdown (code scanning shows it under the alert), with the
+    /// rule's own text escaped and its link kept clickable.
+    pub fn help_markdown(&self) -> String {
+        match (self.fix(), self.line("Why: ")) {
+            (Some(fix), why) => {
+                let mut md = format!("**To fix:** {}", escape_markdown(fix));
+                if let Some(why) = why {
+                    md.push_str(&format!("\n\n**Why it matters:** {}", escape_markdown(why)));
+                }
+                if let Some(what) = self.line("Finds ") {
+                    md.push_str(&format!("\n\nThis rule finds {}", escape_markdown(what)));
+                }
+                md
+            }
+            (None, _) => escape_markdown(self.description.trim()),
+        }
+    }
+
+    /// The rest of the description's line that starts with `label`.
+    fn line(&self, label: &str) -> Option<&str> {
         self.description
             .lines()
             .map(str::trim)
-            .find_map(|l| l.strip_prefix("Rotate: "))
-    }
-
-    /// The documentation link at the end of the `Rotate:` line.
-    pub fn help_uri(&self) -> Option<&str> {
-        let fix = self.fix()?;
-        fix.find("https://")
-            .map(|i| fix[i..].split_whitespace().next().unwrap_or(&fix[i..]))
+            .find_map(|l| l.strip_prefix(label))
     }
 }
 
@@ -60,6 +99,31 @@ impl RuleInfo {
             })
             .collect()
     }
+}
+
+/// Escapes the Markdown characters that would change how a description reads (a `_` in an
+/// environment variable name, a `*` in a glob), except in URLs, which GitHub links as they are.
+fn escape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, word) in s.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if word.starts_with("https://") || word.starts_with("http://") {
+            out.push_str(word);
+            continue;
+        }
+        for c in word.chars() {
+            if matches!(
+                c,
+                '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|'
+            ) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// What a report needs to know about a rule.
