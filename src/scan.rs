@@ -9,13 +9,15 @@ use crate::diag::Diagnostic;
 use crate::inventory::Index;
 use crate::link::{Candidate, Linker};
 use crate::matcher::Matcher;
-use crate::source::git::{self, Discovery, HistoryOptions, HistoryStats, Progress, Reuse, Role};
+use crate::source::git::{
+    self, Discovery, HistoryOptions, HistoryStats, Progress, Reuse, Role, Walk,
+};
 use crate::source::{self, WalkOptions, WalkStats};
 use crate::types::{Chunk, Finding, Location, Origin, RawMatch, RepositoryScope, StoredCandidate};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Findings in deterministic order and what the sources saw.
@@ -158,43 +160,69 @@ pub struct BlobResult {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// The blob results a history scan may reuse (from a cache), and those it keeps for next
-/// time: every blob of this walk, reused or read, so the cache follows the history.
+/// The blob results a history scan of one repository may reuse (from a cache), and those it
+/// keeps for next time: every blob of this walk, reused or read, so the cache follows the
+/// history. With the repository's last whole [`Walk`], an unchanged repository is replayed.
 #[derive(Default)]
 pub struct BlobMemo {
     prior: HashMap<String, BlobResult>,
+    walk: Option<Walk>,
     kept: Mutex<BTreeMap<String, BlobResult>>,
+    recorded: Mutex<Option<Walk>>,
+    replayed: AtomicBool,
     reused: AtomicU64,
     read: AtomicU64,
 }
 
+/// What a memo holds for the next scan: every blob's results, and the whole walk if any.
+pub struct MemoKept {
+    pub blobs: BTreeMap<String, BlobResult>,
+    pub walk: Option<Walk>,
+}
+
 impl BlobMemo {
-    /// A memo that may reuse `prior` (blob id to result).
-    pub fn new(prior: impl IntoIterator<Item = (String, BlobResult)>) -> Self {
+    /// A memo that may reuse `prior` (blob id to result) and replay `walk`.
+    pub fn new(prior: impl IntoIterator<Item = (String, BlobResult)>, walk: Option<Walk>) -> Self {
         BlobMemo {
             prior: prior.into_iter().collect(),
+            walk,
             ..BlobMemo::default()
         }
     }
 
-    /// Blobs whose results came from `prior` instead of a read.
+    /// Blobs whose results came from `prior` instead of a read (all of them on a replay).
     pub fn reused(&self) -> u64 {
         self.reused.load(Ordering::Relaxed)
     }
 
-    /// Whether a cache written from [`BlobMemo::into_kept`] would hold just what `prior` did:
-    /// every prior blob reused, and none read. Then there is nothing to write back.
+    /// Whether a cache written from [`BlobMemo::into_kept`] would hold just what was given to
+    /// [`BlobMemo::new`]: the walk was replayed, or every prior blob reused, none read and
+    /// the same walk recorded. Then there is nothing to write back.
     pub fn unchanged(&self) -> bool {
+        if self.replayed.load(Ordering::Relaxed) {
+            return true;
+        }
         let kept = self.kept.lock().expect("memo lock").len();
-        !self.prior.is_empty()
+        let recorded = self.recorded.lock().expect("memo lock");
+        (!self.prior.is_empty() || self.walk.is_some())
             && self.read.load(Ordering::Relaxed) == 0
             && kept == self.prior.len()
             && self.reused() == self.prior.len() as u64
+            && *recorded == self.walk
     }
 
-    /// The results of every blob this scan covered, by blob id.
-    pub fn into_kept(self) -> BTreeMap<String, BlobResult> {
-        self.kept.into_inner().expect("memo lock")
+    /// The results of every blob this scan covered, by blob id, and the walk it recorded.
+    pub fn into_kept(self) -> MemoKept {
+        if self.replayed.into_inner() {
+            return MemoKept {
+                blobs: self.prior.into_iter().collect(),
+                walk: self.walk,
+            };
+        }
+        MemoKept {
+            blobs: self.kept.into_inner().expect("memo lock"),
+            walk: self.recorded.into_inner().expect("memo lock"),
+        }
     }
 
     fn keep(&self, blob: &str, origin: &Origin, r: &ChunkResult) {
@@ -210,6 +238,13 @@ impl BlobMemo {
             .expect("memo lock")
             .insert(blob.to_string(), kept);
     }
+
+    /// The prior result of `oid` if it was read as new content at `origin`'s path and kind.
+    fn prior_at(&self, oid: &str, origin: &Origin) -> Option<&BlobResult> {
+        self.prior
+            .get(oid)
+            .filter(|p| p.path == origin.path && p.loose == origin.commit.is_none())
+    }
 }
 
 /// The history read's reuse hook over a memo: a known blob at the same path yields its
@@ -220,14 +255,9 @@ struct Reusing<'a, 'l> {
     collected: &'a Collector,
 }
 
-impl Reuse for Reusing<'_, '_> {
-    fn reuse(&self, oid: &str, origin: &Origin) -> bool {
-        let Some(prior) = self.memo.prior.get(oid) else {
-            return false;
-        };
-        if prior.path != origin.path || prior.loose != origin.commit.is_none() {
-            return false;
-        }
+impl Reusing<'_, '_> {
+    /// Hands over `prior`'s candidates and warnings as read at `origin`.
+    fn hand_over(&self, prior: &BlobResult, origin: &Origin) {
         self.collected.add(ChunkResult {
             candidates: prior
                 .candidates
@@ -240,6 +270,15 @@ impl Reuse for Reusing<'_, '_> {
                 .map(|w| (origin.repo.clone(), w.clone()))
                 .collect(),
         });
+    }
+}
+
+impl Reuse for Reusing<'_, '_> {
+    fn reuse(&self, oid: &str, origin: &Origin) -> bool {
+        let Some(prior) = self.memo.prior_at(oid, origin) else {
+            return false;
+        };
+        self.hand_over(prior, origin);
         self.memo
             .kept
             .lock()
@@ -247,6 +286,38 @@ impl Reuse for Reusing<'_, '_> {
             .insert(oid.to_string(), prior.clone());
         self.memo.reused.fetch_add(1, Ordering::Relaxed);
         true
+    }
+
+    fn replay(&self, repo: &str, refs: &str) -> Option<Walk> {
+        let walk = self.memo.walk.as_ref().filter(|w| w.refs == refs)?;
+        // Every recorded blob must be held as it was read, or nothing is replayed.
+        let origins: Vec<Origin> = walk.blobs.iter().map(git::WalkBlob::origin).collect();
+        let priors: Option<Vec<&BlobResult>> = walk
+            .blobs
+            .iter()
+            .zip(&origins)
+            .map(|(b, o)| self.memo.prior_at(&b.oid, o).filter(|_| b.is_of(repo)))
+            .collect();
+        for (prior, origin) in priors?.into_iter().zip(&origins) {
+            self.hand_over(prior, origin);
+        }
+        self.memo.replayed.store(true, Ordering::Relaxed);
+        self.memo
+            .reused
+            .store(self.memo.prior.len() as u64, Ordering::Relaxed);
+        Some(walk.clone())
+    }
+
+    /// Keeps of the walk only the blobs that yield something: the rest add nothing to a
+    /// replay, and the walk's counts already say how many there were.
+    fn record(&self, mut walk: Walk) {
+        let kept = self.memo.kept.lock().expect("memo lock");
+        walk.blobs.retain(|b| {
+            kept.get(&b.oid).is_some_and(|r| {
+                r.path == b.path() && (!r.candidates.is_empty() || !r.warnings.is_empty())
+            })
+        });
+        *self.memo.recorded.lock().expect("memo lock") = Some(walk);
     }
 }
 

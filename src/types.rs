@@ -402,7 +402,7 @@ pub struct TreeCounts {
 }
 
 /// What the history read of one repository covered and skipped (also summed over all).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryCounts {
     pub refs: u64,
     pub commits: u64,

@@ -1,9 +1,10 @@
 //! `keytrace sweep --cache DIR` and the per-repository limits (issue 13 points 2 and 3):
 //! a re-sweep reads only new blobs and writes the same report; rules and inventory changes
 //! void the cache; a corrupt cache file is discarded with a warning; a repository past
-//! `--repo-timeout` or `--repo-max-bytes` is an error entry and the sweep goes on.
+//! `--repo-timeout` or `--repo-max-bytes` is an error entry and the sweep goes on; a
+//! repository whose refs did not move is not walked again, and one whose refs did is.
 
-use crate::git::commit;
+use crate::git::{commit, git};
 use crate::macros::{run, TestDir};
 use crate::sweep::{estate, sweep};
 use crate::synth::Synth;
@@ -285,5 +286,96 @@ kttest!(
                 .args(["sweep", "estate", "-o", "x.json", "--repo-timeout", "soon"]));
         assert_eq!(code, 2);
         assert!(stderr.contains("bad duration `soon`"), "{stderr}");
+    }
+);
+
+/// `keytrace sweep` (with the cache when `cached`) at time `now`, with `--progress json`:
+/// the report, and how many blobs the history reads went through (the last progress line's
+/// running count, which a replayed repository adds nothing to).
+fn sweep_at(dir: &TestDir, out: &str, now: &str, cached: bool) -> (String, u64) {
+    let mut cmd = dir.command();
+    cmd.args(["sweep", "estate", "-o", out, "--progress", "json"])
+        .env("KEYTRACE_NOW", now);
+    if cached {
+        cmd.args(["--cache", CACHE]);
+    }
+    let (code, stdout, stderr) = run(&mut cmd);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    let last = stderr
+        .lines()
+        .rfind(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no progress line: {stderr}"));
+    let line: Value = serde_json::from_str(last).expect("progress JSON");
+    let report = std::fs::read_to_string(dir.path().join(out)).expect("report written");
+    (report, line["blobs"].as_u64().expect("blobs"))
+}
+
+const JUNE_2024: &str = "2024-06-01T00:00:00Z";
+const JUNE_2025: &str = "2025-06-01T00:00:00Z";
+
+kttest!(
+    sweep_cache_replays_a_repository_whose_refs_did_not_move_with_ages_of_now,
+    |dir, _cmd| {
+        let (shared, single) = estate(&dir);
+        let (first, walked) = sweep_at(&dir, "first.json", JUNE_2024, true);
+        assert_eq!(walked, 54, "the cold sweep walks every repository");
+        let kinds = &parse(&first)["totals"]["findings_by_kind"];
+        assert_eq!(kinds["unmanaged-secret"], 4, "{kinds}");
+        // A year on, nothing moved: no history is walked, yet the secrets have grown stale.
+        let (again, walked) = sweep_at(&dir, "again.json", JUNE_2025, true);
+        assert_eq!(walked, 0, "an unchanged repository was walked again");
+        assert_eq!(totals(&parse(&again)), (0, 54));
+        assert_eq!(counts_of(&parse(&again), "r05"), (0, 2));
+        let (plain, _) = sweep_at(&dir, "plain.json", JUNE_2025, false);
+        assert_eq!(without_blob_counts(&again), without_blob_counts(&plain));
+        assert_eq!(
+            parse(&again)["totals"]["findings_by_kind"]["stale-secret"],
+            4
+        );
+        assert_cache_has_no_plaintext(&dir, &[&shared, &single]);
+    }
+);
+
+kttest!(
+    sweep_cache_walks_again_when_a_ref_is_added_or_deleted,
+    |dir, _cmd| {
+        let (shared, single) = estate(&dir);
+        // r09 holds a token only on branch `leak`, which main does not contain.
+        let mut synth = Synth::new(77);
+        let leaked = synth.github_pat();
+        let r09 = dir.path().join("estate/r09");
+        git(&r09, &["checkout", "-q", "-b", "leak"]);
+        dir.write("estate/r09/leak.env", format!("TOKEN={leaked}\n"));
+        commit(&r09, 2, "leak");
+        git(&r09, &["checkout", "-q", "main"]);
+        let (first, _) = sweep_at(&dir, "first.json", JUNE_2025, true);
+        assert_eq!(parse(&first)["totals"]["unmanaged_values"], 3);
+        assert_eq!(sweep_at(&dir, "same.json", JUNE_2025, true).1, 0);
+
+        // A new branch and a new tag at commits that exist: those two are walked again
+        // (r07 holds one blob, r05 two), and every blob's result is still reused.
+        git(&dir.path().join("estate/r07"), &["branch", "extra"]);
+        git(&dir.path().join("estate/r05"), &["tag", "v1"]);
+        let (moved, walked) = sweep_at(&dir, "moved.json", JUNE_2025, true);
+        assert_eq!(walked, 3);
+        assert_eq!(totals(&parse(&moved)).0, 0);
+        let (plain, _) = sweep_at(&dir, "plain.json", JUNE_2025, false);
+        assert_eq!(without_blob_counts(&moved), without_blob_counts(&plain));
+
+        // The branch deleted: r09 (three blobs before, two now) is walked, and the token
+        // that only that branch held is gone from the report.
+        git(&r09, &["branch", "-q", "-D", "leak"]);
+        let (gone, walked) = sweep_at(&dir, "gone.json", JUNE_2025, true);
+        assert_eq!(walked, 1);
+        let report = parse(&gone);
+        assert_eq!(report["totals"]["unmanaged_values"], 2);
+        assert!(
+            !gone.contains("leak.env"),
+            "a finding of the deleted branch"
+        );
+        let (plain, _) = sweep_at(&dir, "plain2.json", JUNE_2025, false);
+        assert_eq!(without_blob_counts(&gone), without_blob_counts(&plain));
+        assert_cache_has_no_plaintext(&dir, &[&shared, &single, &leaked]);
+        assert!(!gone.contains(&leaked) && !first.contains(&leaked));
     }
 );

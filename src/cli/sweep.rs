@@ -279,7 +279,7 @@ impl Sweeper<'_> {
         let mut notes = Vec::new();
         let memo = match &args.cache {
             Some(dir) => match cache::load(dir, &path, &self.cache_key) {
-                Ok(prior) => Some(BlobMemo::new(prior)),
+                Ok(prior) => Some(BlobMemo::new(prior.blobs, prior.walk)),
                 Err(e) => {
                     let w = Diagnostic::new(Code::CacheDiscarded, path.clone(), e.to_string());
                     eprintln!("{w}");

@@ -1,12 +1,15 @@
 //! The sweep cache (`sweep --cache DIR`): one file per repository recording which history
 //! blobs were scanned under which settings, and what each yielded (fingerprints and
-//! redactions only, never plaintext), so a re-sweep reads only new blobs.
+//! redactions only, never plaintext), so a re-sweep reads only new blobs; and the last whole
+//! history walk (refs digest, counts, the origins of the blobs that yield something), so a
+//! re-sweep of a repository whose refs did not move reads no history at all.
 //!
 //! A file is trusted only whole: written by rename (a crash leaves the old file or the new),
 //! read back only when its format, repository and settings key all match. A file that does
 //! not parse or is of another format is an error the caller reports, then ignores.
 
-use crate::scan::BlobResult;
+use crate::scan::{BlobResult, MemoKept};
+use crate::source::git::Walk;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +44,9 @@ struct File {
     /// Digest of every setting that changes what a blob yields ([`key`]).
     key: String,
     blobs: BTreeMap<String, BlobResult>,
+    /// Absent in files of keytrace versions before walks were kept: they still serve blobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    walk: Option<Walk>,
 }
 
 /// The cache file of repository `repo` under `dir`: named by a stable hash of its path.
@@ -59,14 +65,18 @@ pub fn key(settings: &[(&str, String)]) -> String {
     format!("sha256:{}", crate::fingerprint::hex(&h.finalize()))
 }
 
-/// The blob results cached for `repo` under `key`: empty when there is no file or it was
-/// written under other settings (the repository is then scanned in full, as it must be).
-pub fn load(dir: &Path, repo: &str, key: &str) -> Result<BTreeMap<String, BlobResult>, CacheError> {
+/// The blob results and walk cached for `repo` under `key`: empty when there is no file or
+/// it was written under other settings (the repository is then scanned in full, as it must be).
+pub fn load(dir: &Path, repo: &str, key: &str) -> Result<MemoKept, CacheError> {
+    let none = || MemoKept {
+        blobs: BTreeMap::new(),
+        walk: None,
+    };
     let path = file_of(dir, repo);
     let shown = path.display().to_string();
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(none()),
         Err(e) => {
             return Err(CacheError::Unreadable {
                 path: shown,
@@ -93,19 +103,17 @@ pub fn load(dir: &Path, repo: &str, key: &str) -> Result<BTreeMap<String, BlobRe
         });
     }
     if file.key != key {
-        return Ok(BTreeMap::new());
+        return Ok(none());
     }
-    Ok(file.blobs)
+    Ok(MemoKept {
+        blobs: file.blobs,
+        walk: file.walk,
+    })
 }
 
-/// Replaces the cache file of `repo` with `blobs` by rename. Not synced: a file a power cut
+/// Replaces the cache file of `repo` with `kept` by rename. Not synced: a file a power cut
 /// leaves torn fails to parse and is discarded, never trusted.
-pub fn store(
-    dir: &Path,
-    repo: &str,
-    key: &str,
-    blobs: BTreeMap<String, BlobResult>,
-) -> Result<(), CacheError> {
+pub fn store(dir: &Path, repo: &str, key: &str, kept: MemoKept) -> Result<(), CacheError> {
     let path = file_of(dir, repo);
     let fail = |message: String| CacheError::Write {
         path: path.display().to_string(),
@@ -115,7 +123,8 @@ pub fn store(
         format: FORMAT,
         repo: repo.to_string(),
         key: key.to_string(),
-        blobs,
+        blobs: kept.blobs,
+        walk: kept.walk,
     };
     let bytes = serde_json::to_vec(&file).map_err(|e| fail(e.to_string()))?;
     std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
@@ -126,6 +135,13 @@ pub fn store(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn kept() -> MemoKept {
+        MemoKept {
+            blobs: blob(),
+            walk: None,
+        }
+    }
 
     fn blob() -> BTreeMap<String, BlobResult> {
         let r = BlobResult {
@@ -141,13 +157,16 @@ mod tests {
     fn round_trips_and_distrusts_what_does_not_match() {
         let dir = tempfile::tempdir().expect("tmp");
         let k = key(&[("rules", "sha256:1".into())]);
-        store(dir.path(), "/r", &k, blob()).expect("store");
-        assert_eq!(load(dir.path(), "/r", &k).expect("load"), blob());
+        store(dir.path(), "/r", &k, kept()).expect("store");
+        assert_eq!(load(dir.path(), "/r", &k).expect("load").blobs, blob());
         // Other settings: nothing to reuse, and no complaint.
         let other = key(&[("rules", "sha256:2".into())]);
-        assert!(load(dir.path(), "/r", &other).expect("load").is_empty());
+        assert!(load(dir.path(), "/r", &other)
+            .expect("load")
+            .blobs
+            .is_empty());
         // No file yet.
-        assert!(load(dir.path(), "/s", &k).expect("load").is_empty());
+        assert!(load(dir.path(), "/s", &k).expect("load").blobs.is_empty());
         let path = file_of(dir.path(), "/r");
         std::fs::write(&path, b"{\"format\": 1, \"repo\": \"/r\", \"key").expect("tear");
         assert!(matches!(

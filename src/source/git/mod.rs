@@ -18,7 +18,7 @@ use crate::types::{Chunk, HistoryCounts, Origin, RepositoryScope};
 use git2::{ObjectType, Oid, Repository};
 use index::{CommitInfo, Index};
 use read::Item;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// Which part of history to read.
@@ -65,9 +65,63 @@ pub trait Progress: Sync {
 /// before inflating them, after telling the caller the origin this walk gives them.
 /// It is asked before the `max_file_size` check, so it must hold only blobs handed over
 /// as text under the same limit.
+///
+/// A reuser serves one repository. It may also hold that repository's last whole [`Walk`]:
+/// while the refs are as they were, the walk is replayed instead of reading every commit's
+/// trees again, which is what a re-sweep of an unchanged repository spends its time on.
 pub trait Reuse: Sync {
     /// Whether blob `oid` (hex), planned as new content at `origin`, need not be read.
     fn reuse(&self, oid: &str, origin: &Origin) -> bool;
+    /// The walk of `repo` recorded under refs digest `refs`, if held: its blobs' results
+    /// have then been handed over at their recorded origins, and nothing is to be read.
+    fn replay(&self, repo: &str, refs: &str) -> Option<Walk>;
+    /// A whole walk just done (every blob read or reused), to replay next time.
+    fn record(&self, walk: Walk);
+}
+
+/// One whole history walk of a repository, as a reuser keeps it: what it started from
+/// (the refs digest), its counts and warnings, and the blobs it planned with their origins
+/// (commit, author, date, path; never content).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Walk {
+    pub refs: String,
+    pub counts: HistoryCounts,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shallow: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Diagnostic>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blobs: Vec<WalkBlob>,
+}
+
+/// A blob of a [`Walk`] and the origin the walk gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalkBlob {
+    pub oid: String,
+    #[serde(flatten)]
+    origin: Origin,
+    /// The commit time, which orders history locations ([`Origin::time`] is not serialized).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    time: Option<i64>,
+}
+
+impl WalkBlob {
+    /// The origin as the walk gave it.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            time: self.time,
+            ..self.origin.clone()
+        }
+    }
+
+    /// Whether the origin is of repository `repo`.
+    pub fn is_of(&self, repo: &str) -> bool {
+        self.origin.repo == repo
+    }
+
+    pub fn path(&self) -> &str {
+        &self.origin.path
+    }
 }
 
 /// What the history read covered and skipped, summed over the repositories.
@@ -137,39 +191,10 @@ where
     git2::opts::strict_hash_verification(false);
     let mut stats = HistoryStats::default();
     for target in repos {
-        let repo = Repository::open(&target.open_path).map_err(|e| GitError::Repository {
-            repo: target.name.clone(),
-            message: e.message().to_string(),
-        })?;
-        let mut one = HistoryStats {
-            repositories: 1,
-            ..HistoryStats::default()
-        };
-        let items = plan_items(&repo, target, opts, &mut one)?;
+        let one = walk_one(&pool, target, opts, progress, reuse, &on_chunk)?;
         if past(opts.deadline) {
             return Err(timed_out(&target.name));
         }
-        progress.begin(&target.name, items.len() as u64);
-        read::read_all(
-            &pool,
-            read::Read {
-                open_path: &target.open_path,
-                repo_name: &target.name,
-                max_size: opts.max_file_size,
-                deadline: opts.deadline,
-                reuse,
-            },
-            &items,
-            progress,
-            &mut one,
-            &on_chunk,
-        );
-        progress.end();
-        if past(opts.deadline) {
-            return Err(timed_out(&target.name));
-        }
-        one.warnings.sort();
-        one.warnings.dedup();
         stats.repositories += one.repositories;
         stats.shallow_repositories += one.shallow_repositories;
         stats.counts.add(&one.counts);
@@ -183,6 +208,83 @@ where
     stats.warnings.sort();
     stats.warnings.dedup();
     Ok(stats)
+}
+
+/// The history read of one repository: replayed from `reuse` when its refs are as they were
+/// at the walk it recorded, otherwise planned from the refs and read (then recorded when
+/// whole, so the next sweep may replay it).
+fn walk_one<F>(
+    pool: &rayon::ThreadPool,
+    target: &RepoTarget,
+    opts: &HistoryOptions,
+    progress: &dyn Progress,
+    reuse: Option<&dyn Reuse>,
+    on_chunk: &F,
+) -> Result<HistoryStats, GitError>
+where
+    F: Fn(&Chunk<'_>, Role, Option<&str>) + Sync,
+{
+    let repo = Repository::open(&target.open_path).map_err(|e| GitError::Repository {
+        repo: target.name.clone(),
+        message: e.message().to_string(),
+    })?;
+    let mut one = HistoryStats {
+        repositories: 1,
+        ..HistoryStats::default()
+    };
+    // Only a walk of everything is replayed: a date or range scope depends on more than refs.
+    let refs = reuse
+        .filter(|_| matches!(opts.scope, Scope::All { since: None }))
+        .map(|r| (r, scope::refs_state(&repo)));
+    if let Some(walk) = refs.as_ref().and_then(|(r, s)| r.replay(&target.name, s)) {
+        progress.begin(&target.name, 0);
+        progress.end();
+        one.counts = HistoryCounts {
+            blobs_scanned: 0,
+            bytes_scanned: 0,
+            ..walk.counts
+        };
+        one.shallow_repositories = u64::from(walk.shallow);
+        one.warnings = walk.warnings;
+        return Ok(one);
+    }
+    let items = plan_items(&repo, target, opts, &mut one)?;
+    if past(opts.deadline) {
+        return Ok(one);
+    }
+    progress.begin(&target.name, items.len() as u64);
+    let read = read::Read {
+        open_path: &target.open_path,
+        repo_name: &target.name,
+        max_size: opts.max_file_size,
+        deadline: opts.deadline,
+        reuse,
+    };
+    read::read_all(pool, read, repo, &items, progress, &mut one, on_chunk);
+    progress.end();
+    one.warnings.sort();
+    one.warnings.dedup();
+    // A walk that left something unread, or read LFS pointers (handed over without a blob
+    // id, so not kept), could not be replayed whole: it is not recorded.
+    let whole = one.counts.unreadable == 0 && one.counts.lfs_pointers == 0 && !past(opts.deadline);
+    if let (Some((r, state)), true) = (refs, whole) {
+        r.record(Walk {
+            refs: state,
+            counts: one.counts.clone(),
+            shallow: one.shallow_repositories > 0,
+            warnings: one.warnings.clone(),
+            blobs: items
+                .into_iter()
+                .filter(|i| i.role == Role::Scan)
+                .map(|i| WalkBlob {
+                    oid: i.oid.to_string(),
+                    time: i.origin.time,
+                    origin: i.origin,
+                })
+                .collect(),
+        });
+    }
+    Ok(one)
 }
 
 /// Whether `deadline` has passed.

@@ -1,4 +1,5 @@
-//! Reads the indexed blobs in parallel (one `git2::Repository` per worker thread) and hands each
+//! Reads the indexed blobs in parallel (one `git2::Repository` per worker thread, the
+//! planning one reused by the first) and hands each
 //! text blob to the callback as a [`Chunk`], counting what it skips.
 
 use super::{HistoryStats, Progress, Reuse, Role};
@@ -44,10 +45,12 @@ struct Counters {
 
 const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/v1";
 
-/// Reads every item on `pool`, calling `on_chunk` for each text blob.
+/// Reads every item on `pool`, calling `on_chunk` for each text blob. `repo`, already open
+/// for planning, serves the first worker; the others open their own.
 pub(super) fn read_all<F>(
     pool: &rayon::ThreadPool,
     read: Read<'_>,
+    repo: Repository,
     items: &[Item],
     progress: &dyn Progress,
     stats: &mut HistoryStats,
@@ -56,8 +59,9 @@ pub(super) fn read_all<F>(
     F: Fn(&Chunk<'_>, Role, Option<&str>) + Sync,
 {
     let (open_path, repo_name) = (read.open_path, read.repo_name);
+    let mut first = Some(repo);
     let slots: Vec<Mutex<Option<Repository>>> = (0..pool.current_num_threads())
-        .map(|_| Mutex::new(None))
+        .map(|_| Mutex::new(first.take()))
         .collect();
     let c = Counters::default();
     pool.install(|| {

@@ -31,6 +31,46 @@ pub(super) fn shallow_roots(repo: &Repository) -> HashSet<Oid> {
         .collect()
 }
 
+/// `sha256:` over everything [`all`] starts its walk from: each ref's name and direct
+/// target (an id, or the ref a symbolic one names), HEAD, the stash reflog and the shallow
+/// boundary. Objects never change under their ids, so while this digest holds, so does
+/// every commit, tree and blob the walk would reach.
+pub(super) fn refs_state(repo: &Repository) -> String {
+    use sha2::{Digest, Sha256};
+    let mut lines: Vec<String> = Vec::new();
+    if let Ok(refs) = repo.references() {
+        for r in refs.flatten() {
+            let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
+            lines.push(format!("ref {name} {}", target_of(&r)));
+        }
+    }
+    lines.sort();
+    if let Ok(head) = repo.find_reference("HEAD") {
+        lines.push(format!("head {}", target_of(&head)));
+    }
+    if let Ok(log) = repo.reflog("refs/stash") {
+        lines.extend(log.iter().map(|e| format!("stash {}", e.id_new())));
+    }
+    let mut shallow: Vec<String> = shallow_roots(repo).iter().map(Oid::to_string).collect();
+    shallow.sort();
+    lines.extend(shallow.into_iter().map(|s| format!("shallow {s}")));
+    let mut h = Sha256::new();
+    for l in &lines {
+        h.update(l.as_bytes());
+        h.update(b"\n");
+    }
+    format!("sha256:{}", crate::fingerprint::hex(&h.finalize()))
+}
+
+/// What a ref points at, as stored: an object id, or `-> NAME` for a symbolic ref.
+fn target_of(r: &git2::Reference<'_>) -> String {
+    match (r.target(), r.symbolic_target_bytes()) {
+        (Some(id), _) => id.to_string(),
+        (None, Some(name)) => format!("-> {}", String::from_utf8_lossy(name)),
+        (None, None) => "?".to_string(),
+    }
+}
+
 fn info(repo: &Repository, id: Oid) -> Result<CommitInfo, git2::Error> {
     let c = repo.find_commit(id)?;
     let a = c.author();
