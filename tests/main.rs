@@ -16,6 +16,7 @@ mod git;
 mod gitlab;
 mod inventory;
 mod known_values;
+mod named;
 mod repos;
 mod rules_check;
 mod sarif;

@@ -102,6 +102,7 @@ fn rules_json(set: &RuleSet) -> serde_json::Value {
                     "entropy": r.entropy,
                     "tags": r.tags,
                     "regex": r.regex,
+                    "names": r.names,
                     "file": r.origin.file,
                 })
             })
@@ -198,6 +199,9 @@ pub fn run(_global: &Global, args: &RulesArgs) -> anyhow::Result<ExitStatus> {
                 r.tags.join(", ")
             )?;
             writeln!(out, "keywords: {}", r.keywords.join(", "))?;
+            if !r.names.is_empty() {
+                writeln!(out, "names: {}", r.names.join("  "))?;
+            }
             writeln!(out, "regex: {}", r.regex)?;
             if let Some(v) = r.validate {
                 writeln!(out, "validator: {v:?}")?;

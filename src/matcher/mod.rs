@@ -7,6 +7,7 @@ mod decode;
 mod filters;
 mod known;
 mod lines;
+mod named;
 mod prefilter;
 pub mod selftest;
 mod validate;
@@ -67,6 +68,8 @@ struct CompiledRule {
     regex: OnceLock<Option<Regex>>,
     /// Ids (as indices) of the secret rules an identifier pairs with.
     pairs_with: Vec<usize>,
+    /// A named-value rule's `names`, as one alternation compiled on first use.
+    names: OnceLock<Option<Regex>>,
 }
 
 impl CompiledRule {
@@ -76,6 +79,22 @@ impl CompiledRule {
             .get_or_init(|| build_regex(&self.rule.regex).ok())
             .as_ref()
     }
+
+    /// The rule's `names` as one regex (`None` for a rule without names).
+    fn names(&self) -> Option<&Regex> {
+        self.names
+            .get_or_init(|| names_regex(&self.rule.names).and_then(Result::ok))
+            .as_ref()
+    }
+}
+
+/// One alternation of a rule's name patterns; `None` when it has none.
+fn names_regex(names: &[String]) -> Option<Result<Regex, regex::Error>> {
+    if names.is_empty() {
+        return None;
+    }
+    let alternation: Vec<String> = names.iter().map(|n| format!("(?:{n})")).collect();
+    Some(build_regex(&alternation.join("|")))
 }
 
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
@@ -136,6 +155,7 @@ impl Matcher {
                 rule: rule.clone(),
                 regex: OnceLock::new(),
                 pairs_with,
+                names: OnceLock::new(),
             });
         }
         let mut keyword_gates = vec![None; keywords.len()];
@@ -205,6 +225,14 @@ impl Matcher {
                     line: c.rule.origin.line,
                     id: c.rule.id.clone(),
                     message: e.to_string(),
+                });
+            }
+            if let Some(Err(e)) = names_regex(&c.rule.names) {
+                return Err(MatcherError::Regex {
+                    file: c.rule.origin.file.clone(),
+                    line: c.rule.origin.line,
+                    id: c.rule.id.clone(),
+                    message: format!("in `names`: {e}"),
                 });
             }
             let _ = c.regex();
@@ -322,9 +350,7 @@ impl Matcher {
             };
             let mut seen_spans: HashSet<(usize, usize)> = HashSet::new();
             for window in windows(bytes, &hits[i..end], compiled.rule.window) {
-                for caps in regex.captures_iter(&bytes[window.clone()]) {
-                    let Some(g) = caps.get(1) else { continue };
-                    let span = window.start + g.start()..window.start + g.end();
+                for span in captures(compiled, regex, bytes, window) {
                     if !seen_spans.insert((span.start, span.end)) {
                         continue;
                     }
@@ -507,6 +533,7 @@ fn builtin_rule(check: &BuiltinCheck, kind: RuleKind, pairs_with: Vec<usize>) ->
             name: check.name.to_string(),
             description: check.description.to_string(),
             regex: String::new(),
+            names: Vec::new(),
             keywords: Vec::new(),
             prefix: None,
             validate: None,
@@ -527,7 +554,39 @@ fn builtin_rule(check: &BuiltinCheck, kind: RuleKind, pairs_with: Vec<usize>) ->
         },
         regex: OnceLock::new(),
         pairs_with,
+        names: OnceLock::new(),
     }
+}
+
+/// Spans of the rule's capture group in `window`: anywhere for a plain rule; for a
+/// named-value rule, inside the values whose (bare or qualified) name matches `names`.
+fn captures(
+    compiled: &CompiledRule,
+    regex: &Regex,
+    bytes: &[u8],
+    window: Range<usize>,
+) -> Vec<Range<usize>> {
+    let capture = |at: usize, caps: regex::bytes::Captures<'_>| {
+        caps.get(1).map(|g| at + g.start()..at + g.end())
+    };
+    if compiled.rule.names.is_empty() {
+        return regex
+            .captures_iter(&bytes[window.clone()])
+            .filter_map(|caps| capture(window.start, caps))
+            .collect();
+    }
+    // Names that do not compile match nothing (`rules check` reports them).
+    let Some(names) = compiled.names() else {
+        return Vec::new();
+    };
+    named::pairs(bytes, window)
+        .into_iter()
+        .filter(|p| names.is_match(p.name.as_bytes()) || names.is_match(p.qualified.as_bytes()))
+        .filter_map(|p| {
+            let caps = regex.captures(&bytes[p.value.clone()])?;
+            capture(p.value.start, caps)
+        })
+        .collect()
 }
 
 /// Two matches at the same place whose values overlap (one inside the other).

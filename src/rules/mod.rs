@@ -135,6 +135,11 @@ impl RuleSet {
             for line in r.description.trim().lines() {
                 out.push_str(&format!("- {}\n", line.trim()));
             }
+            if !r.names.is_empty() {
+                out.push_str(
+                    "\nNamed value: found by the name it is assigned to in any format; `keytrace rules explain` lists the names.\n",
+                );
+            }
             if r.public {
                 out.push_str(
                     "\nPublic by design: reported only with `--include-public`, as info.\n",
@@ -268,6 +273,21 @@ fn static_checks(rule: &Rule) -> Result<(), String> {
         return Err(format!(
             "regex must have exactly one capturing group (the secret), it has {groups}"
         ));
+    }
+    for name in &rule.names {
+        regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .build()
+            .parse(name)
+            .map_err(|e| format!("name pattern `{name}` does not parse: {e}"))?;
+    }
+    if !rule.names.is_empty()
+        && (rule.examples.len() < 3 || rule.examples.iter().any(|e| e.input.is_none()))
+    {
+        return Err(
+            "a named-value rule needs at least three examples, each with its `input` (the name is part of the match)"
+                .into(),
+        );
     }
     if rule.keywords.is_empty() {
         return Err("at least one keyword is required".into());

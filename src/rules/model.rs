@@ -11,6 +11,11 @@ pub struct Rule {
     pub name: String,
     pub description: String,
     pub regex: String,
+    /// Named-value rule: regexes on the name a value is assigned to (`DD_API_KEY`, or
+    /// qualified by its blocks, `datadog.api_key`). When set, `regex` runs on each value
+    /// whose name matches one, in every format the named-value scanner reads.
+    #[serde(default)]
+    pub names: Vec<String>,
     pub keywords: Vec<String>,
     #[serde(default)]
     pub prefix: Option<String>,
