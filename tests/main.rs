@@ -11,6 +11,7 @@ mod formats_text;
 mod formats_yaml;
 mod git;
 mod gitlab;
+mod hooks;
 mod inventory;
 mod known_values;
 mod repos;

@@ -4,6 +4,7 @@
 //! built by the subcommand after parsing.
 
 mod audit;
+mod install_hook;
 mod inventory;
 mod refs;
 mod rules;
@@ -71,6 +72,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Sweep every git repository under the roots (tree and history) into one estate report.
     Sweep(sweep::SweepArgs),
+    /// Write a git pre-commit hook that runs `keytrace scan --staged` (without the pre-commit framework).
+    InstallHook(install_hook::InstallHookArgs),
     /// Join shard reports of `sweep --shard K/N` into the report one machine would write.
     Merge(sweep::MergeArgs),
 }
@@ -86,6 +89,7 @@ pub fn execute(cli: &Cli) -> ExitStatus {
         Command::Audit(args) => audit::run(&cli.global, args),
         Command::Sweep(args) => sweep::run(&cli.global, args),
         Command::Merge(args) => sweep::merge(&cli.global, args),
+        Command::InstallHook(args) => install_hook::run(&cli.global, args),
     };
     match result {
         Ok(status) => status,
