@@ -66,6 +66,27 @@ pub(crate) fn replace_with(
     Ok(())
 }
 
+/// [`replace`] for a program (a git hook): the new file is executable by all (mode 0755)
+/// before it takes the name, so no one can run a half-written or not-yet-executable hook.
+pub(crate) fn replace_executable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = write_temp(path, bytes, true)?;
+    let renamed = set_executable(&tmp).and_then(|()| std::fs::rename(&tmp, path));
+    renamed.inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+#[cfg(unix)]
+fn set_executable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+}
+
+#[cfg(not(unix))]
+fn set_executable(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
 /// Removes temp files that a writer of `path` left when it died before its rename.
 /// Call it only under the [`Lock`]: then no live writer owns a temp file.
 pub(crate) fn remove_stray_temps(path: &Path) {

@@ -6,24 +6,27 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
-/// Runs git in `dir` with fixed identity and dates; returns trimmed stdout.
-pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
+/// A git command in `dir` with a fixed identity, no signing and `main` as the first branch.
+pub(crate) fn git_command(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir)
         .args([
             "-c",
             "init.defaultBranch=main",
             "-c",
             "commit.gpgsign=false",
         ])
-        .args(args)
         .env("GIT_AUTHOR_NAME", "Ann")
         .env("GIT_AUTHOR_EMAIL", "ann@example.org")
         .env("GIT_COMMITTER_NAME", "Ann")
         .env("GIT_COMMITTER_EMAIL", "ann@example.org")
-        .env_remove("GIT_DIR")
-        .output()
-        .expect("git runs");
+        .env_remove("GIT_DIR");
+    cmd
+}
+
+/// Runs git in `dir` with fixed identity and dates; returns trimmed stdout.
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
+    let out = git_command(dir).args(args).output().expect("git runs");
     assert!(
         out.status.success(),
         "git {args:?}: {}",

@@ -14,6 +14,7 @@ mod formats_text;
 mod formats_yaml;
 mod git;
 mod gitlab;
+mod hooks;
 mod inventory;
 mod known_values;
 mod named;

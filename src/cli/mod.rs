@@ -5,6 +5,7 @@
 
 mod audit;
 mod baseline;
+mod install_hook;
 mod inventory;
 mod refs;
 mod report;
@@ -73,6 +74,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Sweep every git repository under the roots (tree and history) into one estate report.
     Sweep(sweep::SweepArgs),
+    /// Write a git pre-commit hook that runs `keytrace scan --staged` (without the pre-commit framework).
+    InstallHook(install_hook::InstallHookArgs),
     /// Join shard reports of `sweep --shard K/N` into the report one machine would write.
     Merge(sweep::MergeArgs),
     /// Render a sweep report for people: a terminal summary, and `--html FILE` one page.
@@ -94,6 +97,7 @@ pub fn execute(cli: &Cli) -> ExitStatus {
         Command::Merge(args) => sweep::merge(&cli.global, args),
         Command::Report(args) => report::run(&cli.global, args),
         Command::Baseline(args) => baseline::run(&cli.global, args),
+        Command::InstallHook(args) => install_hook::run(&cli.global, args),
     };
     match result {
         Ok(status) => status,

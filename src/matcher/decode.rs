@@ -11,6 +11,7 @@ use super::validate::decode_std;
 use memchr::memmem;
 use regex::bytes::Regex;
 use std::ops::Range;
+use std::sync::LazyLock;
 
 /// Text to scan again, and the byte offset in the original it stands for.
 pub(crate) struct View {
@@ -42,12 +43,16 @@ impl Gates {
     }
 }
 
+/// The decoders' regexes compile on first use, not in [`Decoders::new`]: with Unicode
+/// classes they take longer to build than all the rules' keyword automaton, and most runs
+/// (a pre-commit of a few source files) never meet a Kubernetes Secret, a `data:` URL or a
+/// Docker config, yet every run would pay for them at start-up.
 pub(crate) struct Decoders {
-    k8s_secret_kind: Regex,
-    yaml_value: Regex,
-    yaml_block: Regex,
-    data_url: Regex,
-    docker_auth: Regex,
+    k8s_secret_kind: LazyLock<Regex>,
+    yaml_value: LazyLock<Regex>,
+    yaml_block: LazyLock<Regex>,
+    data_url: LazyLock<Regex>,
+    docker_auth: LazyLock<Regex>,
     /// The docker-config gate for decoded views (a chunk's gates come from the prefilter).
     auths: memmem::Finder<'static>,
 }
@@ -88,24 +93,35 @@ const JSON_STRING_REACH: usize = 16 * 1024;
 impl Decoders {
     pub(crate) fn new() -> Self {
         Decoders {
-            k8s_secret_kind: Regex::new(r#"(?m)^[ \t]*"?kind"?[ \t]*:[ \t]*["']?Secret["']?[ \t]*,?[ \t]*\r?$"#)
-                .expect("static regex"),
-            yaml_value: Regex::new(
+            k8s_secret_kind: LazyLock::new(|| {
+                Regex::new(r#"(?m)^[ \t]*"?kind"?[ \t]*:[ \t]*["']?Secret["']?[ \t]*,?[ \t]*\r?$"#)
+                    .expect("static regex")
+            }),
+            yaml_value: LazyLock::new(|| {
+                Regex::new(
                 r#"(?m)^[ \t]*["']?([\w.-]+)["']?[ \t]*:[ \t]*["']?([A-Za-z0-9+/]{8,}={0,2})["']?[ \t]*,?[ \t]*\r?$"#,
             )
-            .expect("static regex"),
+            .expect("static regex")
+            }),
             // `key: |` followed by base64 wrapped over several more-indented lines:
             // Kubernetes ignores the line breaks when it decodes `data:`.
-            yaml_block: Regex::new(
+            yaml_block: LazyLock::new(|| {
+                Regex::new(
                 r#"(?m)^([ \t]*)["']?([\w.-]+)["']?[ \t]*:[ \t]*[|>][-+]?[ \t]*\r?\n((?:[ \t]+[A-Za-z0-9+/]+={0,2}[ \t]*\r?(?:\n|$))+)"#,
             )
-            .expect("static regex"),
-            data_url: Regex::new(r"data:[\w/+.-]*;base64,([A-Za-z0-9+/]{8,}={0,2})").expect("static regex"),
+            .expect("static regex")
+            }),
+            data_url: LazyLock::new(|| {
+                Regex::new(r"data:[\w/+.-]*;base64,([A-Za-z0-9+/]{8,}={0,2})")
+                    .expect("static regex")
+            }),
             // A registry entry of a Docker config: `"<registry>": { … "auth": "<base64>" … }`.
-            docker_auth: Regex::new(
+            docker_auth: LazyLock::new(|| {
+                Regex::new(
                 r#""([^"\\\s]{1,253})"\s*:\s*\{[^{}]*?"auth"\s*:\s*"([A-Za-z0-9+/]{4,}={0,2})""#,
             )
-            .expect("static regex"),
+            .expect("static regex")
+            }),
             auths: memmem::Finder::new(GATE_WORDS[AUTHS].as_bytes()),
         }
     }

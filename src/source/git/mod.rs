@@ -434,6 +434,26 @@ fn baselines(repo: &Repository, name: &str, idx: &Index<'_>, plan: &scope::Plan)
         .collect()
 }
 
+/// The index git is committing: `GIT_INDEX_FILE` when git set it for this repository
+/// (`git commit -a` and `git commit PATH…` run the pre-commit hook on a temporary index
+/// beside the real one, which does not yet hold what is being committed), else the
+/// repository's own. A `GIT_INDEX_FILE` outside this repository's git dir belongs to
+/// another repository (a scan of several) and is ignored here.
+fn commit_index(repo: &Repository) -> Result<git2::Index, git2::Error> {
+    if let Some(file) = std::env::var_os("GIT_INDEX_FILE").filter(|f| !f.is_empty()) {
+        let file = std::path::PathBuf::from(file);
+        let file = match std::env::current_dir() {
+            Ok(cwd) if file.is_relative() => cwd.join(file),
+            _ => file,
+        };
+        let dir = file.parent().and_then(|d| d.canonicalize().ok());
+        if dir.is_some() && dir == repo.path().canonicalize().ok() {
+            return git2::Index::open(&file);
+        }
+    }
+    repo.index()
+}
+
 /// Blobs staged in the index that are not in `HEAD`, and the `HEAD` version of their paths.
 fn staged_items(
     repo: &Repository,
@@ -445,7 +465,7 @@ fn staged_items(
         repo: name.to_string(),
         message: format!("cannot read the index: {}", e.message()),
     };
-    let index = repo.index().map_err(fail)?;
+    let index = commit_index(repo).map_err(fail)?;
     let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
     let mut idx = Index::new(repo, name);
     if let Some(t) = &head {
