@@ -69,7 +69,7 @@ pub(crate) fn replace_with(
 /// [`replace`] for a program (a git hook): the new file is executable by all (mode 0755)
 /// before it takes the name, so no one can run a half-written or not-yet-executable hook.
 pub(crate) fn replace_executable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = write_temp(path, bytes, true)?;
+    let tmp = write_temp_with(path, true, |f| f.write_all(bytes))?;
     let renamed = set_executable(&tmp).and_then(|()| std::fs::rename(&tmp, path));
     renamed.inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
