@@ -3,6 +3,7 @@
 
 /// Every structured kind keytrace understands, as `context.file_kind` names it.
 /// Files of none of these kinds fall back to a generic kind (`yaml`, `source`, `text`…).
+/// The CI configuration and manifest kinds come first: [`CI_AND_MANIFEST_KINDS`] is that prefix.
 pub const CONFIG_KINDS: &[&str] = &[
     "github-actions",
     "github-action",
@@ -19,9 +20,10 @@ pub const CONFIG_KINDS: &[&str] = &[
     "kustomize",
     "docker-compose",
     "dockerfile",
-    "docker-config",
     "terraform",
     "terraform-vars",
+    // Not CI configuration or manifests from here on.
+    "docker-config",
     "terraform-state",
     "dotenv",
     "npmrc",
@@ -36,25 +38,7 @@ pub const CONFIG_KINDS: &[&str] = &[
 /// The kinds that are CI configuration or deployment manifests: files that name
 /// credentials by reference. Their history blobs are searched for references too, since
 /// a retired name in an old workflow is residue of a reset (DESIGN §6).
-pub const CI_AND_MANIFEST_KINDS: &[&str] = &[
-    "github-actions",
-    "github-action",
-    "gitlab-ci",
-    "circleci",
-    "azure-pipelines",
-    "bitbucket-pipelines",
-    "jenkinsfile",
-    "k8s-manifest",
-    "external-secret",
-    "sealed-secret",
-    "helm-values",
-    "helm-template",
-    "kustomize",
-    "docker-compose",
-    "dockerfile",
-    "terraform",
-    "terraform-vars",
-];
+pub const CI_AND_MANIFEST_KINDS: &[&str] = CONFIG_KINDS.split_at(17).0;
 
 /// Names the kind of file from its path and, for YAML and JSON, a glance at its content.
 pub fn file_kind(path: &str, bytes: &[u8]) -> &'static str {
@@ -182,10 +166,12 @@ mod tests {
     use super::{file_kind, CI_AND_MANIFEST_KINDS, CONFIG_KINDS};
 
     #[test]
-    fn ci_and_manifest_kinds_are_config_kinds() {
-        for kind in CI_AND_MANIFEST_KINDS {
-            assert!(CONFIG_KINDS.contains(kind), "{kind}");
-        }
+    fn ci_and_manifest_kinds_are_the_config_kinds_that_name_credentials() {
+        // The prefix ends at the last CI or manifest kind: a kind added to CONFIG_KINDS
+        // must be placed on the right side of it.
+        assert_eq!(CI_AND_MANIFEST_KINDS.last(), Some(&"terraform-vars"));
+        assert_eq!(CONFIG_KINDS[CI_AND_MANIFEST_KINDS.len()], "docker-config");
+        assert!(!CI_AND_MANIFEST_KINDS.contains(&"dotenv"));
     }
 
     #[test]
