@@ -358,24 +358,10 @@ fn finding(page: &mut String, rows: &[Row<'_>], ri: usize, fi: usize, f: &SweepF
 
 #[cfg(test)]
 mod tests {
-    use crate::sweep::{build_report, RepoResult, SweepFinding};
+    use crate::sweep::{build_report, RepoResult};
 
     fn repo(i: usize) -> RepoResult {
-        let mut r = RepoResult::failed(format!("/srv/r{i:03}"), String::new());
-        r.errors.clear();
-        r.findings.push(SweepFinding {
-            kind: "unmanaged-secret".into(),
-            severity: "high".into(),
-            rule: "github-pat-classic".into(),
-            fingerprint: Some("fp".into()),
-            shown: "ghp_ab…(40 chars)".into(),
-            credential: None,
-            version: None,
-            first_seen: None,
-            age_days: None,
-            places: Vec::new(),
-        });
-        r
+        RepoResult::with_unmanaged(&format!("/srv/r{i:03}"), "github-pat-classic", "fp")
     }
 
     #[test]

@@ -107,6 +107,29 @@ impl RepoResult {
     }
 }
 
+#[cfg(test)]
+impl RepoResult {
+    /// A repository that read cleanly and holds one unmanaged value at no place, for the
+    /// unit tests of the report and its renderings.
+    pub(crate) fn with_unmanaged(path: &str, rule: &str, fingerprint: &str) -> Self {
+        let mut r = RepoResult::failed(path.to_string(), String::new());
+        r.errors.clear();
+        r.findings.push(SweepFinding {
+            kind: "unmanaged-secret".into(),
+            severity: "high".into(),
+            rule: rule.into(),
+            fingerprint: Some(fingerprint.into()),
+            shown: "ghp_…".into(),
+            credential: None,
+            version: None,
+            first_seen: None,
+            age_days: None,
+            places: Vec::new(),
+        });
+        r
+    }
+}
+
 /// A place in the estate: repository, file, line, and commit for history.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct EstatePlace {

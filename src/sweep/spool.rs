@@ -247,24 +247,11 @@ impl<'de> Visitor<'de> for EntriesSeed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sweep::{build_report, SweepFinding};
+    use crate::sweep::build_report;
 
     fn result(path: &str, fingerprint: &str, files: u64) -> RepoResult {
-        let mut r = RepoResult::failed(path.to_string(), String::new());
-        r.errors.clear();
+        let mut r = RepoResult::with_unmanaged(path, "github-pat", fingerprint);
         r.files_scanned = files;
-        r.findings.push(SweepFinding {
-            kind: "unmanaged-secret".into(),
-            severity: "high".into(),
-            rule: "github-pat".into(),
-            fingerprint: Some(fingerprint.into()),
-            shown: "ghp_…".into(),
-            credential: None,
-            version: None,
-            first_seen: None,
-            age_days: None,
-            places: Vec::new(),
-        });
         r
     }
 
