@@ -1,6 +1,6 @@
 //! Detection quality (issue 14): where findings are reported and which values count.
 
-use crate::macros::{finding_places as places, run_json};
+use crate::macros::{finding_places as places, place, run_json};
 use crate::synth::Synth;
 
 // A token on one line of a multi-line cell is reported once, at the line that holds
@@ -89,15 +89,14 @@ kttest!(named_values_are_found_by_their_names, |dir, cmd| {
     );
     let (_, report, _) = run_json(cmd.args(["scan", ".", "--format", "json"]));
     let got: Vec<(String, String, u64)> = places(&report);
-    let want = |rule: &str, path: &str, line: u64| (rule.to_string(), path.to_string(), line);
     assert_eq!(
         got,
         vec![
-            want("netrc-password", ".netrc", 3),
-            want("netrc-password", ".netrc", 4),
-            want("mailgun-api-key", "config/app.yml", 4),
-            want("datadog-api-key", "k8s/agent.yaml", 8),
-            want("twilio-auth-token", "src/Sms.java", 3),
+            place("netrc-password", ".netrc", 3),
+            place("netrc-password", ".netrc", 4),
+            place("mailgun-api-key", "config/app.yml", 4),
+            place("datadog-api-key", "k8s/agent.yaml", 8),
+            place("twilio-auth-token", "src/Sms.java", 3),
         ]
     );
     let twilio_finding = &report["findings"][4];
@@ -211,17 +210,16 @@ kttest!(
                 dir.command()
                     .args(["scan", ".", "--format", "json", "--include-public"]),
             );
-        let want = |rule: &str, path: &str, line: u64| (rule.to_string(), path.to_string(), line);
         let mut public = vec![
-            want("sentry-dsn-public-key", ".env", 1),
-            want("supabase-anon-key", ".env", 2),
-            want("stripe-publishable-key", "config/public.json", 2),
-            want("supabase-anon-key", "config/public.json", 3),
-            want("datadog-rum-client-token", "deploy/values.yaml", 3),
-            want("algolia-search-only-api-key", "deploy/values.yaml", 6),
-            want("datadog-rum-client-token", "web/src/monitoring.js", 3),
-            want("stripe-publishable-key", "web/src/monitoring.js", 5),
-            want("segment-write-key", "web/src/monitoring.js", 6),
+            place("sentry-dsn-public-key", ".env", 1),
+            place("supabase-anon-key", ".env", 2),
+            place("stripe-publishable-key", "config/public.json", 2),
+            place("supabase-anon-key", "config/public.json", 3),
+            place("datadog-rum-client-token", "deploy/values.yaml", 3),
+            place("algolia-search-only-api-key", "deploy/values.yaml", 6),
+            place("datadog-rum-client-token", "web/src/monitoring.js", 3),
+            place("stripe-publishable-key", "web/src/monitoring.js", 5),
+            place("segment-write-key", "web/src/monitoring.js", 6),
         ];
         public.extend(secrets);
         let mut got = places(&report);
@@ -351,18 +349,17 @@ kttest!(
     );
         let (code, report, _) = run_json(cmd.args(["scan", ".", "--format", "json"]));
         assert_eq!(code, 1);
-        let want = |rule: &str, path: &str, line: u64| (rule.to_string(), path.to_string(), line);
         let mut got = places(&report);
         got.sort();
         let mut expected = vec![
-            want("go-jwt-signing-key", "auth/jwt.go", 3),
-            want("jwt-library-literal-secret", "api/session.ts", 2),
-            want("jwt-library-literal-secret", "service/tokens.py", 4),
-            want("java-hmac-literal-key", "src/main/java/corp/Jwt.java", 2),
-            want("java-hmac-literal-key", "app/src/Token.kt", 1),
-            want("rails-secret-key-base", "config/secrets.yml", 2),
-            want("generic-framework-secret-key", "site/settings.py", 2),
-            want("generic-framework-secret-key", "web/app.py", 2),
+            place("go-jwt-signing-key", "auth/jwt.go", 3),
+            place("jwt-library-literal-secret", "api/session.ts", 2),
+            place("jwt-library-literal-secret", "service/tokens.py", 4),
+            place("java-hmac-literal-key", "src/main/java/corp/Jwt.java", 2),
+            place("java-hmac-literal-key", "app/src/Token.kt", 1),
+            place("rails-secret-key-base", "config/secrets.yml", 2),
+            place("generic-framework-secret-key", "site/settings.py", 2),
+            place("generic-framework-secret-key", "web/app.py", 2),
         ];
         expected.sort();
         assert_eq!(got, expected);

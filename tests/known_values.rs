@@ -3,7 +3,7 @@
 //! identifier alone is `revoked-identifier-present`. Nothing prints plaintext.
 
 use crate::inventory::{add, rotate};
-use crate::macros::{run, run_json};
+use crate::macros::{run, run_json, TestDir};
 use crate::synth::Synth;
 use serde_json::Value;
 
@@ -12,6 +12,18 @@ fn custom_value(seed: u64) -> String {
     let mut s = Synth::new(seed);
     let alphabet = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!%^*~+.";
     format!("{}^{}~", s.chars(alphabet, 9), s.chars(alphabet, 9))
+}
+
+/// `scan tree --format json` with the test's inventory: exit code, report, stderr.
+fn scan_tree(dir: &TestDir) -> (i32, Value, String) {
+    run_json(dir.command().args([
+        "scan",
+        "tree",
+        "--format",
+        "json",
+        "--inventory",
+        "keytrace-inventory.json",
+    ]))
 }
 
 /// `(kind, rule, path)` of every finding of a JSON report.
@@ -61,14 +73,7 @@ kttest!(
             "tree/config.json",
             format!("{{\"db\": {{\"pass\": {escaped}}}}}\n"),
         );
-        let (_, v, err) = run_json(dir.command().args([
-            "scan",
-            "tree",
-            "--format",
-            "json",
-            "--inventory",
-            "keytrace-inventory.json",
-        ]));
+        let (_, v, err) = scan_tree(&dir);
         let got = findings(&v);
         for path in [
             "app.properties",
@@ -160,14 +165,7 @@ kttest!(revoked_identifier_alone_is_reported, |dir, _cmd| {
         "tree/prod.tfvars",
         format!("deploy_key_id = \"{old_id}\"\nother = \"{new_id}\"\n"),
     );
-    let (_, v, _) = run_json(dir.command().args([
-        "scan",
-        "tree",
-        "--format",
-        "json",
-        "--inventory",
-        "keytrace-inventory.json",
-    ]));
+    let (_, v, _) = scan_tree(&dir);
     let got: Vec<(String, String)> = findings(&v)
         .into_iter()
         .map(|(kind, _, path)| (kind, path))
@@ -198,14 +196,7 @@ kttest!(
             format!("key_id = svc-key-7f3a91\nopaque = {old}\n"),
         );
         dir.write("tree/alone.conf", "key_id = svc-key-7f3a91\n");
-        let (_, v, _) = run_json(dir.command().args([
-            "scan",
-            "tree",
-            "--format",
-            "json",
-            "--inventory",
-            "keytrace-inventory.json",
-        ]));
+        let (_, v, _) = scan_tree(&dir);
         let got = findings(&v);
         assert_eq!(
             got,
@@ -268,14 +259,7 @@ kttest!(
             .collect();
         assert_eq!(lines_of.len(), 2);
         dir.write("tree/analysis.ipynb", &text);
-        let (_, v, err) = run_json(dir.command().args([
-            "scan",
-            "tree",
-            "--format",
-            "json",
-            "--inventory",
-            "keytrace-inventory.json",
-        ]));
+        let (_, v, err) = scan_tree(&dir);
         let mut got: Vec<(String, u64)> = v["findings"]
             .as_array()
             .expect("findings")

@@ -128,6 +128,11 @@ pub fn run_json(cmd: &mut Command) -> (i32, serde_json::Value, String) {
     (code, v, stderr)
 }
 
+/// One expected `(rule, path, line)`, in the shape [`finding_places`] returns.
+pub fn place(rule: &str, path: &str, line: u64) -> (String, String, u64) {
+    (rule.to_string(), path.to_string(), line)
+}
+
 /// `(rule, path, line)` of every finding of a parsed JSON report.
 pub fn finding_places(report: &serde_json::Value) -> Vec<(String, String, u64)> {
     report["findings"]

@@ -1,7 +1,7 @@
 //! Named-value rules (issue 14 point 1): a value with no prefix, found by the name it is
 //! assigned to, in every format the named-value scanner reads, through the real binary.
 
-use crate::macros::{finding_places as places, run_json};
+use crate::macros::{finding_places as places, place, run_json};
 use crate::synth::Synth;
 
 const HEX: &[u8] = b"0123456789abcdef";
@@ -117,12 +117,11 @@ kttest!(
         let (_, report, _) = run_json(cmd.args(["scan", ".", "--format", "json"]));
         let mut got = places(&report);
         got.sort();
-        let want = |rule: &str, path: &str, line: u64| (rule.to_string(), path.to_string(), line);
         assert_eq!(
             got,
             vec![
-                want("contentful-delivery-token", "site/config.toml", 3),
-                want("heroku-api-key", "deploy.sh", 2),
+                place("contentful-delivery-token", "site/config.toml", 3),
+                place("heroku-api-key", "deploy.sh", 2),
             ]
         );
         let text = report.to_string();

@@ -74,7 +74,8 @@ fn docs_diagnostics_md_is_current_and_codes_unique() {
     );
 }
 
-const GOOD_RULE: &str = r#"
+/// A user rule that passes `rules check`; other tests vary it (sweep_cache changes its confidence).
+pub(crate) const GOOD_RULE: &str = r#"
 [[rule]]
 id = "acme-api-key"
 name = "Acme API key"

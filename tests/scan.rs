@@ -1,7 +1,7 @@
 //! `keytrace scan` on fixture trees: exact findings for positives, silence for
 //! negatives, survival of bad input, exit codes, config and redaction.
 
-use crate::macros::{run, TestDir};
+use crate::macros::{place, run, TestDir};
 use crate::synth::Synth;
 use serde_json::Value;
 
@@ -10,10 +10,6 @@ fn findings(json: &str) -> Vec<(String, String, u64)> {
     let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("not JSON ({e}): {json}"));
     assert_eq!(v["schema_version"], 1);
     crate::macros::finding_places(&v)
-}
-
-fn f(rule: &str, path: &str, line: u64) -> (String, String, u64) {
-    (rule.to_string(), path.to_string(), line)
 }
 
 fn scan_json(dir: &TestDir, extra: &[&str]) -> (i32, Vec<(String, String, u64)>, String) {
@@ -50,11 +46,11 @@ kttest!(finds_planted_secrets_with_exact_places, |dir, _cmd| {
     assert_eq!(
         found,
         vec![
-            f("aws-secret-access-key-near-id", ".env", 3),
-            f("slack-bot-token", ".github/workflows/notify.yml", 6),
-            f("stripe-secret-key-live", "billing/config.json", 3),
-            f("postgres-uri-password", "deploy/compose.yaml", 4),
-            f("github-pat-classic", "src/settings.py", 4),
+            place("aws-secret-access-key-near-id", ".env", 3),
+            place("slack-bot-token", ".github/workflows/notify.yml", 6),
+            place("stripe-secret-key-live", "billing/config.json", 3),
+            place("postgres-uri-password", "deploy/compose.yaml", 4),
+            place("github-pat-classic", "src/settings.py", 4),
         ]
     );
 });
@@ -115,7 +111,7 @@ kttest!(
         dir.write(".keytraceignore", "vendor/\n");
         dir.write("vendor/lib.py", format!("t = \"{}\"\n", s.github_pat()));
         let (_, found, _) = scan_json(&dir, &[]);
-        assert_eq!(found, vec![f("github-pat-classic", ".npmrc", 2)]);
+        assert_eq!(found, vec![place("github-pat-classic", ".npmrc", 2)]);
         let (_, found, _) = scan_json(&dir, &["--no-ignore"]);
         let paths: Vec<&str> = found.iter().map(|x| x.1.as_str()).collect();
         assert_eq!(paths, vec![".npmrc", "build/out.txt", "vendor/lib.py"]);
@@ -148,7 +144,7 @@ kttest!(survives_bad_input_and_counts_skips, |dir, _cmd| {
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(
         findings(&stdout),
-        vec![f("github-pat-classic", "latin1.txt", 2)]
+        vec![place("github-pat-classic", "latin1.txt", 2)]
     );
     let v: Value = serde_json::from_str(&stdout).expect("json");
     let summary = &v["summary"];
@@ -238,7 +234,7 @@ kttest!(
             "[allowlist]\npaths = [\"tests/fixtures/**\", \"never/**\"]\n",
         );
         let (_, found, stderr) = scan_json(&dir, &[]);
-        assert_eq!(found, vec![f("github-pat-classic", "src/app.py", 1)]);
+        assert_eq!(found, vec![place("github-pat-classic", "src/app.py", 1)]);
         assert!(
             stderr.contains("warning[unused-allowlist-entry]") && stderr.contains("never/**"),
             "{stderr}"
@@ -473,12 +469,12 @@ kttest!(readme_demo_finds_exactly_the_planted_secrets, |dir, cmd| {
         .collect();
     found.sort();
     let mut want = vec![
-        f("aws-secret-access-key-near-id", ".env", 4),
-        f("postgres-uri-password", ".env", 5),
-        f("slack-webhook-url", ".github/workflows/deploy.yml", 10),
-        f("private-key-pkcs8", "deploy/service-account.json", 5),
-        f("stripe-secret-key-live", "k8s/payments-secret.yaml", 8),
-        f("github-pat-classic", "src/payments/config.py", 5),
+        place("aws-secret-access-key-near-id", ".env", 4),
+        place("postgres-uri-password", ".env", 5),
+        place("slack-webhook-url", ".github/workflows/deploy.yml", 10),
+        place("private-key-pkcs8", "deploy/service-account.json", 5),
+        place("stripe-secret-key-live", "k8s/payments-secret.yaml", 8),
+        place("github-pat-classic", "src/payments/config.py", 5),
     ];
     want.sort();
     assert_eq!(found, want);
@@ -493,8 +489,8 @@ kttest!(
         assert_eq!(
             findings(&stdout),
             vec![
-                f("github-pat-classic", "a.py", 1),
-                f("github-pat-classic", "a.py", 3)
+                place("github-pat-classic", "a.py", 1),
+                place("github-pat-classic", "a.py", 3)
             ]
         );
     }

@@ -6,6 +6,7 @@
 
 use crate::git::{commit, git};
 use crate::macros::{run, TestDir};
+use crate::rules_check::GOOD_RULE;
 use crate::sweep::{estate, sweep};
 use crate::synth::Synth;
 use serde_json::Value;
@@ -105,27 +106,11 @@ kttest!(
     }
 );
 
-const RULE: &str = r#"
-[[rule]]
-id = "acme-api-key"
-name = "Acme API key"
-description = """
-Finds Acme API keys (acme_ followed by 32 lowercase letters and digits).
-Why: an Acme key reads and writes every project of its account.
-Rotate: delete the key under Settings > API and create a new one, https://acme.invalid/docs/keys
-"""
-regex = '''\b(acme_[a-z0-9]{32})\b'''
-keywords = ["acme_"]
-confidence = "CONFIDENCE"
-examples = [{ secret = "acme_q8w7e6r5t4y3u2i1o9p8a7s6d5f4g3h2" }]
-negatives = ["acme_short"]
-"#;
-
 kttest!(
     sweep_cache_is_void_after_a_rule_or_inventory_change,
     |dir, _cmd| {
         let (shared, _) = estate(&dir);
-        dir.write("rules/acme.toml", RULE.replace("CONFIDENCE", "high"));
+        dir.write("rules/acme.toml", GOOD_RULE);
         let with_rules = ["--cache", CACHE, "--rules", "rules"];
         let first = parse(&sweep(&dir, "first.json", &with_rules));
         let all = totals(&first).0;
@@ -135,7 +120,10 @@ kttest!(
         );
 
         // One rule changed: every blob is read again, then reused again.
-        dir.write("rules/acme.toml", RULE.replace("CONFIDENCE", "medium"));
+        dir.write(
+            "rules/acme.toml",
+            GOOD_RULE.replace(r#"confidence = "high""#, r#"confidence = "medium""#),
+        );
         assert_eq!(
             totals(&parse(&sweep(&dir, "changed.json", &with_rules))),
             (all, 0)
