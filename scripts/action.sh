@@ -390,17 +390,15 @@ main() {
   local report="$temp/keytrace-report.json"
   mkdir -p "$(dirname "$sarif_file")"
   code=0
-  "$keytrace" scan "$path" "${args[@]}" --format json --output "$report" || code=$?
+  # One scan, three reports: annotations on stdout (the runner reads them there), JSON for the
+  # summary and the count, SARIF for code scanning.
+  "$keytrace" scan "$path" "${args[@]}" --format github \
+    --report "json=$report" --report "sarif=$sarif_file" || code=$?
   case $code in
     0 | 1) ;;
     *) fail "keytrace scan exited $code (see the error above)" ;;
   esac
   findings=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$report")
-  # The same scan again for SARIF and for the annotations (output is deterministic).
-  "$keytrace" scan "$path" "${args[@]}" --quiet --format sarif --output "$sarif_file" ||
-    [[ $? == 1 ]] || fail "keytrace scan --format sarif failed"
-  "$keytrace" scan "$path" "${args[@]}" --quiet --format github || [[ $? == 1 ]] ||
-    fail "keytrace scan --format github failed"
   write_summary "$report" "$scope" "$code"
   finish "$code" "$findings"
 }

@@ -66,6 +66,22 @@ pub(crate) fn replace_with(
     Ok(())
 }
 
+/// Writes an output file the user named (`scan -o`, `--report`): atomically through
+/// [`replace_with`] when it is a regular file or does not exist yet (through a symlink, the
+/// target is replaced, not the link), so a failed or killed scan never leaves half a report
+/// under the name a CI step uploads. A device or a pipe (`-o /dev/stdout`) is written in
+/// place: a rename would replace the device node, not write to it.
+pub(crate) fn write_output(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => write(&mut File::create(path)?),
+        Ok(_) => replace_with(&std::fs::canonicalize(path)?, Durability::Synced, write),
+        Err(_) => replace_with(path, Durability::Synced, write),
+    }
+}
+
 /// [`replace`] for a program (a git hook): the new file is executable by all (mode 0755)
 /// before it takes the name, so no one can run a half-written or not-yet-executable hook.
 pub(crate) fn replace_executable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

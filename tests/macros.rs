@@ -166,6 +166,31 @@ macro_rules! kttest {
 pub const REPORT_SCHEMA: &str = include_str!("../schemas/report.schema.json");
 /// The official SARIF 2.1.0 schema, bundled so the test runs offline.
 pub const SARIF_SCHEMA: &str = include_str!("sarif-schema-2.1.0.json");
+/// GitLab's published secret-detection report schema 15.2.4 (`dist/secret-detection-report-format.json`
+/// of gitlab.com/gitlab-org/security-products/security-report-schemas, MIT licence), copied verbatim
+/// from the vendored copy in github.com/draugr-dev/draugr `pkg/report/testdata/gitlab/`.
+pub const GITLAB_SECRET_SCHEMA: &str =
+    include_str!("gitlab-secret-detection-report-format-15.2.4.json");
+
+/// Fails when any of `secrets` appears in `text`. Linear in `text` whatever the number of
+/// secrets (a report of 25,000 results is checked against its 25,000 values): only runs of
+/// the bytes the secrets are made of are looked at, through a set.
+pub fn assert_no_plaintext(text: &str, secrets: &[String]) {
+    let mut alphabet = [false; 256];
+    for b in secrets.iter().flat_map(|s| s.bytes()) {
+        alphabet[usize::from(b)] = true;
+    }
+    let set: std::collections::HashSet<&[u8]> = secrets.iter().map(|s| s.as_bytes()).collect();
+    let lens: std::collections::BTreeSet<usize> = secrets.iter().map(String::len).collect();
+    for run in text.as_bytes().split(|b| !alphabet[usize::from(*b)]) {
+        for &len in lens.iter().filter(|&&l| l > 0 && l <= run.len()) {
+            if let Some(w) = run.windows(len).find(|w| set.contains(w)) {
+                let shown = String::from_utf8_lossy(&w[..w.len().min(8)]).into_owned();
+                panic!("plaintext {shown}… in the report");
+            }
+        }
+    }
+}
 
 /// Fails the test with every violation when `doc` does not validate against `schema`.
 pub fn assert_schema_valid(schema: &str, doc: &serde_json::Value) {

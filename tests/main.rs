@@ -18,6 +18,7 @@ mod hooks;
 mod inventory;
 mod known_values;
 mod named;
+mod reports;
 mod repos;
 mod rules_check;
 mod sarif;

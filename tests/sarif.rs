@@ -1,6 +1,6 @@
 //! SARIF output validates against the official SARIF 2.1.0 schema and keeps fingerprints stable.
 
-use crate::macros::{assert_schema_valid, run, SARIF_SCHEMA};
+use crate::macros::{assert_no_plaintext, assert_schema_valid, run, SARIF_SCHEMA};
 use crate::synth::Synth;
 
 kttest!(sarif_validates_against_schema, |dir, cmd| {
@@ -58,6 +58,57 @@ kttest!(sarif_fingerprints_survive_moved_lines, |dir, cmd| {
     assert_eq!(a.0, b.0);
     assert_ne!(a.1, b.1);
 });
+
+kttest!(
+    sarif_fingerprints_survive_moved_lines_in_history,
+    |dir, cmd| {
+        let token = Synth::new(10).github_pat();
+        crate::git::init(dir.path());
+        dir.write("config.py", format!("TOKEN = \"{token}\"\n"));
+        crate::git::commit(dir.path(), 1, "add");
+        let (_, before, _, _) = sarif_of(cmd.args(["scan", ".", "--git", "--format", "sarif"]));
+        dir.write("config.py", format!("import os\n\n\nTOKEN = \"{token}\"\n"));
+        crate::git::commit(dir.path(), 2, "move it down");
+        let (_, after, text, _) = sarif_of(
+            dir.command()
+                .args(["scan", ".", "--git", "--format", "sarif"]),
+        );
+        assert!(!text.contains(&token), "no plaintext in SARIF");
+        // (fingerprint, line) of every result, and the fingerprints alone.
+        let places = |doc: &serde_json::Value| -> Vec<(String, u64)> {
+            doc["runs"][0]["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .map(|r| {
+                    (
+                        r["partialFingerprints"]["keytrace/v1"]
+                            .as_str()
+                            .expect("fp")
+                            .to_string(),
+                        r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                            .as_u64()
+                            .expect("line"),
+                    )
+                })
+                .collect()
+        };
+        let (before, after) = (places(&before), places(&after));
+        let fps = |p: &[(String, u64)]| {
+            let mut f: Vec<String> = p.iter().map(|(fp, _)| fp.clone()).collect();
+            f.dedup();
+            f
+        };
+        assert_eq!(fps(&before).len(), 1, "{before:?}");
+        assert_eq!(
+            fps(&before),
+            fps(&after),
+            "the moved line keeps its fingerprint"
+        );
+        assert!(after.iter().any(|(_, line)| *line == 4), "{after:?}");
+        assert!(before.iter().all(|(_, line)| *line == 1), "{before:?}");
+    }
+);
 
 /// The SARIF document of a scan, checked against the bundled 2.1.0 schema.
 fn sarif_of(cmd: &mut std::process::Command) -> (i32, serde_json::Value, String, String) {
@@ -235,14 +286,15 @@ fn check_uris(doc: &serde_json::Value, json: &serde_json::Value) {
 
 kttest!(sarif_uris_are_percent_encoded_relative_paths, |dir, cmd| {
     let mut s = Synth::new(21);
+    let mut secrets = Vec::new();
     for name in AWKWARD_NAMES {
-        dir.write(
-            &format!("repo/{name}"),
-            format!("T = \"{}\"\n", s.github_pat()),
-        );
+        let token = s.github_pat();
+        dir.write(&format!("repo/{name}"), format!("T = \"{token}\"\n"));
+        secrets.push(token);
     }
-    let (code, doc, _, stderr) = sarif_of(cmd.args(["scan", "repo", "--format", "sarif"]));
+    let (code, doc, text, stderr) = sarif_of(cmd.args(["scan", "repo", "--format", "sarif"]));
     assert_eq!(code, 1, "{stderr}");
+    assert_no_plaintext(&text, &secrets);
     let (_, json, _) =
         crate::macros::run_json(dir.command().args(["scan", "repo", "--format", "json"]));
     check_uris(&doc, &json);
@@ -250,11 +302,12 @@ kttest!(sarif_uris_are_percent_encoded_relative_paths, |dir, cmd| {
     let repo = dir.path().join("repo");
     crate::git::init(&repo);
     crate::git::commit(&repo, 1, "add");
-    let (code, doc, _, stderr) = sarif_of(
+    let (code, doc, text, stderr) = sarif_of(
         dir.command()
             .args(["scan", "repo", "--git", "--format", "sarif"]),
     );
     assert_eq!(code, 1, "{stderr}");
+    assert_no_plaintext(&text, &secrets);
     let (_, json, _) = crate::macros::run_json(
         dir.command()
             .args(["scan", "repo", "--git", "--format", "json"]),
@@ -272,14 +325,19 @@ kttest!(
         // Over 25,000 high-severity tokens in one file, and five medium-severity ones first in
         // finding order.
         let mut s = Synth::new(31);
+        let mut secrets = Vec::with_capacity(25_055);
         let mut bulk = String::with_capacity(25_050 * 52);
         for _ in 0..25_050 {
-            bulk.push_str(&format!("T = \"{}\"\n", s.github_pat()));
+            let token = s.github_pat();
+            bulk.push_str(&format!("T = \"{token}\"\n"));
+            secrets.push(token);
         }
         dir.write("repo/z.py", bulk);
         let mut low = String::new();
         for _ in 0..5 {
-            low.push_str(&format!("MAIL_TOKEN=glimt-{}\n", s.base62(25)));
+            let token = format!("glimt-{}", s.base62(25));
+            low.push_str(&format!("MAIL_TOKEN={token}\n"));
+            secrets.push(token);
         }
         dir.write("repo/a.env", low);
         let (_, lows, _) =
@@ -291,8 +349,10 @@ kttest!(
         assert_eq!(lows.len(), 5);
         assert!(lows.iter().all(|f| f["severity"] == "medium"));
 
-        let (code, doc, _, stderr) = sarif_of(cmd.args(["scan", "repo", "--format", "sarif"]));
+        let (code, doc, text, stderr) = sarif_of(cmd.args(["scan", "repo", "--format", "sarif"]));
         assert_eq!(code, 1, "{stderr}");
+        // Kept and dropped alike: no value in the report, nor in the warning.
+        assert_no_plaintext(&format!("{text}{stderr}"), &secrets);
         let run0 = &doc["runs"][0];
         let results = run0["results"].as_array().expect("results");
         assert_eq!(results.len(), 25_000);

@@ -49,6 +49,9 @@ fn refuse_report_flags(args: &ScanArgs, verb: &str) -> anyhow::Result<()> {
     if args.format != Format::Human {
         bail!("baseline {verb}: --format does not apply: a baseline file has one format");
     }
+    if !args.reports.is_empty() {
+        bail!("baseline {verb}: --report does not apply: a baseline file has one format");
+    }
     if args.show_secrets {
         bail!("baseline {verb}: --show-secrets does not apply: a baseline never holds plaintext");
     }

@@ -36,6 +36,10 @@ pub struct ScanArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the report in FORMAT to FILE, from this same scan (repeatable), e.g.
+    /// `--report sarif=keytrace.sarif --report json=report.json`.
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report_target)]
+    pub reports: Vec<ReportTarget>,
     /// Config file (default: .keytrace.toml at the repository root).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -100,6 +104,36 @@ pub struct ScanArgs {
     /// those the inventory knows. The file is only read, never rewritten.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+}
+
+/// One `--report FORMAT=FILE`: a further report of the same scan.
+#[derive(Debug, Clone)]
+pub struct ReportTarget {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+/// Parses `--report FORMAT=FILE`.
+fn parse_report_target(s: &str) -> Result<ReportTarget, String> {
+    use clap::ValueEnum as _;
+    let (format, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected FORMAT=FILE, e.g. sarif=keytrace.sarif"))?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        format!("`{format}` is not a format (one of {})", names.join(", "))
+    })?;
+    if path.is_empty() {
+        return Err(format!("`{s}`: no FILE after `=`"));
+    }
+    Ok(ReportTarget {
+        format,
+        path: PathBuf::from(path),
+    })
 }
 
 /// Parses `25M`, `512K`, `1G` or plain bytes (binary multiples).
@@ -197,6 +231,11 @@ pub(super) struct Collected {
     pub(super) started: i64,
 }
 
+/// Whether any report of this scan is human text, the only format that may show plaintext.
+fn wants_human(args: &ScanArgs) -> bool {
+    args.format == Format::Human || args.reports.iter().any(|r| r.format == Format::Human)
+}
+
 /// Whether the scan saw every place a baseline made by a full scan could list: not
 /// only a range, the staged changes or recent history.
 pub(super) fn whole_scope(args: &ScanArgs) -> bool {
@@ -245,7 +284,7 @@ pub(super) fn collect(global: &Global, args: &ScanArgs) -> anyhow::Result<Collec
         allow,
         args.min_confidence,
         overrides.into_iter().collect(),
-        args.show_secrets && args.format == Format::Human,
+        args.show_secrets && wants_human(args),
     );
     if let Some(loading) = &inventory {
         linker = linker.expect_inventory(loading.may_retire_references()?);
@@ -411,6 +450,8 @@ impl Progress for Bar {
     }
 }
 
+/// Writes the `--format` report (to `-o FILE` or stdout) and each `--report FORMAT=FILE`,
+/// all from the same findings. Files are replaced atomically.
 fn write_report(
     global: &Global,
     args: &ScanArgs,
@@ -418,31 +459,59 @@ fn write_report(
     findings: &[crate::types::Finding],
     summary: &Summary,
 ) -> anyhow::Result<()> {
-    let rules = super::rules::rule_infos(set);
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = match global.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    let files: Vec<&Path> = args
+        .output
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(args.reports.iter().map(|r| r.path.as_path()))
+        .collect();
+    for (i, a) in files.iter().enumerate() {
+        let same = |b: &&Path| std::path::absolute(a).ok() == std::path::absolute(b).ok();
+        if files[..i].iter().any(same) {
+            bail!(
+                "{}: named by two reports; give each report its own file",
+                a.display()
+            );
         }
-    };
-    let style = HumanStyle {
-        color,
+    }
+    let rules = super::rules::rule_infos(set);
+    let style = |to_terminal: bool| HumanStyle {
+        color: match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        },
         show_secrets: args.show_secrets,
     };
-    let out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("{}: cannot create output file", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    let render = |format, out: &mut dyn Write, style| {
+        report::render(format, out, style, &rules, findings, summary)
     };
-    let mut sink = report::sink(args.format, out, style, &rules);
-    for f in findings {
-        sink.finding(f)?;
+    let to_file = |format, path: &Path| -> anyhow::Result<()> {
+        let mut diagnostics = Vec::new();
+        crate::atomic_file::write_output(path, |file| {
+            let mut out = std::io::BufWriter::new(file);
+            diagnostics = render(format, &mut out, style(false))?;
+            out.flush()
+        })
+        .with_context(|| format!("{}: cannot write the report", path.display()))?;
+        print_warnings(global, &diagnostics);
+        Ok(())
+    };
+    match &args.output {
+        Some(path) => to_file(args.format, path)?,
+        None => {
+            let stdout = std::io::stdout();
+            let to_terminal = stdout.is_terminal();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let diagnostics = render(args.format, &mut out, style(to_terminal))?;
+            out.flush()?;
+            print_warnings(global, &diagnostics);
+        }
     }
-    sink.finish(summary)?;
-    print_warnings(global, &sink.diagnostics());
+    for r in &args.reports {
+        to_file(r.format, &r.path)?;
+    }
     Ok(())
 }

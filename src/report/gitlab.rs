@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::io::{self, Write};
 
-/// The schema version the report declares.
-const SCHEMA_VERSION: &str = "15.0.7";
+/// The schema version the report declares: the one tests/ bundles and validates against.
+const SCHEMA_VERSION: &str = "15.2.4";
 
 /// GitLab's own analyzer writes this commit for files scanned outside history.
 const NO_COMMIT: &str = "0000000";

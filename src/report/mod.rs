@@ -58,7 +58,7 @@ pub struct Summary {
 }
 
 /// Builds the sink for `format` writing to `out`.
-pub fn sink<'w>(
+fn sink<'w>(
     format: Format,
     out: Box<dyn Write + 'w>,
     style: HumanStyle,
@@ -72,6 +72,24 @@ pub fn sink<'w>(
         Format::Github => Box::new(github::Github::new(out)),
         Format::Gitlab => Box::new(gitlab::Gitlab::new(out, rules)),
     }
+}
+
+/// Writes `findings` and `summary` to `out` in `format`; returns the warnings the format
+/// raised (SARIF's dropped results), for the caller to print.
+pub fn render(
+    format: Format,
+    out: &mut dyn Write,
+    style: HumanStyle,
+    rules: &[RuleInfo],
+    findings: &[Finding],
+    summary: &Summary,
+) -> io::Result<Vec<Diagnostic>> {
+    let mut sink = sink(format, Box::new(out), style, rules);
+    for f in findings {
+        sink.finding(f)?;
+    }
+    sink.finish(summary)?;
+    Ok(sink.diagnostics())
 }
 
 /// A finding in one line for formats that carry a single message (SARIF, GitHub
