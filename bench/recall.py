@@ -27,21 +27,14 @@ import string
 import subprocess
 import sys
 import uuid
-import zlib
 
-B62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from synthetic import B62, crc_b62  # noqa: E402  (the fixtures' GitHub/npm checksum)
+
 HEX = "0123456789abcdef"
 B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 URLSAFE = string.ascii_letters + string.digits + "-_"
 DJANGO = string.ascii_lowercase + string.digits + "!@#%^&*(-_=+)"
-
-
-def crc_b62(data):
-    n, out = zlib.crc32(data.encode()), ""
-    for _ in range(6):
-        out = B62[n % 62] + out
-        n //= 62
-    return out
 
 
 class Values:
