@@ -107,6 +107,42 @@ kttest!(named_values_are_found_by_their_names, |dir, cmd| {
     assert_eq!(twilio_finding["rule"], "twilio-auth-token");
 });
 
+// Every password of a .netrc counts, the default entry's too, each at its own line;
+// placeholders and references do not.
+kttest!(
+    each_netrc_password_is_one_finding_at_its_line,
+    |dir, cmd| {
+        let mut synth = Synth::new(1415);
+        let (a, b, c, d) = (
+            synth.password(),
+            synth.password(),
+            synth.password(),
+            synth.password(),
+        );
+        dir.write(
+        "home/.netrc",
+        format!(
+            "machine api.heroku.com\n  login ops@corp.net\n  password {a}\nmachine git.corp.net login deploy password {b}\nmachine ftp.corp.net login mirror password ${{FTP_PASSWORD}}\nmachine ci.corp.net\n\tlogin bot\n\tpassword <token>\nmachine api.wandb.ai login user password {c}\ndefault login anonymous password {d}\n"
+        ),
+    );
+        let (_, report, _) = run_json(cmd.args(["scan", ".", "--format", "json"]));
+        assert_eq!(
+            places(&report),
+            vec![
+                place("netrc-password", "home/.netrc", 3),
+                place("netrc-password", "home/.netrc", 4),
+                place("netrc-password", "home/.netrc", 9),
+                place("netrc-password", "home/.netrc", 10),
+            ]
+        );
+        let text = report.to_string();
+        assert!(
+            [a, b, c, d].iter().all(|p| !text.contains(p.as_str())),
+            "no plaintext"
+        );
+    }
+);
+
 // `rules keywords` is the prefilter's literal list (for `rg -F -i -f`), and
 // `rules list --format json` one object per rule sorted by id, the same bytes each run.
 kttest!(

@@ -103,6 +103,7 @@ fn rules_json(set: &RuleSet) -> serde_json::Value {
                     "tags": r.tags,
                     "regex": r.regex,
                     "names": r.names,
+                    "near": r.near,
                     "file": r.origin.file,
                 })
             })
@@ -201,6 +202,9 @@ pub fn run(_global: &Global, args: &RulesArgs) -> anyhow::Result<ExitStatus> {
             writeln!(out, "keywords: {}", r.keywords.join(", "))?;
             if !r.names.is_empty() {
                 writeln!(out, "names: {}", r.names.join("  "))?;
+            }
+            if let Some(near) = &r.near {
+                writeln!(out, "near: {near}")?;
             }
             writeln!(out, "regex: {}", r.regex)?;
             if let Some(v) = r.validate {

@@ -68,8 +68,8 @@ struct CompiledRule {
     regex: OnceLock<Option<Regex>>,
     /// Ids (as indices) of the secret rules an identifier pairs with.
     pairs_with: Vec<usize>,
-    /// A named-value rule's `names`, as one alternation compiled on first use.
-    names: OnceLock<Option<Regex>>,
+    /// A named-value rule's `names` (and `near`), compiled on first use.
+    names: OnceLock<Option<named::NameMatch>>,
 }
 
 impl CompiledRule {
@@ -80,21 +80,12 @@ impl CompiledRule {
             .as_ref()
     }
 
-    /// The rule's `names` as one regex (`None` for a rule without names).
-    fn names(&self) -> Option<&Regex> {
+    /// The rule's `names` and `near` compiled (`None` for a rule without names).
+    fn names(&self) -> Option<&named::NameMatch> {
         self.names
-            .get_or_init(|| names_regex(&self.rule.names).and_then(Result::ok))
+            .get_or_init(|| named::NameMatch::new(&self.rule, build_regex).and_then(Result::ok))
             .as_ref()
     }
-}
-
-/// One alternation of a rule's name patterns; `None` when it has none.
-fn names_regex(names: &[String]) -> Option<Result<Regex, regex::Error>> {
-    if names.is_empty() {
-        return None;
-    }
-    let alternation: Vec<String> = names.iter().map(|n| format!("(?:{n})")).collect();
-    Some(build_regex(&alternation.join("|")))
 }
 
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
@@ -227,12 +218,12 @@ impl Matcher {
                     message: e.to_string(),
                 });
             }
-            if let Some(Err(e)) = names_regex(&c.rule.names) {
+            if let Some(Err(e)) = named::NameMatch::new(&c.rule, build_regex) {
                 return Err(MatcherError::Regex {
                     file: c.rule.origin.file.clone(),
                     line: c.rule.origin.line,
                     id: c.rule.id.clone(),
-                    message: format!("in `names`: {e}"),
+                    message: format!("in `names` or `near`: {e}"),
                 });
             }
             let _ = c.regex();
@@ -534,6 +525,7 @@ fn builtin_rule(check: &BuiltinCheck, kind: RuleKind, pairs_with: Vec<usize>) ->
             description: check.description.to_string(),
             regex: String::new(),
             names: Vec::new(),
+            near: None,
             keywords: Vec::new(),
             prefix: None,
             validate: None,
@@ -579,12 +571,12 @@ fn captures(
     let Some(names) = compiled.names() else {
         return Vec::new();
     };
-    named::pairs(bytes, window)
+    names
+        .values(bytes, window)
         .into_iter()
-        .filter(|p| names.is_match(p.name.as_bytes()) || names.is_match(p.qualified.as_bytes()))
-        .filter_map(|p| {
-            let caps = regex.captures(&bytes[p.value.clone()])?;
-            capture(p.value.start, caps)
+        .filter_map(|value| {
+            let caps = regex.captures(&bytes[value.clone()])?;
+            capture(value.start, caps)
         })
         .collect()
 }

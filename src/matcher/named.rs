@@ -11,9 +11,81 @@
 //! `name` of a `value` entry. A rule with `names` then matches on the qualified name
 //! and runs its regex on the value alone.
 
+use crate::rules::model::Rule;
 use regex::bytes::Regex;
 use std::ops::Range;
 use std::sync::LazyLock;
+
+/// A named-value rule's `names` as one alternation, and its `near` pattern.
+pub(crate) struct NameMatch {
+    names: Regex,
+    near: Option<Regex>,
+}
+
+/// Lines on either side of a value where a rule's `near` pattern may be: as far as an
+/// identifier may sit from the secret it pairs with.
+const NEAR_LINES: usize = 5;
+
+impl NameMatch {
+    /// `None` for a rule without `names`; an error when a pattern does not compile.
+    pub(crate) fn new(
+        rule: &Rule,
+        build: fn(&str) -> Result<Regex, regex::Error>,
+    ) -> Option<Result<NameMatch, regex::Error>> {
+        if rule.names.is_empty() {
+            return None;
+        }
+        let alternation: Vec<String> = rule.names.iter().map(|n| format!("(?:{n})")).collect();
+        let compiled = build(&alternation.join("|")).and_then(|names| {
+            let near = rule.near.as_deref().map(build).transpose()?;
+            Ok(NameMatch { names, near })
+        });
+        Some(compiled)
+    }
+
+    /// Where the values sit, in `window`, whose bare or qualified name matches, with
+    /// the rule's `near` pattern within [`NEAR_LINES`] lines of them.
+    pub(crate) fn values(&self, bytes: &[u8], window: Range<usize>) -> Vec<Range<usize>> {
+        pairs(bytes, window)
+            .into_iter()
+            .filter(|p| {
+                self.names.is_match(p.name.as_bytes())
+                    || self.names.is_match(p.qualified.as_bytes())
+            })
+            .filter(|p| {
+                self.near
+                    .as_ref()
+                    .is_none_or(|near| near.is_match(&bytes[lines_around(bytes, &p.value)]))
+            })
+            .map(|p| p.value)
+            .collect()
+    }
+}
+
+/// The [`NEAR_LINES`] lines before and after the lines of `span`, and those lines.
+fn lines_around(bytes: &[u8], span: &Range<usize>) -> Range<usize> {
+    let mut start = span.start;
+    for _ in 0..=NEAR_LINES {
+        match memchr::memrchr(b'\n', &bytes[..start]) {
+            Some(i) => start = i,
+            None => {
+                start = 0;
+                break;
+            }
+        }
+    }
+    let mut end = span.end;
+    for _ in 0..=NEAR_LINES {
+        match memchr::memchr(b'\n', &bytes[end.min(bytes.len())..]) {
+            Some(i) => end += i + 1,
+            None => {
+                end = bytes.len();
+                break;
+            }
+        }
+    }
+    start..end.min(bytes.len())
+}
 
 /// One assignment: the name as qualified by its parents (`mailgun.api_key`), the bare
 /// name as written (`api_key`), and where the value sits (without its quotes).
@@ -45,6 +117,15 @@ static ARGUMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?-u)\(\s*["']([A-Za-z_][A-Za-z0-9_.\-]*)["']\s*,\s*"#).expect("argument regex")
 });
 
+/// Typed declarations, the name before its type: Rust `const X: &str = "…"`, TS, Kotlin,
+/// Swift and Python `apiKey: string = '…'`, and Go `var apiKey string = "…"`.
+static TYPED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?-u)(?:(?:^|[^A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_]*)\??[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:mut[ \t]+)?[A-Za-z_][A-Za-z0-9_:.]*(?:<[A-Za-z0-9_:<>, &'\[\]]*>)?(?:\[\])?\??|\b(?:var|const)[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]+\*?(?:\[\])?[A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*"#,
+    )
+    .expect("typed declaration regex")
+});
+
 /// Every assignment on the lines of `window` (a range of whole lines of `bytes`).
 pub(crate) fn pairs(bytes: &[u8], window: Range<usize>) -> Vec<Pair> {
     let mut out: Vec<Pair> = Vec::new();
@@ -69,9 +150,10 @@ pub(crate) fn pairs(bytes: &[u8], window: Range<usize>) -> Vec<Pair> {
                 continue;
             };
             let value = at + value.start..at + value.end;
+            // A `name`/`key` entry names its sibling `value`, and is a pair itself:
+            // `key: key-…` under a `mailgun:` block is the key.
             if is_sibling_name(&name) {
                 siblings.push((at, String::from_utf8_lossy(&bytes[value.clone()]).into()));
-                continue;
             }
             let bare = if is_value_key(&name) {
                 siblings
@@ -110,14 +192,23 @@ fn assignments(line: &[u8]) -> Vec<(String, usize)> {
         let name = String::from_utf8_lossy(name.as_bytes()).into_owned();
         out.push((op.start(), name, all.end()));
     }
-    for caps in ARGUMENT.captures_iter(line) {
-        let (Some(name), Some(all)) = (caps.get(1), caps.get(0)) else {
+    for caps in ARGUMENT
+        .captures_iter(line)
+        .chain(TYPED.captures_iter(line))
+    {
+        let (Some(name), Some(all)) = (caps.get(1).or(caps.get(2)), caps.get(0)) else {
             continue;
         };
+        // `x: T == y` compares.
+        if matches!(line.get(all.end()), Some(b'=' | b'>')) {
+            continue;
+        }
         let name = String::from_utf8_lossy(name.as_bytes()).into_owned();
         out.push((all.start(), name, all.end()));
     }
-    out.sort_by_key(|(start, _, _)| *start);
+    // In order of where their values start: a typed declaration begins before the
+    // `name:` it extends but ends after it.
+    out.sort_by_key(|(start, _, end)| (*end, *start));
     out.into_iter().map(|(_, n, end)| (n, end)).collect()
 }
 
@@ -289,6 +380,16 @@ mod tests {
             "abc1",
         );
         has("KEY = b\"abc1\"\n", "KEY", "abc1");
+        has(
+            "pub const STORAGE_KEY: &str = \"abc1\";\n",
+            "STORAGE_KEY",
+            "abc1",
+        );
+        has("static K: &'static str = \"abc1\";\n", "K", "abc1");
+        has("const apiKey: string = 'abc1';\n", "apiKey", "abc1");
+        has("    val apiKey: String? = \"abc1\"\n", "apiKey", "abc1");
+        has("var ddApiKey string = \"abc1\"\n", "ddApiKey", "abc1");
+        has("mailgun:\n  key: key-1\n", "mailgun.key", "key-1");
     }
 
     #[test]

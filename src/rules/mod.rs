@@ -281,6 +281,16 @@ fn static_checks(rule: &Rule) -> Result<(), String> {
             .parse(name)
             .map_err(|e| format!("name pattern `{name}` does not parse: {e}"))?;
     }
+    if let Some(near) = &rule.near {
+        if rule.names.is_empty() {
+            return Err("`near` applies to a named-value rule only (one with `names`)".into());
+        }
+        regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .build()
+            .parse(near)
+            .map_err(|e| format!("`near` pattern does not parse: {e}"))?;
+    }
     if !rule.names.is_empty()
         && (rule.examples.len() < 3 || rule.examples.iter().any(|e| e.input.is_none()))
     {

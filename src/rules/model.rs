@@ -16,6 +16,11 @@ pub struct Rule {
     /// whose name matches one, in every format the named-value scanner reads.
     #[serde(default)]
     pub names: Vec<String>,
+    /// Named-value rule only: a regex that must match within a few lines of the value.
+    /// A name such as `AUTH_TOKEN` says which vendor only next to that vendor's
+    /// identifier (`\bAC[a-f0-9]{32}\b`, the Twilio account SID).
+    #[serde(default)]
+    pub near: Option<String>,
     pub keywords: Vec<String>,
     #[serde(default)]
     pub prefix: Option<String>,
