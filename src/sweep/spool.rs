@@ -124,6 +124,23 @@ impl Spool {
             return Err(e);
         }
         let kind = kind.map_err(|e| {
+            // A reader's error positions run one character past the fault: the cold path
+            // parses the file again from memory for the place an editor shows.
+            let e = std::fs::read(report)
+                .ok()
+                .and_then(|bytes| {
+                    let mut scratch = Spool::temporary().ok()?;
+                    let mut de = serde_json::Deserializer::from_slice(&bytes);
+                    let mut failed = None;
+                    PartSeed {
+                        spool: &mut scratch,
+                        failed: &mut failed,
+                    }
+                    .deserialize(&mut de)
+                    .and_then(|_| de.end())
+                    .err()
+                })
+                .unwrap_or(e);
             let message = e.to_string();
             let message = message
                 .rsplit_once(" at line ")
