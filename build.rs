@@ -1,6 +1,11 @@
-//! Embeds every `rules/*.toml` file in the binary, so a release build carries its rule set.
+//! Embeds every `rules/*.toml` file in the binary, so a release build carries its rule set,
+//! and sets `KEYTRACE_BUILD_ID`, a digest of the code it is built from.
 
-use std::{env, fs, path::Path};
+use sha2::{Digest, Sha256};
+use std::{
+    env, fs,
+    path::{Path, PathBuf},
+};
 
 fn main() {
     // Read at run time, not `env!`: a build script compiled in another checkout
@@ -26,4 +31,40 @@ fn main() {
     out.push_str("];\n");
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("embedded_rules.rs");
     fs::write(dest, out).expect("write embedded_rules.rs");
+    build_id(Path::new(&manifest_dir));
+}
+
+/// `KEYTRACE_BUILD_ID`: SHA-256 over every source file and the locked dependency versions,
+/// so that what one build cached (a sweep cache) is not trusted by a build of other code
+/// under the same crate version. Rules are digested apart, when they are loaded.
+fn build_id(root: &Path) {
+    let src = root.join("src");
+    println!("cargo:rerun-if-changed={}", src.display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
+    let mut files = vec![root.join("Cargo.lock"), root.join("build.rs")];
+    let mut dirs = vec![src];
+    while let Some(d) = dirs.pop() {
+        for e in fs::read_dir(&d).expect("src/ directory").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut h = Sha256::new();
+    for f in &files {
+        let rel: PathBuf = f.strip_prefix(root).unwrap_or(f).to_path_buf();
+        h.update(rel.to_string_lossy().as_bytes());
+        h.update([0]);
+        h.update(fs::read(f).unwrap_or_default());
+        h.update([0]);
+    }
+    let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    println!("cargo:rustc-env=KEYTRACE_BUILD_ID={}", &digest[..16]);
 }

@@ -2,11 +2,12 @@
 # Estate-sweep benchmark (issue 13): `keytrace sweep` over a generated estate of REPOS bare
 # repositories, cold and then incremental with --cache after 1% of them gained a commit,
 # against the sum of per-repository `keytrace scan --git` runs, with peak RSS; then the peak
-# RSS of `keytrace merge` over a generated report of MERGE_REPOS (10,000) repositories.
+# RSS of `keytrace merge` over generated reports of MERGE_REPOS (1,000 and 10,000) repositories.
 #
 #   bench/sweep.sh                  # build release, generate (cached) and run
 #   REPOS=1000 bench/sweep.sh       # a bigger estate
 #   BUILD=0 bench/sweep.sh          # use the binary already built
+#   ONLY=merge bench/sweep.sh       # only the merge memory figures
 #
 # Each repository is generated deterministically with git fast-import (seeded PRNG):
 # 60-160 files, 40-120 commits that edit 1-3 files each, one planted token in one
@@ -62,6 +63,27 @@ for c in range(commits):
 PY
 }
 
+# timed NAME CMD...: runs CMD under /usr/bin/time, prints "NAME seconds peak-RSS-MB".
+timed() {
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err" || {
+    local rc=$?; [ "$rc" = 1 ] || { cat "$WORK/err" >&2; exit "$rc"; }; }
+  read -r secs kb <"$WORK/time"
+  printf '%-34s %8.2f s %8.1f MB\n' "$name" "$secs" "$(echo "$kb / 1024" | bc -l)"
+  echo "$secs" >"$WORK/last"
+}
+field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['totals'][sys.argv[2]])" "$@"; }
+
+# merge memory: generated sweep reports of each of MERGE_REPOS repositories
+# (bench/gen_sweep_report.py); flat memory means the same peak RSS for every size.
+merge_memory() {
+  for n in ${MERGE_REPOS:-1000 10000}; do
+    python3 bench/gen_sweep_report.py "$n" >"$WORK/big.json"
+    timed "merge of $n repositories ($(du -h "$WORK/big.json" | cut -f1))" "$KT" merge "$WORK/big.json" -o "$WORK/merged.json"
+  done
+}
+if [ "${ONLY:-}" = merge ]; then merge_memory; exit 0; fi
+
 if [ ! -f "$PRISTINE/.complete" ]; then
   rm -rf "$PRISTINE"; mkdir -p "$PRISTINE"
   echo "generating $REPOS repositories into $PRISTINE ..." >&2
@@ -76,16 +98,6 @@ cp -a "$PRISTINE" "$WORK/estate"
 rm -f "$WORK/estate/.complete"
 ESTATE=$WORK/estate
 
-# timed NAME CMD...: runs CMD under /usr/bin/time, prints "NAME seconds peak-RSS-MB".
-timed() {
-  local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err" || {
-    local rc=$?; [ "$rc" = 1 ] || { cat "$WORK/err" >&2; exit "$rc"; }; }
-  read -r secs kb <"$WORK/time"
-  printf '%-34s %8.2f s %8.1f MB\n' "$name" "$secs" "$(echo "$kb / 1024" | bc -l)"
-  echo "$secs" >"$WORK/last"
-}
-field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['totals'][sys.argv[2]])" "$@"; }
 
 echo "estate: $REPOS bare repositories, $(du -sh "$ESTATE" | cut -f1), threads=${THREADS}"
 timed "sweep (no cache)" "$KT" sweep "$ESTATE" -j "$THREADS" -o "$WORK/plain.json"
@@ -121,7 +133,4 @@ printf '%-34s %8.2f s %8.1f MB\n' "sum of $REPOS x scan --git" "$sum" "$(echo "$
 printf 'first sweep vs sum of scans: %.2fx faster; re-sweep vs first: %.1fx faster (goal >= 20x); cache cost on a cold sweep: %+.1f%%\n' \
   "$(echo "$sum / $first" | bc -l)" "$(echo "$first / $again" | bc -l)" "$(echo "($first - $plain) * 100 / $plain" | bc -l)"
 
-# merge memory: a generated sweep report of MERGE_REPOS repositories (bench/gen_sweep_report.py)
-MERGE_REPOS=${MERGE_REPOS:-10000}
-python3 bench/gen_sweep_report.py "$MERGE_REPOS" >"$WORK/big.json"
-timed "merge of $MERGE_REPOS repositories ($(du -h "$WORK/big.json" | cut -f1))" "$KT" merge "$WORK/big.json" -o "$WORK/merged.json"
+merge_memory

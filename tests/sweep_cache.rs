@@ -367,3 +367,59 @@ kttest!(
         assert!(!gone.contains(&leaked) && !first.contains(&leaked));
     }
 );
+
+/// The repository paths the cache files (`*.json`) name, each file's `"repo"`.
+fn cached_repos(dir: &TestDir) -> Vec<String> {
+    let mut repos: Vec<String> = std::fs::read_dir(dir.path().join(CACHE))
+        .expect("cache dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let text = std::fs::read_to_string(p).expect("cache file");
+            parse(&text)["repo"].as_str().expect("repo").to_string()
+        })
+        .collect();
+    repos.sort();
+    repos
+}
+
+kttest!(
+    sweep_prunes_cache_files_of_repositories_gone_only_when_it_sees_every_shard,
+    |dir, _cmd| {
+        estate(&dir);
+        sweep(&dir, "first.json", &["--cache", CACHE]);
+        let before = cached_repos(&dir);
+        assert_eq!(before.len(), 50, "one file per readable repository");
+        dir.write(&format!("{CACHE}/README"), "not a cache file\n");
+
+        // r07 goes: a shard sweep leaves its file (another shard may own it), a full one not.
+        std::fs::remove_dir_all(dir.path().join("estate/r07")).expect("rm r07");
+        sweep(&dir, "half.json", &["--cache", CACHE, "--shard", "1/2"]);
+        assert_eq!(cached_repos(&dir), before);
+        sweep(&dir, "all.json", &["--cache", CACHE]);
+        let after = cached_repos(&dir);
+        assert_eq!(after.len(), 49);
+        assert!(after.iter().all(|r| !r.ends_with("/r07")), "{after:?}");
+        assert!(dir.path().join(CACHE).join("README").exists());
+    }
+);
+
+kttest!(
+    sweep_cache_written_by_another_build_is_rescanned,
+    |dir, _cmd| {
+        estate(&dir);
+        let first = parse(&sweep(&dir, "first.json", &["--cache", CACHE]));
+        let all = totals(&first).0;
+        for e in std::fs::read_dir(dir.path().join(CACHE)).expect("cache dir") {
+            let path = e.expect("entry").path();
+            let mut file = parse(&std::fs::read_to_string(&path).expect("cache file"));
+            assert_eq!(file["build"].as_str().map(str::len), Some(16), "{file}");
+            file["build"] = "0000000000000000".into();
+            std::fs::write(&path, file.to_string()).expect("write");
+        }
+        let other = parse(&sweep(&dir, "other.json", &["--cache", CACHE]));
+        assert_eq!(totals(&other), (all, 0), "another build's cache was reused");
+        let again = parse(&sweep(&dir, "again.json", &["--cache", CACHE]));
+        assert_eq!(totals(&again), (0, all));
+    }
+);

@@ -2,8 +2,8 @@
 //! terminal summary on stdout and, with `--html`, one self-contained HTML page.
 
 use super::{ColorChoice, ExitStatus, Global};
-use crate::sweep::{self, RepoResult};
-use anyhow::{bail, Context as _};
+use crate::sweep::{Spool, SweepReport};
+use anyhow::Context as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -16,69 +16,17 @@ pub struct ReportArgs {
     pub html: Option<PathBuf>,
 }
 
-/// The repository entries of a sweep report; the estate views are rebuilt from them, as
-/// `merge` does, so the page shows exactly what a fresh sweep report would hold.
-#[derive(serde::Deserialize)]
-struct Stored {
-    report: String,
-    repositories: Vec<RepoResult>,
-}
-
-/// Reads a sweep report; a malformed one is an error naming the file, line and column.
-fn read(path: &Path) -> anyhow::Result<Vec<RepoResult>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the sweep report", path.display()))?;
-    let stored: Stored = serde_json::from_str(&text).map_err(|e| {
-        let what = e.to_string();
-        let what = what
-            .rsplit_once(" at line ")
-            .map_or(what.as_str(), |(head, _)| head);
-        anyhow::anyhow!(
-            "{}:{}:{}: not a keytrace sweep report: {what}",
-            path.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
-    if stored.report != "keytrace-sweep" {
-        bail!(
-            "{}: not a keytrace sweep report (\"report\" is \"{}\", expected \"keytrace-sweep\")",
-            path.display(),
-            stored.report.escape_debug()
-        );
-    }
-    for r in &stored.repositories {
-        for f in r.findings.iter().filter(|f| f.fingerprint.is_some()) {
-            if !looks_redacted(&f.shown) {
-                let place = f
-                    .places
-                    .first()
-                    .map_or(String::new(), |p| format!(" at {}:{}", p.path, p.line));
-                bail!(
-                    "{}: the {} finding in {}{place} holds a value that is not redacted; \
-                     refusing to render a report that may carry a plaintext secret",
-                    path.display(),
-                    f.rule,
-                    r.path
-                );
-            }
-        }
-    }
-    Ok(stored.repositories)
-}
-
-/// Whether a secret's shown value has the shape of `fingerprint::redact`: a short hint,
-/// `…`, then the length (`ghp_ab…(40 chars)`). Sweep reports hold nothing else; a report
-/// edited or written by another tool might.
-fn looks_redacted(shown: &str) -> bool {
-    shown.strip_suffix(" chars)").is_some_and(|head| {
-        head.rsplit_once("…(")
-            .is_some_and(|(hint, n)| hint.chars().count() <= 6 && n.parse::<u32>().is_ok())
-    })
+/// Reads a sweep report as `merge` does (the estate views rebuilt from its repository
+/// entries, so the page shows exactly what a fresh sweep report would hold); a malformed
+/// one is an error naming the file, line and column, one with a plaintext value is refused.
+fn read(path: &Path) -> anyhow::Result<SweepReport> {
+    let mut spool = Spool::temporary()?;
+    spool.push_report(path)?;
+    Ok(spool.into_report()?)
 }
 
 pub fn run(global: &Global, args: &ReportArgs) -> anyhow::Result<ExitStatus> {
-    let report = sweep::build_report(read(&args.report)?);
+    let report = read(&args.report)?;
     if let Some(path) = &args.html {
         let page = crate::estate::html(&report);
         crate::atomic_file::replace(

@@ -46,7 +46,8 @@ pub struct SweepArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub repo_timeout: Option<Duration>,
     /// Directory of per-repository cache files: a re-sweep reads only history blobs not
-    /// scanned before under the same rules, inventory and options.
+    /// scanned before by the same build under the same rules, inventory and options. A
+    /// sweep of every shard removes the files of repositories no longer found.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
     /// Skip files and blobs larger than this.
@@ -200,9 +201,9 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
     if index.is_some() {
         linker = linker.expect_inventory(retires);
     }
-    // Per-repository results stream to a spool file beside the report, and the report is
-    // written from it: memory holds one repository's findings at a time, and the views.
-    let mut spool = Spool::create(&args.output.with_extension("spool.jsonl"))?;
+    // Per-repository results stream to a spool directory beside the report, and the report
+    // is written from it: memory holds one repository's findings at a time.
+    let mut spool = Spool::create(&args.output.with_extension("spool"))?;
     let mode = if global.quiet {
         ProgressMode::Off
     } else {
@@ -236,14 +237,22 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
         spool.push(&result)?;
         bar.repo_done(&path);
     }
+    let mut estate: Vec<String> = repos.iter().map(repo_path).collect();
     for f in failed.drain(..) {
         spool.push(&f)?;
         bar.repo_done(&f.path);
+        estate.push(f.path);
     }
     bar.finish();
     spool
         .write_report(&args.output)
         .with_context(|| format!("{}: cannot write the report", args.output.display()))?;
+    // A full sweep saw the whole estate: the files of repositories gone from it go too.
+    if let (Some(dir), None | Some((_, 1))) = (&args.cache, args.shard) {
+        if let Err(e) = cache::prune(dir, estate.iter().map(String::as_str)) {
+            eprintln!("warning: {e}");
+        }
+    }
     Ok(ExitStatus::Clean)
 }
 
@@ -387,7 +396,7 @@ impl Sweeper<'_> {
 }
 
 pub fn merge(_global: &Global, args: &MergeArgs) -> anyhow::Result<ExitStatus> {
-    let mut spool = Spool::create(&args.output.with_extension("spool.jsonl"))?;
+    let mut spool = Spool::create(&args.output.with_extension("spool"))?;
     for part in &args.parts {
         spool
             .push_report(part)

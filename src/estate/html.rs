@@ -366,7 +366,7 @@ mod tests {
 
     #[test]
     fn matrix_columns_are_capped_and_say_so() {
-        let report = build_report((0..100).map(repo));
+        let report = build_report((0..100).map(repo)).expect("report");
         let page = super::html(&report);
         assert_eq!(
             page.matches("<th class=\"repo\"").count(),

@@ -1,17 +1,18 @@
 //! Estate sweeps: per-repository results, the estate report built from them, and shards.
 //!
 //! A sweep scans each repository on its own and streams one [`RepoResult`] per repository
-//! to disk; [`build_report`] joins them (in any order) into one [`SweepReport`] whose bytes
+//! to a [`Spool`] on disk, which joins them (in any order) into one report whose bytes
 //! depend only on the results, so a merge of shard reports equals the unsharded report.
 
 pub mod cache;
 mod model;
 mod progress;
+mod sorter;
 mod spool;
 
-pub use model::{build_report, RepoResult, SweepFinding, SweepReport};
+pub use model::{RepoResult, SweepFinding, SweepReport};
 pub use progress::{ProgressMode, SweepProgress};
-pub use spool::{Spool, SpoolError};
+pub use spool::{build_report, Spool, SpoolError};
 
 /// The shard (0-based, of `n`) a repository belongs to: FNV-1a 64 of its path's bytes
 /// modulo `n`. Stable across machines, platforms and releases, so N machines given the

@@ -2,7 +2,7 @@
 
 use crate::types::{Finding, FindingKind};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// One place of a finding inside its repository (no plaintext, ever).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -105,6 +105,30 @@ impl RepoResult {
             findings: Vec::new(),
         }
     }
+
+    /// What holds a secret value not in the redacted shape of `fingerprint::redact`
+    /// (`ghp_ab…(40 chars)`), if anything: a sweep writes nothing else, but a report
+    /// edited by hand or written by another tool might.
+    pub fn unredacted(&self) -> Option<String> {
+        let f = self
+            .findings
+            .iter()
+            .find(|f| f.fingerprint.is_some() && !looks_redacted(&f.shown))?;
+        let place = f
+            .places
+            .first()
+            .map_or(String::new(), |p| format!(" at {}:{}", p.path, p.line));
+        Some(format!("the {} finding in {}{place}", f.rule, self.path))
+    }
+}
+
+/// Whether a secret's shown value has the shape of `fingerprint::redact`: a short hint,
+/// `…`, then the length.
+fn looks_redacted(shown: &str) -> bool {
+    shown.strip_suffix(" chars)").is_some_and(|head| {
+        head.rsplit_once("…(")
+            .is_some_and(|(hint, n)| hint.chars().count() <= 6 && n.parse::<u32>().is_ok())
+    })
 }
 
 #[cfg(test)]
@@ -119,7 +143,7 @@ impl RepoResult {
             severity: "high".into(),
             rule: rule.into(),
             fingerprint: Some(fingerprint.into()),
-            shown: "ghp_…".into(),
+            shown: "ghp_…(40 chars)".into(),
             credential: None,
             version: None,
             first_seen: None,
@@ -131,18 +155,18 @@ impl RepoResult {
 }
 
 /// A place in the estate: repository, file, line, and commit for history.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EstatePlace {
     pub repo: String,
     pub path: String,
     pub line: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
     pub kind: String,
 }
 
 /// Blast radius of one inventory credential: every repository and place it was found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CredentialSpread {
     pub id: String,
     pub repositories: Vec<String>,
@@ -150,7 +174,7 @@ pub struct CredentialSpread {
 }
 
 /// One unmanaged value and every place across the estate it was found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UnmanagedGroup {
     pub fingerprint: String,
     pub redacted: String,
@@ -160,7 +184,7 @@ pub struct UnmanagedGroup {
 }
 
 /// A stale secret: unmanaged and first committed long ago.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct StaleEntry {
     pub fingerprint: String,
     pub redacted: String,
@@ -171,7 +195,7 @@ pub struct StaleEntry {
 }
 
 /// Estate-wide counts.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Totals {
     pub repositories: u64,
     pub repositories_with_errors: u64,
@@ -184,138 +208,49 @@ pub struct Totals {
     pub unmanaged_values: u64,
 }
 
-/// The estate report (`sweep --output`, `merge`): same results, same bytes.
-pub type SweepReport = Report<Vec<RepoResult>>;
+/// The estate report (`sweep --output`, `merge`), held: what `keytrace report` renders.
+pub type SweepReport = Report;
 
-/// The estate report around its repository entries: held ([`SweepReport`]), or streamed
-/// from disk while the report is written.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report<R> {
+/// The estate report. Held with the default parameters ([`SweepReport`]); written with
+/// each list streamed from disk (`spool`), as serde writes the held one, byte for byte.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report<
+    C = Vec<CredentialSpread>,
+    U = Vec<UnmanagedGroup>,
+    S = Vec<StaleEntry>,
+    R = Vec<RepoResult>,
+> {
     pub schema_version: u32,
-    pub report: &'static str,
+    pub report: String,
     pub totals: Totals,
-    pub credentials: Vec<CredentialSpread>,
-    pub unmanaged: Vec<UnmanagedGroup>,
-    pub stale: Vec<StaleEntry>,
+    pub credentials: C,
+    pub unmanaged: U,
+    pub stale: S,
     pub repositories: R,
 }
 
-/// What the estate views accumulate per key: repositories and places, deduplicated.
-#[derive(Default)]
-struct Spread {
-    repos: BTreeSet<String>,
-    places: BTreeSet<EstatePlace>,
-    rules: BTreeSet<String>,
-    redacted: String,
+/// What the report kind of a sweep report is.
+pub(super) const REPORT_KIND: &str = "keytrace-sweep";
+
+/// One item of an estate view (per credential, or per unmanaged fingerprint), keyed and
+/// ordered as the report lists them: for each key its findings' rules and shown values
+/// in sweep order, then its repositories, then its places, each sorted as the report
+/// sorts them. Grouped on disk by sorting, so no view is ever held whole.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub(super) struct ViewItem {
+    pub key: String,
+    pub part: ViewPart,
 }
 
-impl Spread {
-    fn add(&mut self, repo: &str, f: &SweepFinding) {
-        self.repos.insert(repo.to_string());
-        self.rules.insert(f.rule.clone());
-        if self.redacted.is_empty() {
-            self.redacted.clone_from(&f.shown);
-        }
-        for p in &f.places {
-            self.places.insert(EstatePlace {
-                repo: repo.to_string(),
-                path: p.path.clone(),
-                line: p.line,
-                commit: p.commit.clone(),
-                kind: f.kind.clone(),
-            });
-        }
-    }
-}
-
-/// The estate views, accumulated one repository at a time (in path order), so that a
-/// report can be written without holding every repository's results.
-#[derive(Default)]
-pub(super) struct Views {
-    totals: Totals,
-    credentials: BTreeMap<String, Spread>,
-    unmanaged: BTreeMap<String, Spread>,
-    stale: Vec<StaleEntry>,
-}
-
-impl Views {
-    pub(super) fn add(&mut self, r: &RepoResult) {
-        let totals = &mut self.totals;
-        totals.repositories += 1;
-        totals.repositories_with_errors += u64::from(!r.errors.is_empty());
-        totals.files_scanned += r.files_scanned;
-        totals.blobs_scanned += r.blobs_scanned;
-        totals.blobs_reused += r.blobs_reused;
-        for f in &r.findings {
-            totals.findings += 1;
-            *totals.findings_by_kind.entry(f.kind.clone()).or_insert(0) += 1;
-            if let Some(id) = &f.credential {
-                self.credentials
-                    .entry(id.clone())
-                    .or_default()
-                    .add(&r.path, f);
-            } else if let Some(fp) = &f.fingerprint {
-                self.unmanaged
-                    .entry(fp.clone())
-                    .or_default()
-                    .add(&r.path, f);
-            }
-            if f.kind == FindingKind::StaleSecret.as_str() {
-                self.stale.push(StaleEntry {
-                    fingerprint: f.fingerprint.clone().unwrap_or_default(),
-                    redacted: f.shown.clone(),
-                    repo: r.path.clone(),
-                    path: f.places.first().map(|p| p.path.clone()).unwrap_or_default(),
-                    first_seen: f.first_seen.clone(),
-                    age_days: f.age_days,
-                });
-            }
-        }
-    }
-
-    /// The report around `repositories` (which must be the results added, in path order).
-    pub(super) fn finish<R>(self, repositories: R) -> Report<R> {
-        let mut totals = self.totals;
-        totals.credentials = self.credentials.len() as u64;
-        totals.unmanaged_values = self.unmanaged.len() as u64;
-        Report {
-            schema_version: 1,
-            report: "keytrace-sweep",
-            totals,
-            credentials: self
-                .credentials
-                .into_iter()
-                .map(|(id, s)| CredentialSpread {
-                    id,
-                    repositories: s.repos.into_iter().collect(),
-                    places: s.places.into_iter().collect(),
-                })
-                .collect(),
-            unmanaged: self
-                .unmanaged
-                .into_iter()
-                .map(|(fingerprint, s)| UnmanagedGroup {
-                    fingerprint,
-                    redacted: s.redacted,
-                    rules: s.rules.into_iter().collect(),
-                    repositories: s.repos.into_iter().collect(),
-                    places: s.places.into_iter().collect(),
-                })
-                .collect(),
-            stale: self.stale,
-            repositories,
-        }
-    }
-}
-
-/// Joins per-repository results, in any order, into the estate report.
-pub fn build_report(results: impl IntoIterator<Item = RepoResult>) -> SweepReport {
-    let mut repositories: Vec<RepoResult> = results.into_iter().collect();
-    repositories.sort_by(|a, b| a.path.cmp(&b.path));
-    repositories.dedup_by(|a, b| a.path == b.path);
-    let mut views = Views::default();
-    for r in &repositories {
-        views.add(r);
-    }
-    views.finish(repositories)
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub(super) enum ViewPart {
+    /// Finding `seq` of repository `repo`: the first non-empty `shown` is the group's.
+    Finding {
+        repo: String,
+        seq: usize,
+        rule: String,
+        shown: String,
+    },
+    Repo(String),
+    Place(EstatePlace),
 }
