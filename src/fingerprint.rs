@@ -127,18 +127,25 @@ fn percent_decode(s: &str) -> String {
 #[derive(Clone)]
 pub struct Fingerprinter {
     key: Option<Vec<u8>>,
+    /// The HMAC state after the key's blocks, cloned per value: the known-value pass
+    /// computes a digest per candidate token, and this halves the compressions each costs.
+    keyed: Option<Hmac<Sha256>>,
 }
 
 impl Fingerprinter {
     /// Plain `sha256:` fingerprints.
     pub fn sha256() -> Self {
-        Fingerprinter { key: None }
+        Fingerprinter {
+            key: None,
+            keyed: None,
+        }
     }
 
     /// `hmac-sha256:` fingerprints under `key`, so low-entropy secrets cannot be brute-forced.
     pub fn hmac(key: &[u8]) -> Self {
         Fingerprinter {
             key: Some(key.to_vec()),
+            keyed: Some(Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key size")),
         }
     }
 
@@ -161,10 +168,10 @@ impl Fingerprinter {
     /// The raw digest behind [`Fingerprinter::of_canonical`], without formatting hex:
     /// the known-value pass computes one per candidate token.
     pub fn digest_of_canonical(&self, canonical: &str) -> [u8; 32] {
-        match &self.key {
+        match &self.keyed {
             None => Sha256::digest(canonical.as_bytes()).into(),
-            Some(key) => {
-                let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key size");
+            Some(keyed) => {
+                let mut mac = keyed.clone();
                 mac.update(canonical.as_bytes());
                 mac.finalize().into_bytes().into()
             }

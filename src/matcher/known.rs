@@ -155,38 +155,7 @@ impl KnownPass {
     pub(crate) fn scan(&self, bytes: &[u8], views: &[View]) -> Vec<Hit> {
         let mut hits = Vec::new();
         if !self.digests.is_empty() {
-            let mut pass = Pass {
-                known: self,
-                hits: &mut hits,
-                seen: HashSet::new(),
-                matched: 0,
-                bytes,
-                view: None,
-            };
-            match std::str::from_utf8(bytes) {
-                Ok(text) => {
-                    let same = misses::shared_with_last(self.id, bytes);
-                    pass.text(text, Place::Offset(0), None, true, same);
-                    misses::set_last(self.id, bytes, pass.matched == 0);
-                }
-                Err(_) => {
-                    misses::set_last(self.id, bytes, false);
-                    for run in bytes.utf8_chunks() {
-                        let text = run.valid();
-                        let base = text.as_ptr() as usize - bytes.as_ptr() as usize;
-                        pass.text(text, Place::Offset(base), None, true, Same::NONE);
-                    }
-                }
-            }
-            for view in views {
-                if let Ok(text) = std::str::from_utf8(&view.text) {
-                    // Offsets in the view's text, mapped to the chunk as the rule pass maps them.
-                    pass.view = Some(view);
-                    let place = Place::Offset(0);
-                    pass.consider(text, Shape::Text, place, Some(view.decoding), false);
-                    pass.text(text, place, Some(view.decoding), false, Same::NONE);
-                }
-            }
+            misses::with(|misses| self.scan_text(bytes, views, misses, &mut hits));
         }
         if let Some((ac, ids)) = &self.identifiers {
             for m in ac.find_iter(bytes) {
@@ -206,6 +175,50 @@ impl KnownPass {
             }
         }
         hits
+    }
+
+    /// The value targets of `bytes` and its `views`, with this thread's miss cache.
+    fn scan_text(
+        &self,
+        bytes: &[u8],
+        views: &[View],
+        misses: &mut misses::Misses,
+        hits: &mut Vec<Hit>,
+    ) {
+        let same = match std::str::from_utf8(bytes) {
+            Ok(_) => misses.shared_with_last(self.id, bytes),
+            Err(_) => Same::NONE,
+        };
+        let mut pass = Pass {
+            known: self,
+            hits,
+            misses,
+            seen: HashSet::new(),
+            matched: 0,
+            bytes,
+            view: None,
+        };
+        match std::str::from_utf8(bytes) {
+            Ok(text) => pass.text(text, Place::Offset(0), None, true, same),
+            Err(_) => {
+                for run in bytes.utf8_chunks() {
+                    let text = run.valid();
+                    let base = text.as_ptr() as usize - bytes.as_ptr() as usize;
+                    pass.text(text, Place::Offset(base), None, true, Same::NONE);
+                }
+            }
+        }
+        let clean = pass.matched == 0 && std::str::from_utf8(bytes).is_ok();
+        for view in views {
+            if let Ok(text) = std::str::from_utf8(&view.text) {
+                // Offsets in the view's text, mapped to the chunk as the rule pass maps them.
+                pass.view = Some(view);
+                let place = Place::Offset(0);
+                pass.consider(text, Shape::Text, place, Some(view.decoding), false);
+                pass.text(text, place, Some(view.decoding), false, Same::NONE);
+            }
+        }
+        pass.misses.set_last(self.id, bytes, clean);
     }
 
     fn wants_length(&self, len: usize) -> bool {
@@ -238,6 +251,8 @@ impl Place {
 struct Pass<'k, 'h, 'b> {
     known: &'k KnownPass,
     hits: &'h mut Vec<Hit>,
+    /// This thread's miss cache, borrowed for the chunk.
+    misses: &'h mut misses::Misses,
     seen: HashSet<(usize, [u8; 32])>,
     /// Tokens whose digest was a target, reported or not (a line with one is never a miss).
     matched: usize,
@@ -266,15 +281,26 @@ impl Pass<'_, '_, '_> {
         // none now (history blobs repeat most lines of their earlier versions).
         let id = self.known.id;
         let matched = std::cell::Cell::new(self.matched);
+        // The tag of the line being tokenised, hashed once for the lookup and the record.
+        let line_tag = std::cell::Cell::new(0);
         let this = std::cell::RefCell::new(self);
         for_each_token_of_lines(
             text,
             bounds,
-            |start, line| !same.holds(start, line.len()) && !misses::line_missed(id, decode, line),
-            |line| {
-                let now = this.borrow().matched;
+            |start, line| {
+                if same.holds(start, line.len()) {
+                    return false;
+                }
+                let pass = this.borrow();
+                let tag = pass.misses.line_tag(id, decode, line);
+                line_tag.set(tag);
+                !pass.misses.contains(tag)
+            },
+            |_| {
+                let mut pass = this.borrow_mut();
+                let now = pass.matched;
                 if now == matched.replace(now) {
-                    misses::remember_line(id, decode, line);
+                    pass.misses.remember(line_tag.get());
                 }
             },
             &mut |at, token, shape| {
@@ -313,7 +339,7 @@ impl Pass<'_, '_, '_> {
         if canon.is_empty() || !known.wants_length(canon.len()) {
             return;
         }
-        let Some(digest) = misses::digest_unless_seen(known.id, &canon, |c| {
+        let Some(digest) = self.misses.digest_unless_seen(known.id, &canon, |c| {
             let digest = known.fingerprinter.digest_of_canonical(c);
             known.digests.contains(&digest).then_some(digest)
         }) else {
@@ -428,8 +454,9 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
 }
 
 /// Tokens already hashed and found to be no target, per worker thread: the blobs of a
-/// history are mostly earlier versions of each other, so most tokens recur, and a SipHash
-/// under a per-thread random key costs a fraction of SHA-256. The key is random so that a
+/// history are mostly earlier versions of each other, so most tokens recur, and a keyed
+/// aHash (AES rounds, several times faster than SipHash on whole lines) under a per-thread
+/// random key costs a fraction of SHA-256. The key is random so that a
 /// scanned repository cannot craft a token whose entry would hide a target; an accidental
 /// collision (a 64-bit tag) is about one in 10^12 over a full cache.
 ///
@@ -438,16 +465,15 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
 /// are read sorted by path and time, so the lines a blob repeats were seen a blob or two
 /// before, and a table this size keeps them; an evicted entry only costs tokenising again.
 mod misses {
+    use ahash::RandomState;
     use std::cell::RefCell;
-    use std::collections::hash_map::RandomState;
-    use std::hash::BuildHasher;
 
     /// Slots per thread (a power of two): 128 KB of tags, which stay in cache beside the
     /// blob being read (a 1 MB table missed on most lookups). A blob's lines and tokens are
     /// a few thousand entries at most.
     const SLOTS: usize = 1 << 14;
 
-    struct Misses {
+    pub(super) struct Misses {
         key: RandomState,
         /// Tags by their low bits; 0 is an empty slot (no tag is 0, see [`tag`]).
         tags: Vec<u64>,
@@ -457,11 +483,13 @@ mod misses {
     }
 
     impl Misses {
-        fn contains(&self, tag: u64) -> bool {
+        /// Whether the line or token of `tag` was seen on this thread and held no target.
+        pub(super) fn contains(&self, tag: u64) -> bool {
             self.tags.get(slot(tag)) == Some(&tag)
         }
 
-        fn remember(&mut self, tag: u64) {
+        /// Remembers that the line or token of `tag` held no target.
+        pub(super) fn remember(&mut self, tag: u64) {
             if self.tags.is_empty() {
                 self.tags = vec![0; SLOTS];
             }
@@ -488,70 +516,60 @@ mod misses {
         });
     }
 
-    /// What `bytes` shares with the last chunk `pass` tokenised whole on this thread and
-    /// found no target in (nothing, when there is no such chunk).
-    pub(super) fn shared_with_last(pass: u64, bytes: &[u8]) -> super::Same {
-        MISSES.with_borrow(|m| {
-            if m.last_pass != Some(pass) {
+    /// Runs `f` with this thread's cache (borrowed once per chunk, not per token).
+    pub(super) fn with<R>(f: impl FnOnce(&mut Misses) -> R) -> R {
+        MISSES.with_borrow_mut(f)
+    }
+
+    impl Misses {
+        /// What `bytes` shares with the last chunk `pass` tokenised whole on this thread
+        /// and found no target in (nothing, when there is no such chunk).
+        pub(super) fn shared_with_last(&self, pass: u64, bytes: &[u8]) -> super::Same {
+            if self.last_pass != Some(pass) {
                 return super::Same::NONE;
             }
-            let prefix = super::common_prefix(bytes, &m.last);
+            let prefix = super::common_prefix(bytes, &self.last);
             // The two parts must not overlap in `last` either.
-            let room = bytes.len().min(m.last.len()) - prefix;
-            let suffix = super::common_suffix(bytes, &m.last).min(room);
+            let room = bytes.len().min(self.last.len()) - prefix;
+            let suffix = super::common_suffix(bytes, &self.last).min(room);
             super::Same {
                 prefix,
                 suffix: bytes.len() - suffix,
             }
-        })
-    }
+        }
 
-    /// Records `bytes` as the last chunk `pass` tokenised whole, if it held no target.
-    pub(super) fn set_last(pass: u64, bytes: &[u8], clean: bool) {
-        MISSES.with_borrow_mut(|m| {
-            m.last.clear();
-            m.last_pass = None;
+        /// Records `bytes` as the last chunk `pass` tokenised whole, if it held no target.
+        pub(super) fn set_last(&mut self, pass: u64, bytes: &[u8], clean: bool) {
+            self.last.clear();
+            self.last_pass = None;
             if clean {
-                m.last.extend_from_slice(bytes);
-                m.last_pass = Some(pass);
+                self.last.extend_from_slice(bytes);
+                self.last_pass = Some(pass);
             }
-        });
-    }
+        }
 
-    fn line_tag(m: &Misses, pass: u64, decode: bool, line: &[u8]) -> u64 {
-        tag(m.key.hash_one((pass, decode, line)))
-    }
+        /// The tag of `line` tokenised by `pass` with `decode`, under this thread's key.
+        pub(super) fn line_tag(&self, pass: u64, decode: bool, line: &[u8]) -> u64 {
+            tag(self.key.hash_one((pass, decode, line)))
+        }
 
-    /// Whether `line` (tokenised with `decode`) was seen on this thread and held no target.
-    pub(super) fn line_missed(pass: u64, decode: bool, line: &[u8]) -> bool {
-        MISSES.with_borrow(|m| m.contains(line_tag(m, pass, decode, line)))
-    }
-
-    /// Remembers that `line` held no target.
-    pub(super) fn remember_line(pass: u64, decode: bool, line: &[u8]) {
-        MISSES.with_borrow_mut(|m| {
-            let tag = line_tag(m, pass, decode, line);
-            m.remember(tag);
-        });
-    }
-
-    /// `hash(canon)` unless `canon` already missed on this thread; a miss is remembered.
-    pub(super) fn digest_unless_seen(
-        pass: u64,
-        canon: &str,
-        hash: impl FnOnce(&str) -> Option<[u8; 32]>,
-    ) -> Option<[u8; 32]> {
-        MISSES.with_borrow_mut(|m| {
-            let tag = tag(m.key.hash_one((pass, canon)));
-            if m.contains(tag) {
+        /// `hash(canon)` unless `canon` already missed on this thread; a miss is remembered.
+        pub(super) fn digest_unless_seen(
+            &mut self,
+            pass: u64,
+            canon: &str,
+            hash: impl FnOnce(&str) -> Option<[u8; 32]>,
+        ) -> Option<[u8; 32]> {
+            let tag = tag(self.key.hash_one((pass, canon)));
+            if self.contains(tag) {
                 return None;
             }
             let found = hash(canon);
             if found.is_none() {
-                m.remember(tag);
+                self.remember(tag);
             }
             found
-        })
+        }
     }
 }
 
@@ -696,7 +714,8 @@ fn line_tokens(
         quoted_tokens(text, start + q, end, bounds, f);
     }
     let list_item = line_is_list_item(line);
-    if !list_item && memchr::memchr2(b'=', b':', line).is_none() {
+    let key_end = memchr::memchr2(b'=', b':', line);
+    if !list_item && key_end.is_none() {
         return;
     }
     // The rest of a line after `key:`/`key=`, and of a YAML list item.
@@ -704,10 +723,7 @@ fn line_tokens(
         .iter()
         .take_while(|b| matches!(b, b' ' | b'\t'))
         .count();
-    let rests = [
-        memchr::memchr2(b'=', b':', line).map(|k| k + 1),
-        list_item.then_some(indent + 2),
-    ];
+    let rests = [key_end.map(|k| k + 1), list_item.then_some(indent + 2)];
     for rest in rests.into_iter().flatten() {
         let mut lo = start + rest;
         let mut hi = end;
