@@ -295,7 +295,9 @@ impl Pack {
                 let mut back = u64::from(c & 0x7f);
                 while c & 0x80 != 0 {
                     c = byte(&mut pos)?;
-                    back = ((back + 1) << 7) | u64::from(c & 0x7f);
+                    // Checked: a damaged run of continuation bytes must not overflow.
+                    let shifted = back.checked_add(1).and_then(|b| b.checked_mul(128));
+                    back = shifted.ok_or(Unhandled)? | u64::from(c & 0x7f);
                 }
                 Some(
                     offset
