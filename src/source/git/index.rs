@@ -5,6 +5,7 @@
 //! once. Commit counts are propagated through the tree DAG afterwards (parents before children,
 //! in reverse post-order) instead of re-walking each commit's full tree.
 
+use super::pack::{Object, Packs};
 use crate::diag::{Code, Diagnostic};
 use git2::{Oid, Repository};
 use std::collections::{BTreeMap, HashMap};
@@ -27,7 +28,34 @@ impl Hasher for OidHasher {
     }
 }
 
-type OidMap<V> = HashMap<Oid, V, BuildHasherDefault<OidHasher>>;
+/// A map by object id that compares ids as bytes: `Oid`'s own `==` is a call into libgit2,
+/// which was a sixth of the tree walk.
+struct OidMap<V>(HashMap<[u8; 20], V, BuildHasherDefault<OidHasher>>);
+
+fn key(oid: &Oid) -> [u8; 20] {
+    <[u8; 20]>::try_from(oid.as_bytes()).unwrap_or_default()
+}
+
+impl<V> Default for OidMap<V> {
+    fn default() -> Self {
+        OidMap(HashMap::default())
+    }
+}
+
+impl<V> OidMap<V> {
+    fn get(&self, oid: &Oid) -> Option<&V> {
+        self.0.get(&key(oid))
+    }
+    fn contains_key(&self, oid: &Oid) -> bool {
+        self.0.contains_key(&key(oid))
+    }
+    fn insert(&mut self, oid: Oid, value: V) -> Option<V> {
+        self.0.insert(key(&oid), value)
+    }
+    fn entry(&mut self, oid: Oid) -> std::collections::hash_map::Entry<'_, [u8; 20], V> {
+        self.0.entry(key(&oid))
+    }
+}
 
 /// One commit in scope, with what attribution needs.
 #[derive(Debug, Clone)]
@@ -68,14 +96,17 @@ const BLOB_BIT: u32 = 1 << 31;
 pub(super) struct Index<'r> {
     repo: &'r Repository,
     odb: Option<git2::Odb<'r>>,
+    packs: &'r Packs,
     trees: OidMap<TreeState>,
     /// Blob id → index in `blobs`, or `u32::MAX` for a base blob.
     blob_ids: OidMap<u32>,
-    /// Tree buffers to reuse.
-    spare: Vec<Vec<u8>>,
     pub blobs: Vec<BlobEntry>,
-    /// Children of each finished new tree (post-order index), tagged with `BLOB_BIT` for blobs.
-    children: Vec<Vec<u32>>,
+    /// Children of each finished new tree (post-order index), tagged with `BLOB_BIT` for blobs:
+    /// tree `t`'s are `children[child_end[t - 1]..child_end[t]]` (one buffer, not one per tree).
+    children: Vec<u32>,
+    child_end: Vec<usize>,
+    /// Emptied child lists to reuse for the next trees walked.
+    spare_kids: Vec<Vec<u32>>,
     /// Commits counted per finished tree index (root trees only, before propagation).
     root_counts: Vec<u64>,
     pub trees_read: u64,
@@ -91,7 +122,7 @@ struct Frame {
     /// Length of this tree's path in the shared path buffer.
     prefix: usize,
     /// Raw tree object: `<mode> <name>\0<20-byte id>` entries.
-    data: Vec<u8>,
+    data: Object,
     pos: usize,
     kids: Vec<u32>,
 }
@@ -113,14 +144,17 @@ fn next_entry(data: &[u8], pos: &mut usize) -> Option<(u32, std::ops::Range<usiz
 }
 
 impl<'r> Index<'r> {
-    pub(super) fn new(repo: &'r Repository, repo_name: &str) -> Self {
+    pub(super) fn new(repo: &'r Repository, packs: &'r Packs, repo_name: &str) -> Self {
         Index {
             odb: repo.odb().ok(),
+            packs,
             repo,
             trees: OidMap::default(),
             blob_ids: OidMap::default(),
             blobs: Vec::new(),
             children: Vec::new(),
+            child_end: Vec::new(),
+            spare_kids: Vec::new(),
             root_counts: Vec::new(),
             trees_read: 0,
             unreadable: 0,
@@ -128,7 +162,6 @@ impl<'r> Index<'r> {
             non_utf8: BTreeMap::new(),
             warnings: Vec::new(),
             repo_name: repo_name.to_string(),
-            spare: Vec::new(),
         }
     }
 
@@ -160,7 +193,6 @@ impl<'r> Index<'r> {
                     _ => {}
                 }
             }
-            self.spare.push(data);
         }
     }
 
@@ -178,21 +210,19 @@ impl<'r> Index<'r> {
     }
 
     /// The raw bytes of a tree (empty, with a warning, when it cannot be read).
-    fn read_tree(&mut self, oid: Oid, path: &[u8]) -> Vec<u8> {
+    fn read_tree(&mut self, oid: Oid, path: &[u8]) -> Object {
         self.trees_read += 1;
-        let mut buf = self.spare.pop().unwrap_or_default();
-        buf.clear();
         let read = match &self.odb {
-            Some(odb) => odb.read(oid).map(|o| buf.extend_from_slice(o.data())),
-            None => self.repo.odb().map(|_| ()),
+            Some(odb) => self.packs.read_or(odb, oid),
+            None => self.repo.odb().map(|_| Object::default()),
         };
-        if let Err(e) = read {
+        read.unwrap_or_else(|e| {
             self.unreadable += 1;
             let shown = String::from_utf8_lossy(path);
             self.warnings
                 .push(object_warning(&self.repo_name, oid, "tree", &shown, &e));
-        }
-        buf
+            Object::default()
+        })
     }
 
     /// Walks the tree of commit number `commit` (`None`: a tree tagged directly), recording new blobs.
@@ -216,20 +246,22 @@ impl<'r> Index<'r> {
             prefix: 0,
             data,
             pos: 0,
-            kids: Vec::new(),
+            kids: self.spare_kids.pop().unwrap_or_default(),
         }];
         let mut last = None;
         while let Some(top) = stack.last_mut() {
             let Some((mode, name, oid)) = next_entry(&top.data, &mut top.pos) else {
                 let done = stack.pop().expect("frame");
-                let idx = self.children.len() as u32;
+                let idx = self.child_end.len() as u32;
                 let mut kids = done.kids;
                 kids.sort_unstable();
                 kids.dedup();
-                self.children.push(kids);
+                self.children.extend_from_slice(&kids);
+                self.child_end.push(self.children.len());
+                kids.clear();
+                self.spare_kids.push(kids);
                 self.root_counts.push(0);
                 self.trees.insert(done.oid, TreeState::Done(idx));
-                self.spare.push(done.data);
                 if let Some(parent) = stack.last_mut() {
                     parent.kids.push(idx);
                 }
@@ -253,7 +285,7 @@ impl<'r> Index<'r> {
                             prefix: path.len(),
                             data,
                             pos: 0,
-                            kids: Vec::new(),
+                            kids: self.spare_kids.pop().unwrap_or_default(),
                         });
                     }
                 },
@@ -302,12 +334,13 @@ impl<'r> Index<'r> {
     /// Propagates commit counts from root trees to blobs and emits the per-repository warnings.
     pub(super) fn finish(&mut self) {
         let mut counts = std::mem::take(&mut self.root_counts);
-        for t in (0..self.children.len()).rev() {
+        for t in (0..self.child_end.len()).rev() {
             let c = counts[t];
             if c == 0 {
                 continue;
             }
-            for &k in &self.children[t] {
+            let start = if t == 0 { 0 } else { self.child_end[t - 1] };
+            for &k in &self.children[start..self.child_end[t]] {
                 if k & BLOB_BIT != 0 {
                     self.blobs[(k & !BLOB_BIT) as usize].count += c;
                 } else {

@@ -2,6 +2,7 @@
 //! planning one reused by the first) and hands each
 //! text blob to the callback as a [`Chunk`], counting what it skips.
 
+use super::pack::Packs;
 use super::{HistoryStats, Progress, Reuse, Role};
 use crate::diag::{Code, Diagnostic};
 use crate::source::fs::{classify, Content};
@@ -28,6 +29,8 @@ pub(super) struct Read<'a> {
     /// Past this, the remaining blobs are left unread.
     pub deadline: Option<Instant>,
     pub reuse: Option<&'a dyn Reuse>,
+    /// Pack reader shared by the workers (its delta-base cache with them).
+    pub packs: &'a Packs,
 }
 
 #[derive(Default)]
@@ -134,8 +137,8 @@ where
         Ok(o) => o,
         Err(e) => return fail(e),
     };
-    match odb.read_header(item.oid) {
-        Ok((size, _)) if size as u64 > max_size => {
+    match read.packs.size_or(&odb, item.oid) {
+        Ok(size) if size > max_size => {
             if item.role == Role::Scan {
                 c.too_large.fetch_add(1, Ordering::Relaxed);
                 let at = item.origin.commit.as_deref().unwrap_or("index");
@@ -150,11 +153,11 @@ where
         Ok(_) => {}
         Err(e) => return fail(e),
     }
-    let obj = match odb.read(item.oid) {
+    let obj = match read.packs.read_or(&odb, item.oid) {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
-    let data = obj.data();
+    let data: &[u8] = &obj;
     let bytes = match classify(data) {
         Content::Text(bytes) => bytes,
         Content::Binary => {

@@ -1,0 +1,448 @@
+//! Reads objects straight from the repository's pack files, resolving each delta chain once.
+//!
+//! libgit2 keeps only the object at the bottom of a delta chain: reading the fifty versions of
+//! a tree chained fifty deep inflates and applies some 1,250 deltas, which made tree walking and
+//! blob reading spend a third of the scan in zlib and malloc. Here every object a delta was
+//! applied to is kept (within a byte budget), so a chain costs about one inflate and one delta
+//! application per object in it, in whatever order its objects are asked for.
+//!
+//! Anything this reader does not handle (loose objects, alternates, an index it does not know,
+//! a damaged entry) is answered `None`: the caller then asks libgit2, whose errors the
+//! warnings are made of, so a damaged repository reads exactly as before.
+
+use git2::Oid;
+use memmap2::Mmap;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Decoded delta bases kept, across all shards (git's `core.deltaBaseCacheLimit` is 96 MiB).
+const CACHE_BYTES: usize = 64 << 20;
+const SHARDS: usize = 16;
+/// Longer chains than git ever writes (`pack.depth` is capped at 4095) mean a damaged pack.
+const MAX_CHAIN: usize = 4096;
+
+const OFS_DELTA: u8 = 6;
+const REF_DELTA: u8 = 7;
+
+/// The pack files of one repository.
+pub(super) struct Packs {
+    packs: Vec<Pack>,
+    cache: Vec<Mutex<Shard>>,
+}
+
+/// Where an object lies: which pack, at which offset.
+#[derive(Debug, Clone, Copy)]
+struct Packed {
+    pack: u32,
+    offset: u64,
+}
+
+/// A decoded object, shared with the cache when other objects are deltas of it.
+pub(super) type Object = Arc<Vec<u8>>;
+
+struct Pack {
+    idx: Mmap,
+    data: Mmap,
+    count: usize,
+}
+
+#[derive(Default)]
+struct Shard {
+    entries: HashMap<(u32, u64), (Object, u64)>,
+    bytes: usize,
+    tick: u64,
+}
+
+/// One pack entry's header.
+struct Entry {
+    /// Inflated size of the entry's own data (for a delta, the delta's size).
+    size: usize,
+    /// Where the zlib stream starts.
+    start: usize,
+    /// The entry a delta applies to.
+    base: Option<u64>,
+}
+
+/// Why a read is left to libgit2 (never shown: libgit2 says what is wrong).
+struct Unhandled;
+
+type Decoded<T> = Result<T, Unhandled>;
+
+impl Packs {
+    /// The packs under `objects/pack` of the git directory `common` (none when unreadable).
+    pub(super) fn open(common: &Path) -> Packs {
+        let mut packs = Vec::new();
+        let mut names: Vec<_> = std::fs::read_dir(common.join("objects").join("pack"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+            .collect();
+        names.sort();
+        for idx in names {
+            if let Some(p) = Pack::open(&idx, &idx.with_extension("pack")) {
+                packs.push(p);
+            }
+        }
+        Packs {
+            packs,
+            cache: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    /// No packs: every read goes to libgit2 (a scope that reads a handful of objects).
+    pub(super) fn none() -> Packs {
+        Packs {
+            packs: Vec::new(),
+            cache: Vec::new(),
+        }
+    }
+
+    /// The content of object `oid`: from the packs, else from libgit2's object database.
+    pub(super) fn read_or(&self, odb: &git2::Odb<'_>, oid: Oid) -> Result<Object, git2::Error> {
+        match self.find(oid).and_then(|at| self.read(at)) {
+            Some(object) => Ok(object),
+            None => odb.read(oid).map(|o| Arc::new(o.data().to_vec())),
+        }
+    }
+
+    /// The size of object `oid`: from the packs, else from libgit2's object database.
+    pub(super) fn size_or(&self, odb: &git2::Odb<'_>, oid: Oid) -> Result<u64, git2::Error> {
+        match self.find(oid).and_then(|at| self.size(at)) {
+            Some(size) => Ok(size),
+            None => odb.read_header(oid).map(|(size, _)| size as u64),
+        }
+    }
+
+    /// Where `oid` lies in a pack, if in one.
+    fn find(&self, oid: Oid) -> Option<Packed> {
+        self.packs.iter().enumerate().find_map(|(i, p)| {
+            p.find(oid.as_bytes()).map(|offset| Packed {
+                pack: i as u32,
+                offset,
+            })
+        })
+    }
+
+    /// The inflated size of the object at `at` (read from the delta header for a delta).
+    fn size(&self, at: Packed) -> Option<u64> {
+        let pack = &self.packs[at.pack as usize];
+        let e = pack.entry(at.offset).ok()?;
+        if e.base.is_none() {
+            return Some(e.size as u64);
+        }
+        let mut head = [0u8; 24];
+        let n = inflate_prefix(&pack.data[e.start..], &mut head).ok()?;
+        let mut pos = 0;
+        varint(&head[..n], &mut pos).ok()?;
+        varint(&head[..n], &mut pos).ok().map(|s| s as u64)
+    }
+
+    /// The content of the object at `at`.
+    fn read(&self, at: Packed) -> Option<Object> {
+        self.decode(at.pack, at.offset).ok()
+    }
+
+    fn decode(&self, pack_no: u32, offset: u64) -> Decoded<Object> {
+        let pack = &self.packs[pack_no as usize];
+        let mut deltas: Vec<(u64, Entry)> = Vec::new();
+        let mut at = offset;
+        let mut object = loop {
+            if let Some(hit) = self.cached(pack_no, at) {
+                break hit;
+            }
+            let e = pack.entry(at)?;
+            match e.base {
+                Some(base) => {
+                    if deltas.len() == MAX_CHAIN {
+                        return Err(Unhandled);
+                    }
+                    deltas.push((at, e));
+                    at = base;
+                }
+                None => break Arc::new(inflate(&pack.data[e.start..], e.size)?),
+            }
+        };
+        // Each object a delta applies to is kept; the one asked for is not (most objects
+        // are no delta's base, and one that is gets kept when read again as a base).
+        let mut base_at = at;
+        for (at, e) in deltas.iter().rev() {
+            self.keep(pack_no, base_at, &object);
+            object = Arc::new(undelta(&object, &pack.data[e.start..], e.size)?);
+            base_at = *at;
+        }
+        Ok(object)
+    }
+
+    fn shard(&self, offset: u64) -> &Mutex<Shard> {
+        &self.cache[(offset as usize / 8) % SHARDS]
+    }
+
+    fn cached(&self, pack: u32, offset: u64) -> Option<Object> {
+        let mut shard = self.shard(offset).lock().expect("pack cache");
+        shard.tick += 1;
+        let tick = shard.tick;
+        let (object, used) = shard.entries.get_mut(&(pack, offset))?;
+        *used = tick;
+        Some(object.clone())
+    }
+
+    /// Keeps delta base `object`; over budget, the least recently used half of the shard goes.
+    fn keep(&self, pack_no: u32, offset: u64, object: &Object) {
+        if object.len() > CACHE_BYTES / SHARDS / 4 {
+            return;
+        }
+        let mut shard = self.shard(offset).lock().expect("pack cache");
+        shard.tick += 1;
+        let tick = shard.tick;
+        if shard
+            .entries
+            .insert((pack_no, offset), (object.clone(), tick))
+            .is_none()
+        {
+            shard.bytes += object.len();
+        }
+        if shard.bytes > CACHE_BYTES / SHARDS {
+            let mut ticks: Vec<u64> = shard.entries.values().map(|(_, t)| *t).collect();
+            let mid = ticks.len() / 2;
+            let cutoff = *ticks.select_nth_unstable(mid).1;
+            shard.entries.retain(|_, (_, t)| *t >= cutoff);
+            shard.bytes = shard.entries.values().map(|(o, _)| o.len()).sum();
+        }
+    }
+}
+
+impl Pack {
+    /// Opens a version 2 index and its pack; `None` for anything else, or a size mismatch.
+    fn open(idx_path: &Path, pack_path: &Path) -> Option<Pack> {
+        // SAFETY: git never rewrites a pack or its index in place (a repack writes new files
+        // and unlinks the old, which leaves an existing mapping intact), and every read
+        // through the mapping is bounds-checked.
+        let idx = unsafe { Mmap::map(&std::fs::File::open(idx_path).ok()?) }.ok()?;
+        let data = unsafe { Mmap::map(&std::fs::File::open(pack_path).ok()?) }.ok()?;
+        if idx.get(..8)? != b"\xfftOc\0\0\0\x02" || data.get(..4)? != b"PACK" {
+            return None;
+        }
+        let count = be32(&idx, 8 + 255 * 4)? as usize;
+        // Ids, checksums and offsets, then the pack's and the index's own checksums.
+        if idx.len() < offsets_at(count) + count * 4 + 40 {
+            return None;
+        }
+        Some(Pack { idx, data, count })
+    }
+
+    fn oid(&self, i: usize) -> &[u8] {
+        &self.idx[8 + 256 * 4 + i * 20..][..20]
+    }
+
+    fn offset(&self, i: usize) -> Option<u64> {
+        let o = be32(&self.idx, offsets_at(self.count) + i * 4)?;
+        if o & 1 << 31 == 0 {
+            return Some(u64::from(o));
+        }
+        let at = offsets_at(self.count) + self.count * 4 + (o & !(1 << 31)) as usize * 8;
+        let b = self.idx.get(at..at + 8)?;
+        Some(u64::from_be_bytes(b.try_into().ok()?))
+    }
+
+    fn find(&self, oid: &[u8]) -> Option<u64> {
+        let first = oid[0] as usize;
+        let lo = if first == 0 {
+            0
+        } else {
+            be32(&self.idx, 8 + (first - 1) * 4)? as usize
+        };
+        let hi = (be32(&self.idx, 8 + first * 4)? as usize).min(self.count);
+        let (mut lo, mut hi) = (lo.min(hi), hi);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.oid(mid).cmp(oid) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return self.offset(mid),
+            }
+        }
+        None
+    }
+
+    fn entry(&self, offset: u64) -> Decoded<Entry> {
+        let data = &self.data[..];
+        let mut pos = usize::try_from(offset).map_err(|_| Unhandled)?;
+        let byte = |pos: &mut usize| -> Decoded<u8> {
+            let b = *data.get(*pos).ok_or(Unhandled)?;
+            *pos += 1;
+            Ok(b)
+        };
+        let mut c = byte(&mut pos)?;
+        let kind = (c >> 4) & 7;
+        let mut size = usize::from(c & 15);
+        let mut shift = 4;
+        while c & 0x80 != 0 {
+            c = byte(&mut pos)?;
+            if shift > 56 {
+                return Err(Unhandled);
+            }
+            size |= usize::from(c & 0x7f) << shift;
+            shift += 7;
+        }
+        let base = match kind {
+            1..=4 => None,
+            OFS_DELTA => {
+                c = byte(&mut pos)?;
+                let mut back = u64::from(c & 0x7f);
+                while c & 0x80 != 0 {
+                    c = byte(&mut pos)?;
+                    // Checked: a damaged run of continuation bytes must not overflow.
+                    let shifted = back.checked_add(1).and_then(|b| b.checked_mul(128));
+                    back = shifted.ok_or(Unhandled)? | u64::from(c & 0x7f);
+                }
+                Some(
+                    offset
+                        .checked_sub(back)
+                        .filter(|&b| b > 0)
+                        .ok_or(Unhandled)?,
+                )
+            }
+            REF_DELTA => {
+                let id = data.get(pos..pos + 20).ok_or(Unhandled)?;
+                pos += 20;
+                Some(self.find(id).ok_or(Unhandled)?)
+            }
+            _ => return Err(Unhandled),
+        };
+        Ok(Entry {
+            size,
+            start: pos,
+            base,
+        })
+    }
+}
+
+/// Where the 4-byte offsets table of an index of `count` objects starts.
+fn offsets_at(count: usize) -> usize {
+    8 + 256 * 4 + count * 24
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// Per-thread inflate state and delta buffer, reused instead of allocated for every entry.
+struct Scratch {
+    z: zlib_rs::Inflate,
+    delta: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
+        z: zlib_rs::Inflate::new(true, 15),
+        delta: Vec::new(),
+    });
+}
+
+/// Inflates the zlib stream at the start of `input`, which must give exactly `out.len()` bytes.
+fn inflate_into(z: &mut zlib_rs::Inflate, input: &[u8], out: &mut [u8]) -> Decoded<()> {
+    z.reset(true);
+    match z.decompress(input, out, zlib_rs::InflateFlush::Finish) {
+        Ok(zlib_rs::Status::StreamEnd) if z.total_out() == out.len() as u64 => Ok(()),
+        _ => Err(Unhandled),
+    }
+}
+
+/// Inflates an entry that is no delta: `size` bytes.
+fn inflate(input: &[u8], size: usize) -> Decoded<Vec<u8>> {
+    let mut out = vec![0u8; size];
+    SCRATCH.with_borrow_mut(|s| inflate_into(&mut s.z, input, &mut out))?;
+    Ok(out)
+}
+
+/// Inflates a delta entry of `size` bytes and applies it to `base`.
+fn undelta(base: &[u8], input: &[u8], size: usize) -> Decoded<Vec<u8>> {
+    SCRATCH.with_borrow_mut(|s| {
+        s.delta.clear();
+        s.delta.resize(size, 0);
+        inflate_into(&mut s.z, input, &mut s.delta)?;
+        let out = apply(base, &s.delta);
+        if s.delta.capacity() > 16 << 20 {
+            s.delta = Vec::new();
+        }
+        out
+    })
+}
+
+/// Inflates the first bytes of the zlib stream at the start of `input` into `out`.
+fn inflate_prefix(input: &[u8], out: &mut [u8]) -> Decoded<usize> {
+    SCRATCH.with_borrow_mut(|s| {
+        s.z.reset(true);
+        match s.z.decompress(input, out, zlib_rs::InflateFlush::NoFlush) {
+            Ok(_) => Ok(s.z.total_out() as usize),
+            Err(_) => Err(Unhandled),
+        }
+    })
+}
+
+/// A delta header's size: little-endian base-128.
+fn varint(b: &[u8], pos: &mut usize) -> Decoded<usize> {
+    let mut v = 0usize;
+    let mut shift = 0;
+    loop {
+        let c = *b.get(*pos).ok_or(Unhandled)?;
+        *pos += 1;
+        if shift > 56 {
+            return Err(Unhandled);
+        }
+        v |= usize::from(c & 0x7f) << shift;
+        shift += 7;
+        if c & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+}
+
+/// Applies a git delta (copy and insert instructions) to `base`.
+fn apply(base: &[u8], delta: &[u8]) -> Decoded<Vec<u8>> {
+    let mut pos = 0;
+    if varint(delta, &mut pos)? != base.len() {
+        return Err(Unhandled);
+    }
+    let size = varint(delta, &mut pos)?;
+    let mut out = Vec::with_capacity(size);
+    while let Some(&op) = delta.get(pos) {
+        pos += 1;
+        if op & 0x80 != 0 {
+            let mut field = |bits: u8, bytes: usize| -> Decoded<usize> {
+                let mut v = 0usize;
+                for i in 0..bytes {
+                    if bits & (1 << i) != 0 {
+                        v |= usize::from(*delta.get(pos).ok_or(Unhandled)?) << (8 * i);
+                        pos += 1;
+                    }
+                }
+                Ok(v)
+            };
+            let from = field(op, 4)?;
+            let len = match field(op >> 4, 3)? {
+                0 => 0x10000,
+                n => n,
+            };
+            let copy = base.get(from..from.checked_add(len).ok_or(Unhandled)?);
+            out.extend_from_slice(copy.ok_or(Unhandled)?);
+        } else if op != 0 {
+            let insert = delta.get(pos..pos + usize::from(op)).ok_or(Unhandled)?;
+            out.extend_from_slice(insert);
+            pos += usize::from(op);
+        } else {
+            return Err(Unhandled);
+        }
+        if out.len() > size {
+            return Err(Unhandled);
+        }
+    }
+    if out.len() != size {
+        return Err(Unhandled);
+    }
+    Ok(out)
+}
