@@ -1,24 +1,36 @@
 #!/usr/bin/env python3
 """Summarise one bench/scan.sh run: timing table, detection counts, goal ratios.
 
-    python3 bench/report.py RESULTS_DIR CORPUS_DIR
+    python3 bench/report.py RESULTS_DIR CORPUS_DIR [--load "BEFORE / AFTER"] [--markdown OUT.md]
+
+With --markdown, also writes the README's benchmark table (Markdown, ready to
+paste) for the same run to OUT.md.
 
 RESULTS_DIR holds, per tool NAME that ran:
-    NAME.time.N     "<wall seconds> <peak RSS KiB>" for timed run N (1..)
+    NAME.time.N     "<wall seconds> <peak RSS KiB> [<user seconds> <system seconds>]"
+                    for timed run N (1..), as the last line of the file
     NAME.rc.N       exit status of run N
     NAME.out        the tool's output file from its last run
 Next to CORPUS_DIR: CORPUS.planted.jsonl, CORPUS.decoys.jsonl, CORPUS.meta.json
 (written by gen_corpus.py).
 """
+import argparse
 import glob
 import json
 import os
+import platform
 import statistics
 import sys
+import time
 
-# display name, ok exit codes (documented in scan.sh)
-TOOLS = [("keytrace", "keytrace scan"), ("rg-keywords", "rg -F -i -f KEYWORDS (floor)"), ("grep", "grep -rF (floor)"), ("rg", "rg -uuu -F (info)"),
-         ("kingfisher", "kingfisher 2.14"), ("betterleaks", "betterleaks 2.0")]
+# name in scan.sh, label in the text table, label in the Markdown table
+TOOLS = [("keytrace", "keytrace scan", "keytrace `scan --format json`"),
+         ("rg-keywords", "rg keywords (floor)", "keyword floor: `rg -uu -c -F -i -f KEYWORDS` (`keytrace rules keywords`)"),
+         ("grep", "grep -rF (floor)", "literal floor: `grep -rF sk_live_`"),
+         ("rg", "rg -uuu -F (info)", "literal, parallel: `rg -uuu -F sk_live_`"),
+         ("kingfisher", "kingfisher 2.14", "Kingfisher 2.14 `scan --no-validate`"),
+         ("betterleaks", "betterleaks 2.0", "Betterleaks 2.0 `fs`")]
+PEERS = ("kingfisher", "betterleaks")
 
 
 def norm(path, corpus):
@@ -106,25 +118,41 @@ def matched(entries, locs):
     return hit
 
 
+def read_time(path):
+    """(wall s, peak RSS KiB, CPU s or None) from the last line of a timer's output file."""
+    lines = [l for l in open(path).read().splitlines() if l.strip()]
+    parts = lines[-1].split()
+    cpu = float(parts[2]) + float(parts[3]) if len(parts) >= 4 else None
+    return float(parts[0]), int(parts[1]), cpu
+
+
 def main():
-    res, corpus = sys.argv[1], os.path.abspath(sys.argv[2].rstrip("/"))
+    ap = argparse.ArgumentParser(description="Summarise one bench/scan.sh run.")
+    ap.add_argument("results")
+    ap.add_argument("corpus")
+    ap.add_argument("--load", default="", help="load averages before / after the run, for the Markdown table")
+    ap.add_argument("--markdown", help="also write the README benchmark table here")
+    args = ap.parse_args()
+    res, corpus = args.results, os.path.abspath(args.corpus.rstrip("/"))
     parent, stem = os.path.dirname(corpus), os.path.basename(corpus)
     meta = json.load(open(os.path.join(parent, stem + ".meta.json")))
     planted = load_jsonl(os.path.join(parent, stem + ".planted.jsonl"))
     decoys = load_jsonl(os.path.join(parent, stem + ".decoys.jsonl"))
     mb = meta["bytes"] / 1e6
     rows = {}
-    for name, label in TOOLS:
+    for name, label, _ in TOOLS:
         times = sorted(glob.glob(os.path.join(res, name + ".time.*")))
         if not times:
             continue
-        walls, rss, bad = [], [], []
+        walls, rss, cpus, bad = [], [], [], []
         for t in times:
             n = t.rsplit(".", 1)[1]
             try:
-                parts = open(t).read().split()
-                walls.append(float(parts[-2]))
-                rss.append(int(parts[-1]))
+                wall, kib, cpu = read_time(t)
+                walls.append(wall)
+                rss.append(kib)
+                if cpu is not None:
+                    cpus.append(cpu)
             except (OSError, ValueError, IndexError):
                 bad.append(n)
             rcf = os.path.join(res, "%s.rc.%s" % (name, n))
@@ -134,6 +162,7 @@ def main():
             continue
         count, locs = locations(name, os.path.join(res, name + ".out"), corpus)
         rows[name] = dict(label=label, med=statistics.median(walls), runs=walls, rss=max(rss) / 1024, count=count,
+                          cpu=statistics.median(cpus) if cpus else None,
                           found=matched(planted, locs) if locs or name in ("keytrace", "kingfisher", "betterleaks") else None,
                           decoys=matched(decoys, locs) if locs or name in ("keytrace", "kingfisher", "betterleaks") else None,
                           failed=sorted(set(bad)))
@@ -141,21 +170,20 @@ def main():
     print()
     print("corpus: %s  (%d files, %.1f MB, seed %s, %d planted secrets, %d hard decoys)" % (
         corpus, meta["files"], mb, meta["seed"], len(planted), len(decoys)))
-    hdr = "%-20s %9s %8s %10s %9s %16s %11s  %s" % ("tool", "median s", "MB/s", "peak RSS", "findings", "planted found", "decoys hit", "runs (s)")
+    hdr = "%-20s %9s %7s %8s %10s %9s %16s %11s  %s" % ("tool", "median s", "CPU s", "MB/s", "peak RSS", "findings", "planted found",
+                                                          "decoys hit", "runs (s)")
     print(hdr)
     print("-" * len(hdr))
-    for name, _ in TOOLS:
+    for name, _, _ in TOOLS:
         r = rows.get(name)
         if not r:
             continue
-        found = "-" if r["found"] is None else "%d/%d (%.0f%%)" % (len(r["found"]), len(planted), 100.0 * len(r["found"]) / max(1, len(planted)))
-        dec = "-" if r["decoys"] is None else "%d/%d" % (len(r["decoys"]), len(decoys))
         cnt = "-" if r["count"] is None else str(r["count"])
-        print("%-20s %9.2f %8.0f %7.0f MB %9s %16s %11s  %s%s" % (
-            r["label"], r["med"], mb / r["med"], r["rss"], cnt, found, dec, " ".join("%.2f" % x for x in r["runs"]),
-            "  FAILED runs: " + ",".join(r["failed"]) if r["failed"] else ""))
-    print("(MB = 10^6 bytes of corpus; median of the timed runs; peak RSS = max over runs; 'findings' as counted"
-          " in each tool's own JSON, grep/rg = matching lines)")
+        print("%-20s %9.2f %7s %8.0f %7.0f MB %9s %16s %11s  %s%s" % (
+            r["label"], r["med"], cpu_text(r), mb / r["med"], r["rss"], cnt, found_text(r, planted), decoys_text(r, decoys),
+            " ".join("%.2f" % x for x in r["runs"]), "  FAILED runs: " + ",".join(r["failed"]) if r["failed"] else ""))
+    print("(MB = 10^6 bytes of corpus; median of the timed runs; CPU = user + system; peak RSS = max over runs;"
+          " 'findings' as counted in each tool's own JSON, grep/rg = matching lines)")
 
     # detection by type
     types = sorted({p["type"] + ("/" + p["encoding"] if p.get("encoding") else "") for p in planted})
@@ -186,26 +214,9 @@ def main():
     print()
     print("ratios (same run, same tree):")
     kt = rows.get("keytrace")
-    ok = True
-    if kt and "grep" in rows:
-        r = kt["med"] / rows["grep"]["med"]
-        g = r <= 2.0
-        ok &= g
-        print("  keytrace time / grep time      = %5.2f   goal <= 2.00   %s" % (r, "PASS" if g else "FAIL"))
-    for peer in ("kingfisher", "betterleaks"):
-        if kt and peer in rows:
-            r = rows[peer]["med"] / kt["med"]
-            g = r > 1.0
-            ok &= g
-            print("  %-11s time / keytrace time = %5.2f   goal  > 1.00   %s" % (peer, r, "PASS" if g else "FAIL"))
-        elif peer not in rows:
-            print("  %-11s not run (not installed?)" % peer)
-    if kt:
-        g = kt["rss"] < 500
-        ok &= g
-        print("  keytrace peak RSS              = %5.0f MB goal < 500 MB  %s" % (kt["rss"], "PASS" if g else "FAIL"))
-    else:
-        print("  keytrace did not run: no goals evaluated")
+    lines, ok = goal_lines(rows)
+    for line in lines:
+        print("  " + line.rstrip())
     if "rg" in rows and kt:
         print("  (info) keytrace time / rg time = %.2f" % (kt["med"] / rows["rg"]["med"]))
     missed = [p for p in planted if kt and kt["found"] is not None and p not in kt["found"]]
@@ -218,10 +229,92 @@ def main():
         print("keytrace reported %d hard decoys (first 15):" % len(kt["decoys"]))
         for d in kt["decoys"][:15]:
             print("  %-22s %s:%d" % (d["type"], d["path"], d["line"]))
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown(rows, meta, planted, decoys, args.load))
     with open(os.path.join(res, "summary.json"), "w") as f:
         json.dump({n: {k: (len(v) if isinstance(v, list) and k in ("found", "decoys") else v) for k, v in r.items()} for n, r in rows.items()},
                   f, indent=2, default=str)
     return 0 if ok else 3
+
+
+def found_text(r, planted):
+    return "-" if r["found"] is None else "%d/%d (%.0f%%)" % (len(r["found"]), len(planted), 100.0 * len(r["found"]) / max(1, len(planted)))
+
+
+def decoys_text(r, decoys):
+    return "-" if r["decoys"] is None else "%d/%d" % (len(r["decoys"]), len(decoys))
+
+
+def cpu_text(r):
+    return "-" if r["cpu"] is None else "%.2f" % r["cpu"]
+
+
+def goals(rows):
+    """(what, value, goal, passed) per ratio the scan benchmark checks; passed is None for information."""
+    kt = rows.get("keytrace")
+    if not kt:
+        return []
+    out = []
+    if "rg-keywords" in rows:
+        r = kt["med"] / rows["rg-keywords"]["med"]
+        out.append(("keytrace time / rg keyword floor", "%.2f" % r, "<= 1.00", r <= 1.0))
+    if "grep" in rows:
+        r = kt["med"] / rows["grep"]["med"]
+        out.append(("keytrace time / grep time", "%.2f" % r, "<= 2.00", r <= 2.0))
+    peers = [p for p in PEERS if p in rows]
+    for peer in peers:
+        out.append(("%s time / keytrace time" % peer, "%.2f" % (rows[peer]["med"] / kt["med"]), "", None))
+    if peers:
+        fastest = min(peers, key=lambda p: rows[p]["med"])
+        r = rows[fastest]["med"] / kt["med"]
+        out.append(("fastest peer (%s) / keytrace" % fastest, "%.2f" % r, ">= 5.00", r >= 5.0))
+    out.append(("keytrace peak RSS", "%.0f MB" % kt["rss"], "< 200 MB", kt["rss"] < 200))
+    return out
+
+
+def goal_lines(rows):
+    """The goals as the text report prints them, and whether all pass."""
+    if "keytrace" not in rows:
+        return ["keytrace did not run: no goals evaluated"], False
+    lines = ["%-36s = %8s   %s" % (what, value, "goal %-8s  %s" % (goal, verdict(passed)) if goal else "")
+             for what, value, goal, passed in goals(rows)]
+    lines += ["%s not run (not installed?)" % p for p in PEERS if p not in rows]
+    return lines, all(passed is not False for _, _, _, passed in goals(rows))
+
+
+def verdict(passed):
+    return "PASS" if passed else "FAIL"
+
+
+def markdown(rows, meta, planted, decoys, load):
+    """The README's scan benchmark table for this run, with the machine and the load it ran at."""
+    cpu_model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu_model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+    except OSError:
+        pass
+    kt = rows.get("keytrace")
+    runs = max((len(r["runs"]) for r in rows.values()), default=0)
+    out = ["Measured %s on %d cores (%s, %s), load average %s; corpus %.0f MB, %s files, %d planted secrets, %d hard decoys;"
+           " median of %d runs, page cache warm; `BUILD=0 TABLE=1 bash bench/scan.sh`." % (
+               time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count() or 0, cpu_model or platform.machine(),
+               platform.system(), load or "not recorded", meta["bytes"] / 1e6, format(meta["files"], ","), len(planted), len(decoys), runs),
+           "",
+           "| tool | wall s | CPU s | peak RSS | planted found | decoys reported | wall / keytrace wall |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, _, label in TOOLS:
+        r = rows.get(name)
+        if not r:
+            continue
+        ratio = "%.2f" % (r["med"] / kt["med"]) if kt else "-"
+        out.append("| %s | %.2f | %s | %.0f MB | %s | %s | %s |" % (
+            label, r["med"], cpu_text(r), r["rss"], found_text(r, planted), decoys_text(r, decoys), ratio))
+    out.append("")
+    out.append("Goals: " + "; ".join("%s %s (goal %s, %s)" % (what, value, goal, verdict(passed))
+                                     for what, value, goal, passed in goals(rows) if goal) + ".")
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@
 #
 #   bash bench/scan.sh                  # build, generate/reuse corpus, run everything, print the table
 #   BUILD=0 RUNS=5 bash bench/scan.sh   # skip cargo build, 5 timed runs per tool
+#   BUILD=0 TABLE=1 bash bench/scan.sh  # also print the README benchmark table (Markdown) of this run
 #
 # Environment (all optional):
 #   SIZE_MB=520  SEED=42         corpus size / seed (corpus is reused when both and the generator match)
 #   CACHE_DIR=${TMPDIR:-/tmp}/keytrace-bench   corpus lives in $CACHE_DIR/corpus, results in $CACHE_DIR/results-*
 #   RUNS=3  WARMUP=1             timed runs per tool (median reported) and untimed warm-up runs before them
 #   BUILD=1                      0 = do not run `cargo build --release`
+#   TABLE=0                      1 = print the README's Markdown table (always written to $RES/table.md)
 #   KEYTRACE=target/release/keytrace   binary to measure
 #   TOOLS_DIR=${TMPDIR:-/tmp}/keytrace-peers   where ../shared/bench/install-peers.sh put the peers
 #   KINGFISHER=... BETTERLEAKS=...            override peer binaries
@@ -24,6 +26,7 @@ SEED=${SEED:-42}
 RUNS=${RUNS:-3}
 WARMUP=${WARMUP:-1}
 BUILD=${BUILD:-1}
+TABLE=${TABLE:-0}
 CACHE_DIR=${CACHE_DIR:-${TMPDIR:-/tmp}/keytrace-bench}
 CORPUS=${CORPUS:-$CACHE_DIR/corpus}
 TOOLS_DIR=${TOOLS_DIR:-${TMPDIR:-/tmp}/keytrace-peers}
@@ -71,9 +74,10 @@ RES=$CACHE_DIR/results-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$RES"
 
 # ---- timing helper --------------------------------------------------------------------------
-if [[ -x /usr/bin/time ]] && /usr/bin/time -f '%e %M' -o /dev/null true 2>/dev/null; then
-  timed() { local out=$1; shift; /usr/bin/time -f '%e %M' -o "$out" "$@"; }
-  TIMER="/usr/bin/time -f '%e %M'"
+# each run's file ends with "<wall s> <peak RSS KiB> <user s> <system s>"
+if [[ -x /usr/bin/time ]] && /usr/bin/time -f '%e %M %U %S' -o /dev/null true 2>/dev/null; then
+  timed() { local out=$1; shift; /usr/bin/time -f '%e %M %U %S' -o "$out" "$@"; }
+  TIMER="/usr/bin/time -f '%e %M %U %S'"
 else
   timed() { local out=$1; shift; python3 "$HERE/measure.py" "$out" "$@"; }
   TIMER="python3 bench/measure.py (wait4 rusage)"
@@ -93,7 +97,7 @@ run_tool() {
     timed "$RES/$name.time.$i" "$@" 2>"$RES/$name.stderr.$i"
     rc=$?
     echo "$rc" >"$RES/$name.rc.$i"
-    note "   $name run $i: $(cat "$RES/$name.time.$i" 2>/dev/null | tail -1) (s, KiB), exit $rc"
+    note "   $name run $i: $(cat "$RES/$name.time.$i" 2>/dev/null | tail -1) (wall s, KiB, user s, sys s), exit $rc"
     if [[ " $okrc " != *" $rc "* ]]; then
       note "   $name: unexpected exit status $rc, stderr tail:"
       tail -5 "$RES/$name.stderr.$i" >&2
@@ -176,12 +180,14 @@ echo "nproc: $(nproc)   cpu: $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null |
 echo "load average before: $LOAD_BEFORE   after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 [[ -n $BUSY_BEFORE ]] && { echo "other CPU users at start (numbers are noisy):"; echo "$BUSY_BEFORE" | sed 's/^/  /'; }
 echo "runs: $RUNS timed (+$WARMUP warm-up) per tool, page cache warm; timer: $TIMER; results: $RES"
-python3 "$HERE/report.py" "$RES" "$CORPUS"
+python3 "$HERE/report.py" "$RES" "$CORPUS" --load "$LOAD_BEFORE before / $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) after" \
+  --markdown "$RES/table.md"
 rc=$?
-median() { for f in "$RES/$1".time.*; do tail -1 "$f" | cut -d' ' -f1; done | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]}'; }
-kt=$(median keytrace 2>/dev/null); kw=$(median rg-keywords 2>/dev/null)
-if [[ -n $kt && -n $kw ]]; then
-  awk -v a="$kt" -v b="$kw" 'BEGIN {printf "keytrace scan / rg keyword floor: %.2fs / %.2fs = %.2fx (goal <= 1.0x)\n", a, b, (b > 0 ? a / b : 0)}'
+if [[ $TABLE != 0 && -f $RES/table.md ]]; then
+  echo
+  echo "README table (Markdown, also in $RES/table.md):"
+  echo
+  cat "$RES/table.md"
 fi
 [[ $rc -eq 3 ]] && echo "(one or more goals not met)"
 [[ $rc -ne 0 && $rc -ne 3 ]] && status=1

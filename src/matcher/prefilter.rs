@@ -1,63 +1,163 @@
 //! The keyword prefilter: one Aho-Corasick DFA over every rule's keywords,
 //! run as four interleaved lanes over a chunk so the CPU overlaps their
 //! table lookups (each lane alone is a chain of dependent loads).
+//!
+//! The table is what a scan reads for every byte, so it is laid out for the
+//! cache: states in breadth-first order (the shallow states that text keeps
+//! returning to sit together), only as many byte classes as the keywords tell
+//! apart, no row padding, and match states numbered last so that one
+//! comparison per byte finds them. It is less than half the size of the DFA
+//! the `aho-corasick` crate builds for the same keywords, and on its own (files
+//! already in memory) it scans in about half the time per byte.
 
-use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::dfa::DFA;
-use aho_corasick::{Anchored, MatchKind};
+use std::collections::VecDeque;
 
 /// Case-insensitive multi-keyword finder reporting every (overlapping) hit.
 pub(crate) struct Prefilter {
-    dfa: DFA,
+    /// Byte → class: bytes that no keyword holds (in either case) share class 0.
+    classes: [u8; 256],
+    /// Classes per state: a state's row in `trans`.
+    stride: usize,
+    /// `trans[state + class]` is the next state; every state is premultiplied by `stride`.
+    trans: Vec<u32>,
+    /// The state a search starts in.
+    start: u32,
+    /// The first match state: every state from it on ends at least one keyword.
+    first_match: u32,
+    /// Per match state, in order from `first_match`: (keyword index, keyword length) it ends.
+    matches: Vec<Vec<(usize, usize)>>,
+    /// Length of the longest keyword: how far lanes overlap.
+    max_len: usize,
 }
 
 /// Below this size a chunk is scanned in one lane.
-const MIN_LANED: usize = 4096;
+const MIN_LANED: usize = 1024;
+
+/// A keyword set too large for the table's 32-bit state ids.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} keyword states do not fit the prefilter's 32-bit table")]
+pub(crate) struct TooManyStates(usize);
 
 impl Prefilter {
-    pub(crate) fn new(keywords: &[String]) -> Result<Prefilter, aho_corasick::BuildError> {
-        let dfa = DFA::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(keywords)?;
-        Ok(Prefilter { dfa })
+    pub(crate) fn new(keywords: &[String]) -> Result<Prefilter, TooManyStates> {
+        let (classes, stride) = byte_classes(keywords);
+        // The trie: `child[state * stride + class]`, 0 = none (the root is never a child).
+        let mut child: Vec<u32> = vec![0; stride];
+        let mut ends: Vec<Vec<(usize, usize)>> = vec![Vec::new()];
+        for (index, keyword) in keywords.iter().enumerate() {
+            let mut state = 0usize;
+            for b in keyword.bytes() {
+                let at = state * stride + usize::from(classes[usize::from(b)]);
+                if child[at] == 0 {
+                    child[at] = state_id(ends.len())?;
+                    child.resize(child.len() + stride, 0);
+                    ends.push(Vec::new());
+                }
+                state = child[at] as usize;
+            }
+            ends[state].push((index, keyword.len()));
+        }
+        let states = ends.len();
+        // Breadth-first: each state's failure link is already final when its row is
+        // filled, so a missing child is the failure state's transition (the DFA of the
+        // automaton), and its matches take those of its failure state too.
+        let mut next: Vec<u32> = vec![0; states * stride];
+        let mut fail = vec![0usize; states];
+        let mut order = Vec::with_capacity(states);
+        let mut queue = VecDeque::from([0usize]);
+        while let Some(state) = queue.pop_front() {
+            order.push(state);
+            if state != 0 {
+                let inherited = ends[fail[state]].clone();
+                ends[state].extend(inherited);
+            }
+            for class in 0..stride {
+                let to = child[state * stride + class] as usize;
+                if to == 0 {
+                    next[state * stride + class] = if state == 0 {
+                        0
+                    } else {
+                        next[fail[state] * stride + class]
+                    };
+                } else {
+                    fail[to] = if state == 0 {
+                        0
+                    } else {
+                        next[fail[state] * stride + class] as usize
+                    };
+                    next[state * stride + class] = to as u32;
+                    queue.push_back(to);
+                }
+            }
+        }
+        // Renumber: non-matching states first (in breadth-first order), then match states.
+        let (plain, matching): (Vec<usize>, Vec<usize>) =
+            order.iter().copied().partition(|&s| ends[s].is_empty());
+        let mut renumbered = vec![0u32; states];
+        for (new, &old) in plain.iter().chain(&matching).enumerate() {
+            renumbered[old] = state_id(new * stride)?;
+        }
+        let mut trans = vec![0u32; states * stride];
+        for old in 0..states {
+            let row = renumbered[old] as usize;
+            for class in 0..stride {
+                trans[row + class] = renumbered[next[old * stride + class] as usize];
+            }
+        }
+        // What `step` relies on: every entry is a row start with a whole row after it.
+        assert!(trans
+            .iter()
+            .all(|&t| t as usize % stride == 0 && t as usize + stride <= trans.len()));
+        let mut matches: Vec<Vec<(usize, usize)>> = matching
+            .iter()
+            .map(|&s| std::mem::take(&mut ends[s]))
+            .collect();
+        for m in &mut matches {
+            m.sort_unstable();
+        }
+        Ok(Prefilter {
+            classes,
+            stride,
+            trans,
+            start: renumbered[0],
+            first_match: state_id(plain.len() * stride)?,
+            matches,
+            max_len: keywords.iter().map(String::len).max().unwrap_or(0),
+        })
+    }
+
+    /// The state after reading `byte` in `state`.
+    #[inline(always)]
+    fn step(&self, state: u32, byte: u8) -> u32 {
+        let at = state as usize + usize::from(self.classes[usize::from(byte)]);
+        debug_assert!(at < self.trans.len());
+        // SAFETY: `state` is `start` or an entry of `trans`, each a row start with
+        // `stride` entries after it (asserted in `new`), and every class is below
+        // `stride` (`byte_classes`), so `at` is in bounds. This is the one load per
+        // byte of the whole scan; a bounds check here costs about 15% of its time.
+        unsafe { *self.trans.get_unchecked(at) }
     }
 
     /// Calls `hit(keyword index, start, end)` for every keyword occurrence, in no particular order.
     pub(crate) fn for_each_hit(&self, hay: &[u8], mut hit: impl FnMut(usize, usize, usize)) {
-        let start = self.dfa.start_state(Anchored::No).expect("unanchored DFA");
         if hay.len() < MIN_LANED {
-            self.single_lane(hay, 0, 0, start, &mut hit);
+            self.single_lane(hay, 0, 0, self.start, &mut hit);
             return;
         }
         // Lane k owns matches ending in (floor[k], end[k]] and starts early enough to see them.
-        let overlap = self.dfa.max_pattern_len().saturating_sub(1);
+        let overlap = self.max_len.saturating_sub(1);
         let seg = hay.len() / 4;
         let floor = [0, seg, 2 * seg, 3 * seg];
         let from = floor.map(|f| f.saturating_sub(overlap));
         let end = [seg, 2 * seg, 3 * seg, hay.len()];
         let common = (0..4).map(|k| end[k] - from[k]).min().unwrap_or(0);
-        let lane = |k: usize| &hay[from[k]..from[k] + common];
-        let mut sid = [start; 4];
-        for (i, (((&b0, &b1), &b2), &b3)) in lane(0)
-            .iter()
-            .zip(lane(1))
-            .zip(lane(2))
-            .zip(lane(3))
-            .enumerate()
-        {
-            sid[0] = self.dfa.next_state(Anchored::No, sid[0], b0);
-            sid[1] = self.dfa.next_state(Anchored::No, sid[1], b1);
-            sid[2] = self.dfa.next_state(Anchored::No, sid[2], b2);
-            sid[3] = self.dfa.next_state(Anchored::No, sid[3], b3);
-            if self.dfa.is_special(sid[0])
-                | self.dfa.is_special(sid[1])
-                | self.dfa.is_special(sid[2])
-                | self.dfa.is_special(sid[3])
-            {
-                for k in 0..4 {
-                    self.report(sid[k], from[k] + i + 1, floor[k], &mut hit);
-                }
+        let lanes = from.map(|f| &hay[f..f + common]);
+        let mut sid = [self.start; 4];
+        let mut at = 0;
+        while at < common {
+            (at, sid) = self.run_lanes(lanes, at, sid);
+            for k in 0..4 {
+                self.report(sid[k], from[k] + at, floor[k], &mut hit);
             }
         }
         for k in 0..4 {
@@ -66,38 +166,95 @@ impl Prefilter {
         }
     }
 
+    /// Steps four equally long lanes from `at` until one of them is in a match state, and
+    /// returns the position after that byte (or the lanes' end) and the four states.
+    ///
+    /// Kept apart from reporting, which calls out: with nothing else live in the loop
+    /// the compiler keeps all four states in registers. Reporting inline made it keep
+    /// two on the stack, a store and a load in each step's chain of dependent loads.
+    #[inline(never)]
+    fn run_lanes(&self, lanes: [&[u8]; 4], mut at: usize, mut sid: [u32; 4]) -> (usize, [u32; 4]) {
+        let len = lanes[0].len();
+        let (l0, l1, l2, l3) = (
+            &lanes[0][..len],
+            &lanes[1][..len],
+            &lanes[2][..len],
+            &lanes[3][..len],
+        );
+        let first_match = self.first_match;
+        while at < len {
+            sid[0] = self.step(sid[0], l0[at]);
+            sid[1] = self.step(sid[1], l1[at]);
+            sid[2] = self.step(sid[2], l2[at]);
+            sid[3] = self.step(sid[3], l3[at]);
+            at += 1;
+            if (sid[0] >= first_match)
+                | (sid[1] >= first_match)
+                | (sid[2] >= first_match)
+                | (sid[3] >= first_match)
+            {
+                break;
+            }
+        }
+        (at, sid)
+    }
+
     /// Runs one lane from `at` to the end of `hay`, reporting matches that end after `floor`.
     fn single_lane(
         &self,
         hay: &[u8],
         at: usize,
         floor: usize,
-        mut sid: StateID,
+        mut sid: u32,
         hit: &mut impl FnMut(usize, usize, usize),
     ) {
         for (i, &b) in hay[at..].iter().enumerate() {
-            sid = self.dfa.next_state(Anchored::No, sid, b);
-            if self.dfa.is_special(sid) {
+            sid = self.step(sid, b);
+            if sid >= self.first_match {
                 self.report(sid, at + i + 1, floor, hit);
             }
         }
     }
 
+    /// Reports the keywords that state `sid` ends at `end`, unless `end` is not past `floor`.
     fn report(
         &self,
-        sid: StateID,
+        sid: u32,
         end: usize,
         floor: usize,
         hit: &mut impl FnMut(usize, usize, usize),
     ) {
-        if end <= floor || !self.dfa.is_match(sid) {
+        if end <= floor || sid < self.first_match {
             return;
         }
-        for i in 0..self.dfa.match_len(sid) {
-            let pid = self.dfa.match_pattern(sid, i);
-            hit(pid.as_usize(), end - self.dfa.pattern_len(pid), end);
+        for &(keyword, len) in &self.matches[(sid - self.first_match) as usize / self.stride] {
+            hit(keyword, end - len, end);
         }
     }
+}
+
+/// Byte classes for an ASCII-case-insensitive automaton over `keywords`: one per
+/// byte some keyword holds (a letter and its other case together), and class 0
+/// for every other byte, which no state tells apart. Returns the table and the count.
+fn byte_classes(keywords: &[String]) -> ([u8; 256], usize) {
+    let mut classes = [0u8; 256];
+    let mut count = 1usize;
+    for b in keywords.iter().flat_map(|k| k.bytes()) {
+        let b = b.to_ascii_lowercase();
+        if classes[usize::from(b)] == 0 {
+            // Folded, at most 256 - 26 bytes: a class always fits a byte.
+            let class = u8::try_from(count).expect("at most 231 byte classes");
+            classes[usize::from(b)] = class;
+            classes[usize::from(b.to_ascii_uppercase())] = class;
+            count += 1;
+        }
+    }
+    (classes, count)
+}
+
+/// A premultiplied state id as the table stores it.
+fn state_id(premultiplied: usize) -> Result<u32, TooManyStates> {
+    u32::try_from(premultiplied).map_err(|_| TooManyStates(premultiplied))
 }
 
 #[cfg(test)]
@@ -106,7 +263,7 @@ mod tests {
 
     #[test]
     fn lanes_find_exactly_what_one_pass_finds() {
-        let keywords: Vec<String> = ["ghp_", "token", "ken", "password", "xoxb-"]
+        let keywords: Vec<String> = ["ghp_", "token", "ken", "password", "xoxb-", "a3-", "Sk_"]
             .iter()
             .map(|s| s.to_string())
             .collect();
@@ -117,10 +274,24 @@ mod tests {
             .expect("build");
         let mut hay = Vec::new();
         for i in 0..3000 {
-            hay.extend_from_slice(format!("line {i} TOKEN=ghp_x Password: xoxb-1 tok").as_bytes());
+            hay.extend_from_slice(
+                format!("line {i} TOKEN=ghp_x Password: xoxb-1 tok A3-sK_\u{e9}").as_bytes(),
+            );
             hay.push(if i % 7 == 0 { b'\n' } else { b' ' });
         }
-        for len in [0, 3, 100, 4095, 4096, 4097, 10_000, hay.len()] {
+        for len in [
+            0,
+            3,
+            100,
+            1023,
+            1024,
+            1025,
+            4095,
+            4096,
+            4097,
+            10_000,
+            hay.len(),
+        ] {
             let hay = &hay[..len];
             let mut got = Vec::new();
             pf.for_each_hit(hay, |p, s, e| got.push((p, s, e)));
@@ -132,5 +303,39 @@ mod tests {
             want.sort_unstable();
             assert_eq!(got, want, "length {len}");
         }
+    }
+
+    #[test]
+    fn the_embedded_keywords_are_found_as_aho_corasick_finds_them() {
+        let set = crate::rules::RuleSet::embedded().expect("rules");
+        let keywords = crate::matcher::Matcher::new(&set)
+            .expect("matcher")
+            .keywords();
+        let pf = Prefilter::new(&keywords).expect("build");
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&keywords)
+            .expect("build");
+        // Every keyword, in turn lower, upper and cut short, run together and between words.
+        let mut hay = String::new();
+        for (i, k) in keywords.iter().enumerate() {
+            let shown = match i % 3 {
+                0 => k.clone(),
+                1 => k.to_ascii_uppercase(),
+                _ => k[..k.len() - 1].to_string(),
+            };
+            hay.push_str(&shown);
+            hay.push_str(if i % 5 == 0 { "\n" } else { "x=" });
+        }
+        let mut got = Vec::new();
+        pf.for_each_hit(hay.as_bytes(), |p, s, e| got.push((p, s, e)));
+        got.sort_unstable();
+        let mut want: Vec<_> = ac
+            .find_overlapping_iter(&hay)
+            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+            .collect();
+        want.sort_unstable();
+        assert!(want.len() > keywords.len() / 2);
+        assert_eq!(got, want);
     }
 }

@@ -282,9 +282,9 @@ where
     }
     let rel = relative(entry.path(), &root.base);
     READ_BUF.with_borrow_mut(|buf| {
-        match read_limited(entry.path(), opts.max_file_size, buf) {
-            Ok(true) => {}
-            Ok(false) => {
+        let read = match read_limited(entry.path(), opts.max_file_size, buf) {
+            Ok(Some(read)) => read,
+            Ok(None) => {
                 Counters::add(&counters.too_large);
                 let message = format!(
                     "larger than --max-file-size ({} bytes); skipped",
@@ -298,8 +298,8 @@ where
                 counters.warn(Diagnostic::new(Code::UnreadableFile, rel, e.to_string()));
                 return;
             }
-        }
-        let bytes = match classify(buf) {
+        };
+        let bytes = match classify(&buf[..read]) {
             Content::Text(bytes) => bytes,
             Content::Binary => {
                 Counters::add(&counters.binary);
@@ -335,17 +335,41 @@ where
     });
 }
 
-/// Reads a file into `buf` unless it is larger than `max` bytes (`Ok(false)`).
-fn read_limited(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+/// Reads a file into the front of `buf` and returns its length, or `None` when it is
+/// larger than `max` bytes.
+///
+/// `buf` keeps the length it grew to (its bytes past the file are stale), so it is
+/// zeroed only when it grows. A read that returns as many bytes as the file's size is
+/// taken as the whole file, without a second read to see the end: one `read` per file.
+fn read_limited(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Option<usize>> {
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
     if len > max {
-        return Ok(false);
+        return Ok(None);
     }
-    buf.clear();
-    buf.reserve(usize::try_from(len).unwrap_or(0) + 1);
-    file.by_ref().take(max + 1).read_to_end(buf)?;
-    Ok(buf.len() as u64 <= max)
+    let size = usize::try_from(len).unwrap_or(usize::MAX);
+    if buf.len() <= size {
+        buf.resize(size.saturating_add(1).max(BINARY_SNIFF), 0);
+    }
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            buf.resize(buf.len().saturating_mul(2), 0);
+        }
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => return Ok(Some(filled)),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        if filled as u64 > max {
+            return Ok(None);
+        }
+        // A file of size 0 (as /proc reports) is read to its end.
+        if filled == size && size > 0 {
+            return Ok(Some(filled));
+        }
+    }
 }
 
 thread_local! {
@@ -481,14 +505,17 @@ fn innermost(err: &ignore::Error) -> String {
 /// `path` relative to `base`, with `/` separators.
 fn relative(path: &Path, base: &Path) -> String {
     let rel = path.strip_prefix(base).unwrap_or(path);
-    let s: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    if s.is_empty() {
+    let mut out = String::new();
+    for c in rel.components() {
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(&c.as_os_str().to_string_lossy());
+    }
+    if out.is_empty() {
         path.file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     } else {
-        s.join("/")
+        out
     }
 }
