@@ -352,8 +352,18 @@ fn inflate_into(z: &mut zlib_rs::Inflate, input: &[u8], out: &mut [u8]) -> Decod
     }
 }
 
+/// Whether `size` bytes can come out of `input`: deflate expands at most 1032 to 1, so a
+/// larger size is a damaged header, refused before it is allocated.
+fn inflatable(input: &[u8], size: usize) -> Decoded<()> {
+    if size > input.len().saturating_mul(1032).saturating_add(64) {
+        return Err(Unhandled);
+    }
+    Ok(())
+}
+
 /// Inflates an entry that is no delta: `size` bytes.
 fn inflate(input: &[u8], size: usize) -> Decoded<Vec<u8>> {
+    inflatable(input, size)?;
     let mut out = vec![0u8; size];
     SCRATCH.with_borrow_mut(|s| inflate_into(&mut s.z, input, &mut out))?;
     Ok(out)
@@ -361,6 +371,7 @@ fn inflate(input: &[u8], size: usize) -> Decoded<Vec<u8>> {
 
 /// Inflates a delta entry of `size` bytes and applies it to `base`.
 fn undelta(base: &[u8], input: &[u8], size: usize) -> Decoded<Vec<u8>> {
+    inflatable(input, size)?;
     SCRATCH.with_borrow_mut(|s| {
         s.delta.clear();
         s.delta.resize(size, 0);
@@ -409,7 +420,8 @@ fn apply(base: &[u8], delta: &[u8]) -> Decoded<Vec<u8>> {
         return Err(Unhandled);
     }
     let size = varint(delta, &mut pos)?;
-    let mut out = Vec::with_capacity(size);
+    // A damaged header may claim any size: reserve no more than the copies could give at once.
+    let mut out = Vec::with_capacity(size.min(base.len().saturating_add(delta.len())));
     while let Some(&op) = delta.get(pos) {
         pos += 1;
         if op & 0x80 != 0 {
@@ -445,4 +457,23 @@ fn apply(base: &[u8], delta: &[u8]) -> Decoded<Vec<u8>> {
         return Err(Unhandled);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_size_is_refused_before_it_is_allocated() {
+        // A valid empty zlib stream, claimed to inflate to a petabyte.
+        let empty = [0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
+        assert!(inflate(&empty, 1 << 50).is_err());
+        assert!(undelta(b"base", &empty, 1 << 50).is_err());
+        assert_eq!(inflate(&empty, 0).ok(), Some(Vec::new()));
+        // A delta whose header claims an absurd result size and copies past its base.
+        let mut delta = vec![4];
+        delta.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+        delta.extend_from_slice(&[0x91, 0x00, 0xff]);
+        assert!(apply(b"base", &delta).is_err());
+    }
 }
