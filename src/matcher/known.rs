@@ -185,9 +185,12 @@ impl KnownPass {
         misses: &mut misses::Misses,
         hits: &mut Vec<Hit>,
     ) {
-        let same = match std::str::from_utf8(bytes) {
-            Ok(_) => misses.shared_with_last(self.id, bytes),
-            Err(_) => Same::NONE,
+        // Validated once: it decides the tokenising, the lines shared with the last chunk
+        // and whether this chunk may be the next one's reference.
+        let valid = std::str::from_utf8(bytes).ok();
+        let same = match valid {
+            Some(_) => misses.shared_with_last(self.id, bytes),
+            None => Same::NONE,
         };
         let mut pass = Pass {
             known: self,
@@ -198,9 +201,9 @@ impl KnownPass {
             bytes,
             view: None,
         };
-        match std::str::from_utf8(bytes) {
-            Ok(text) => pass.text(text, Place::Offset(0), None, true, same),
-            Err(_) => {
+        match valid {
+            Some(text) => pass.text(text, Place::Offset(0), None, true, same),
+            None => {
                 for run in bytes.utf8_chunks() {
                     let text = run.valid();
                     let base = text.as_ptr() as usize - bytes.as_ptr() as usize;
@@ -208,7 +211,7 @@ impl KnownPass {
                 }
             }
         }
-        let clean = pass.matched == 0 && std::str::from_utf8(bytes).is_ok();
+        let clean = pass.matched == 0 && valid.is_some();
         for view in views {
             if let Ok(text) = std::str::from_utf8(&view.text) {
                 // Offsets in the view's text, mapped to the chunk as the rule pass maps them.
