@@ -261,6 +261,26 @@ fn state_id(premultiplied: usize) -> Result<u32, TooManyStates> {
 mod tests {
     use super::Prefilter;
 
+    type Hits = Vec<(usize, usize, usize)>;
+
+    /// The prefilter's hits in `hay` and those of the aho-corasick crate's overlapping search
+    /// over the same keywords (ASCII case-insensitive), each sorted, to compare.
+    fn hits_and_reference(pf: &Prefilter, keywords: &[String], hay: &[u8]) -> (Hits, Hits) {
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(keywords)
+            .expect("build");
+        let mut got = Vec::new();
+        pf.for_each_hit(hay, |p, s, e| got.push((p, s, e)));
+        got.sort_unstable();
+        let mut want: Vec<_> = ac
+            .find_overlapping_iter(hay)
+            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+            .collect();
+        want.sort_unstable();
+        (got, want)
+    }
+
     #[test]
     fn lanes_find_exactly_what_one_pass_finds() {
         let keywords: Vec<String> = ["ghp_", "token", "ken", "password", "xoxb-", "a3-", "Sk_"]
@@ -268,10 +288,6 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         let pf = Prefilter::new(&keywords).expect("build");
-        let ac = aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&keywords)
-            .expect("build");
         let mut hay = Vec::new();
         for i in 0..3000 {
             hay.extend_from_slice(
@@ -292,15 +308,7 @@ mod tests {
             10_000,
             hay.len(),
         ] {
-            let hay = &hay[..len];
-            let mut got = Vec::new();
-            pf.for_each_hit(hay, |p, s, e| got.push((p, s, e)));
-            got.sort_unstable();
-            let mut want: Vec<_> = ac
-                .find_overlapping_iter(hay)
-                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
-                .collect();
-            want.sort_unstable();
+            let (got, want) = hits_and_reference(&pf, &keywords, &hay[..len]);
             assert_eq!(got, want, "length {len}");
         }
     }
@@ -312,10 +320,6 @@ mod tests {
             .expect("matcher")
             .keywords();
         let pf = Prefilter::new(&keywords).expect("build");
-        let ac = aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&keywords)
-            .expect("build");
         // Every keyword, in turn lower, upper and cut short, run together and between words.
         let mut hay = String::new();
         for (i, k) in keywords.iter().enumerate() {
@@ -327,14 +331,7 @@ mod tests {
             hay.push_str(&shown);
             hay.push_str(if i % 5 == 0 { "\n" } else { "x=" });
         }
-        let mut got = Vec::new();
-        pf.for_each_hit(hay.as_bytes(), |p, s, e| got.push((p, s, e)));
-        got.sort_unstable();
-        let mut want: Vec<_> = ac
-            .find_overlapping_iter(&hay)
-            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
-            .collect();
-        want.sort_unstable();
+        let (got, want) = hits_and_reference(&pf, &keywords, hay.as_bytes());
         assert!(want.len() > keywords.len() / 2);
         assert_eq!(got, want);
     }
