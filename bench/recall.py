@@ -30,6 +30,8 @@ import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from synthetic import B62, crc_b62  # noqa: E402  (the fixtures' GitHub/npm checksum)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import recall_c  # noqa: E402  (set C: its templates and the value kinds only it uses)
 
 HEX = "0123456789abcdef"
 B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -89,6 +91,8 @@ class Values:
             "sha256": lambda: r.c(HEX, 64),
             "sha1": lambda: r.c(HEX, 40),
         }
+        if kind not in table:
+            table = recall_c.kinds(self)
         return table[kind]()
 
 
@@ -740,7 +744,8 @@ def generate(out, seed, templates=None):
                     planted.append((path, n, kind))
                 elif role == "D":
                     decoys.append((path, n, kind))
-                return FIXED_DECOYS.get(kind) if role == "D" and kind in FIXED_DECOYS else values.value(kind)
+                fixed = {**FIXED_DECOYS, **recall_c.FIXED}
+                return fixed[kind] if role == "D" and kind in fixed else values.value(kind)
             lines.append(MARKER.sub(sub, line))
         full = os.path.join(out, path)
         os.makedirs(os.path.dirname(full), exist_ok=True)
@@ -768,9 +773,11 @@ def main():
     ap.add_argument("--out", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "keytrace-recall"))
     ap.add_argument("--seed", type=int, default=18)
     ap.add_argument("--show-misses", action="store_true")
-    ap.add_argument("--set", choices=["a", "b"], default="a", help="template set (b: held out, written after tuning on a)")
+    ap.add_argument("--set", choices=["a", "b", "c"], default="a",
+                    help="template set (b: held out, written after tuning on a; c: held out, other files and providers)")
     args = ap.parse_args()
-    planted, decoys = generate(args.out, args.seed, TEMPLATES if args.set == "a" else TEMPLATES_B)
+    templates = {"a": TEMPLATES, "b": TEMPLATES_B, "c": recall_c.TEMPLATES_C}[args.set]
+    planted, decoys = generate(args.out, args.seed, templates)
     found = scan(args.keytrace, args.out)
     planted_at = {(p, n) for p, n, _ in planted}
     decoy_at = {(p, n): k for p, n, k in decoys}
