@@ -127,6 +127,8 @@ def kinds(r):
         "gcp_sa_key": lambda: pem(r, "PRIVATE KEY", "MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQ", 1180).replace("\n", "\\n"),
         "b64_userpass": lambda: base64.b64encode(("ci-bot:" + r.password()).encode()).decode(),
         "kube_key_data": lambda: base64.b64encode(pem(r, "RSA PRIVATE KEY", "MIIEpAIBAAKCAQEA", 1170).encode()).decode(),
+        "vault_hex": lambda: r.c(HEX, 80),
+        "png_b64": lambda: "iVBORw0KGgoAAAANSUhEUgAA" + r.b64_bytes(300),
         "recaptcha_site": lambda: "6L" + r.c(URLSAFE, 38),
     }
 
@@ -145,6 +147,7 @@ FIXED = {
     "placeholder_ghp": "ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
     "example_pw": "password",
     "jinja": "{{ db_password }}",
+    "jwt_io": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
 }
 
 TEMPLATES_C = [
@@ -549,5 +552,47 @@ Create a token at https://github.com/settings/tokens and export it:
 
 Local development uses the test database with user `dev` and password `@@D:example_pw@@`.
 Set `SECRET_KEY` to @@D:todo@@ before the first run.
+"""),
+    ("ansible/group_vars/all/vault.yml", """$ANSIBLE_VAULT;1.1;AES256
+@@D:vault_hex@@
+@@D:vault_hex@@
+@@D:vault_hex@@
+"""),
+    ("Cargo.lock", """[[package]]
+name = "ring"
+version = "0.17.8"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "@@D:sha256@@"
+"""),
+    ("poetry.lock", """[[package]]
+name = "requests"
+version = "2.32.3"
+files = [
+    {file = "requests-2.32.3-py3-none-any.whl", hash = "sha256:@@D:sha256@@"},
+]
+"""),
+    ("web/static/app.css", """.logo { background: url("data:image/png;base64,@@D:png_b64@@"); }
+"""),
+    ("web/src/auth.test.ts", """// The token from jwt.io's debugger: a documented example, not a credential.
+const sample = '@@D:jwt_io@@';
+const apiKey = 'test';
+const password = '@@D:example_pw@@';
+expect(mask('@@D:dummy_sk@@')).toBe('sk_live_****');
+"""),
+    ("k8s/base/secret-template.yaml", """apiVersion: v1
+kind: Secret
+metadata:
+  name: app
+type: Opaque
+stringData:
+  DATABASE_PASSWORD: "@@D:jinja@@"
+  STRIPE_KEY: @@D:dollar_brace@@
+  API_TOKEN: "@@D:redacted@@"
+"""),
+    ("docs/api.md", """Authenticate with your key in the header:
+
+    curl -H "Authorization: Bearer @@D:angle@@" https://api.acme.io/v1/me
+
+The response carries a request id such as `@@D:uuid@@` and an ETag like `"@@D:sha1@@"`.
 """),
 ]
