@@ -2,7 +2,7 @@
 """Recall and precision of `keytrace scan` on configuration files as real projects write them.
 
     python3 bench/recall.py [--keytrace target/release/keytrace] [--out DIR] [--seed 18]
-                            [--show-misses]
+                            [--set a|b|c] [--show-misses] [--peers DIR]
 
 Writes a small tree of realistic files (docker-compose env, Spring application.yml and
 .properties, .env, terraform.tfvars and .tf, Django settings.py, appsettings.json,
@@ -729,10 +729,10 @@ MARKER = re.compile(r"@@([PID]):([a-z0-9_]+)@@")
 
 
 def generate(out, seed, templates=None):
-    """Writes the tree; returns (planted, decoys) as lists of (path, line, kind)."""
+    """Writes the tree; returns (planted, decoys, identifiers) as lists of (path, line, kind)."""
     templates = TEMPLATES if templates is None else templates
     values = Values(seed)
-    planted, decoys = [], []
+    planted, decoys, identifiers = [], [], []
     if os.path.exists(out):
         shutil.rmtree(out)
     for path, template in templates:
@@ -744,6 +744,8 @@ def generate(out, seed, templates=None):
                     planted.append((path, n, kind))
                 elif role == "D":
                     decoys.append((path, n, kind))
+                else:
+                    identifiers.append((path, n, kind))
                 fixed = {**FIXED_DECOYS, **recall_c.FIXED}
                 return fixed[kind] if role == "D" and kind in fixed else values.value(kind)
             lines.append(MARKER.sub(sub, line))
@@ -751,7 +753,7 @@ def generate(out, seed, templates=None):
         os.makedirs(os.path.dirname(full), exist_ok=True)
         with open(full, "w") as f:
             f.write("\n".join(lines) + "\n")
-    return planted, decoys
+    return planted, decoys, identifiers
 
 
 def scan(keytrace, out):
@@ -767,34 +769,72 @@ def scan(keytrace, out):
     return found
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--keytrace", default="target/release/keytrace")
-    ap.add_argument("--out", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "keytrace-recall"))
-    ap.add_argument("--seed", type=int, default=18)
-    ap.add_argument("--show-misses", action="store_true")
-    ap.add_argument("--set", choices=["a", "b", "c"], default="a",
-                    help="template set (b: held out, written after tuning on a; c: held out, other files and providers)")
-    args = ap.parse_args()
-    templates = {"a": TEMPLATES, "b": TEMPLATES_B, "c": recall_c.TEMPLATES_C}[args.set]
-    planted, decoys = generate(args.out, args.seed, templates)
-    found = scan(args.keytrace, args.out)
+PEERS = {
+    # name: (argv after the binary, how a finding names its place)
+    "kingfisher": (["scan", "{out}", "--git-history", "none", "--no-validate", "--no-update-check", "-q", "-f", "json", "-o", "{report}"],
+                   lambda f: (f["finding"]["path"], int(f["finding"]["line"]))),
+    "betterleaks": (["fs", "{out}", "-s", "--no-color", "-l", "error", "--exit-code", "0", "-o", "{report}"],
+                    lambda f: (f["location"]["path"], int(f["location"]["start_line"]))),
+}
+
+
+def scan_peer(name, binary, out):
+    """A peer's findings as (path, line, rule) on the same tree (install-peers.sh's invocation)."""
+    argv, place = PEERS[name]
+    report = os.path.join(os.path.dirname(out.rstrip("/")), "recall-%s.json" % name)
+    subprocess.run([binary] + [a.format(out=out, report=report) for a in argv], capture_output=True)
+    with open(report) as f:
+        findings = json.load(f)["findings"]
+    found = []
+    for f in findings:
+        path, line = place(f)
+        found.append((os.path.relpath(path, out), line, name))
+    return found
+
+
+def score(label, found, planted, decoys, identifiers, show):
+    """Prints recall and precision of `found` against the planted values and decoys. A finding
+    on a line that holds only an identifier (an AWS key id, a Twilio SID) is not counted."""
     planted_at = {(p, n) for p, n, _ in planted}
+    ident_at = {(p, n) for p, n, _ in identifiers} - planted_at
+    found = [f for f in found if (f[0], f[1]) not in ident_at]
     decoy_at = {(p, n): k for p, n, k in decoys}
     hit_places = {(p, n) for p, n, _ in found}
     got = [x for x in planted if (x[0], x[1]) in hit_places]
     false = sorted({(p, n, r) for p, n, r in found if (p, n) not in planted_at})
     true_findings = sum(1 for p, n, _ in found if (p, n) in planted_at)
     precision = true_findings / len(found) if found else 1.0
-    print("planted %d  found %d  recall %.1f%%" % (len(planted), len(got), 100.0 * len(got) / len(planted)))
-    print("findings %d  false alarms %d (on decoys %d)  precision %.1f%%" % (
-        len(found), len(false), sum(1 for p, n, _ in false if (p, n) in decoy_at), 100.0 * precision))
-    if args.show_misses:
+    print("%-12s planted %d  found %d  recall %.1f%%  findings %d  false alarms %d (on decoys %d)  precision %.1f%%" % (
+        label, len(planted), len(got), 100.0 * len(got) / len(planted), len(found), len(false),
+        sum(1 for p, n, _ in false if (p, n) in decoy_at), 100.0 * precision))
+    if show:
         for p, n, k in planted:
             if (p, n) not in hit_places:
                 print("  missed  %-55s %3d  %s" % (p, n, k))
         for p, n, r in false:
             print("  false   %-55s %3d  %s%s" % (p, n, r, "  (decoy %s)" % decoy_at[(p, n)] if (p, n) in decoy_at else ""))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--keytrace", default="target/release/keytrace")
+    ap.add_argument("--out", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "keytrace-recall"))
+    ap.add_argument("--seed", type=int, default=18)
+    ap.add_argument("--show-misses", action="store_true")
+    ap.add_argument("--peers", help="install-peers.sh's directory (default $TMPDIR/keytrace-peers, used when present)")
+    ap.add_argument("--peer-misses", action="store_true", help="with --show-misses, list the peers' misses too")
+    ap.add_argument("--set", choices=["a", "b", "c"], default="a",
+                    help="template set (b: held out, written after tuning on a; c: held out, other files and providers)")
+    args = ap.parse_args()
+    templates = {"a": TEMPLATES, "b": TEMPLATES_B, "c": recall_c.TEMPLATES_C}[args.set]
+    planted, decoys, identifiers = generate(args.out, args.seed, templates)
+    score("keytrace", scan(args.keytrace, args.out), planted, decoys, identifiers, args.show_misses)
+    peers = args.peers or os.path.join(os.environ.get("TMPDIR", "/tmp"), "keytrace-peers")
+    for name in PEERS:
+        binary = os.path.join(peers, "unz", name, "bin", name)
+        if args.peers is not None or os.path.exists(binary):
+            score(name, scan_peer(name, binary, args.out), planted, decoys, identifiers,
+                  args.show_misses and args.peer_misses)
 
 
 if __name__ == "__main__":
