@@ -372,6 +372,15 @@ kttest!(
             .args(["baseline", "create", "--format", "json"]));
         assert_eq!(code, 2);
         assert!(err.contains("--format does not apply"), "{err}");
+        let (code, _, err) = run(dir
+            .command()
+            .args(["baseline", "create", "--report", "json=extra.json"]));
+        assert_eq!(code, 2);
+        assert!(err.contains("--report does not apply"), "{err}");
+        assert!(
+            !dir.path().join("extra.json").exists(),
+            "a refused run writes no report"
+        );
     }
 );
 
