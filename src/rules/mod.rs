@@ -66,26 +66,32 @@ struct Aliases {
 }
 
 impl RuleSet {
-    /// The built-in rules embedded in the binary.
+    /// The built-in rules embedded in the binary, every rule's static checks run
+    /// (`rules check` and the tests load them so).
     pub fn embedded() -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
         for (name, text) in EMBEDDED_RULE_FILES {
             set.add_file(&format!("rules/{name}"), text)?;
         }
-        set.finish()?;
+        set.finish(0)?;
         Ok(set)
     }
 
     /// Built-ins extended by every `*.toml` under `dirs` (files or directories).
+    ///
+    /// Only the user rules get the static checks: the built-ins are checked by every
+    /// `cargo test` (through [`RuleSet::embedded`]), and parsing each of their regexes
+    /// again was half of a scan's start-up.
     pub fn with_user_rules(dirs: &[PathBuf]) -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
         for (name, text) in EMBEDDED_RULE_FILES {
             set.add_file(&format!("rules/{name}"), text)?;
         }
+        let builtin = set.rules.len();
         for (label, text) in read_rule_paths(dirs)? {
             set.add_file(&label, &text)?;
         }
-        set.finish()?;
+        set.finish(builtin)?;
         Ok(set)
     }
 
@@ -100,7 +106,7 @@ impl RuleSet {
         for (label, text) in read_rule_paths(paths)? {
             set.add_file(&label, &text)?;
         }
-        set.finish()?;
+        set.finish(0)?;
         Ok(set)
     }
 
@@ -178,10 +184,11 @@ impl RuleSet {
             return Ok(());
         }
         let file: RuleFile = toml::from_str(text).map_err(syntax)?;
+        let mut lines = IdLines::new(text);
         for mut rule in file.rule {
             rule.origin = RuleOrigin {
                 file: label.to_string(),
-                line: line_of_id(text, &rule.id),
+                line: lines.find(&rule.id),
             };
             self.rules.push(rule);
         }
@@ -220,13 +227,17 @@ impl RuleSet {
         format!("sha256:{}", crate::fingerprint::hex(&h.finalize()))
     }
 
-    fn finish(&mut self) -> Result<(), RuleError> {
+    /// Checks the whole set: unique ids and known `pairs_with` for every rule, and the
+    /// static checks for the rules from index `checked_from` on.
+    fn finish(&mut self, checked_from: usize) -> Result<(), RuleError> {
         let mut seen = HashSet::new();
-        for rule in &self.rules {
+        for (idx, rule) in self.rules.iter().enumerate() {
             if !seen.insert(rule.id.as_str()) {
                 return Err(invalid(rule, "duplicate rule id".into()));
             }
-            static_checks(rule).map_err(|m| invalid(rule, m))?;
+            if idx >= checked_from {
+                static_checks(rule).map_err(|m| invalid(rule, m))?;
+            }
         }
         let ids: HashSet<&str> = self.rules.iter().map(|r| r.id.as_str()).collect();
         for rule in &self.rules {
@@ -365,15 +376,39 @@ fn read_rule_paths(paths: &[PathBuf]) -> Result<Vec<(String, String)>, RuleError
         .collect()
 }
 
-fn line_of_id(text: &str, id: &str) -> usize {
-    let needle_a = format!("\"{id}\"");
-    let needle_b = format!("'{id}'");
-    text.lines()
-        .position(|l| {
-            let l = l.trim_start();
-            l.starts_with("id") && (l.contains(&needle_a) || l.contains(&needle_b))
-        })
-        .map_or(0, |i| i + 1)
+/// Finds the line of each rule's `id` in a rule file, for rules asked in file order.
+struct IdLines<'a> {
+    /// `(line number, line)` of every line starting with `id`, in file order.
+    lines: Vec<(usize, &'a str)>,
+    /// Where the previous rule's line was: the next rule's is at or after it.
+    next: usize,
+}
+
+impl<'a> IdLines<'a> {
+    fn new(text: &'a str) -> Self {
+        let lines = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.trim_start()))
+            .filter(|(_, l)| l.starts_with("id"))
+            .collect();
+        IdLines { lines, next: 0 }
+    }
+
+    /// The 1-based line of the `id = "…"` line naming `id`, or 0 when there is none.
+    fn find(&mut self, id: &str) -> usize {
+        let needle_a = format!("\"{id}\"");
+        let needle_b = format!("'{id}'");
+        let holds = |(_, l): &&(usize, &str)| l.contains(&needle_a) || l.contains(&needle_b);
+        let later = self.lines[self.next..].iter().position(|l| holds(&l));
+        match later {
+            Some(i) => {
+                self.next += i + 1;
+                self.lines[self.next - 1].0
+            }
+            None => self.lines.iter().find(holds).map_or(0, |(n, _)| *n),
+        }
+    }
 }
 
 /// Turns a TOML error into `line L, column C: message`.
