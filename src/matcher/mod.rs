@@ -94,8 +94,16 @@ fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern)
         .unicode(false)
         .size_limit(64 << 20)
+        .dfa_size_limit(LAZY_DFA_CACHE)
         .build()
 }
+
+/// Bytes of lazy-DFA states a rule's regex may keep per thread (the crate's default is
+/// 2 MiB). The broad rules (`generic-token`, run around every `token` keyword) fill 2 MiB
+/// on a large tree, and each time the cache is full it is cleared and its states are
+/// built again: with 16 MiB their regex time halves. A cache grows only as far as its
+/// regex needs, so the narrow rules use no more memory than before.
+const LAZY_DFA_CACHE: usize = 16 << 20;
 
 /// Bytes on either side of a keyword hit that a rule's regex may look at.
 const WINDOW_SIDE: usize = 1024;
