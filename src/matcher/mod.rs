@@ -101,8 +101,9 @@ fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
 /// Bytes of lazy-DFA states a rule's regex may keep per thread (the crate's default is
 /// 2 MiB). The broad rules (`generic-token`, run around every `token` keyword) fill 2 MiB
 /// on a large tree, and each time the cache is full it is cleared and its states are
-/// built again: with 16 MiB their regex time halves. A cache grows only as far as its
-/// regex needs, so the narrow rules use no more memory than before.
+/// built again. On the bench corpus 16 MiB cuts lazy-DFA building by about 6% (most
+/// states are new ones, not rebuilt ones). A cache grows only as far as its regex
+/// needs, so the narrow rules use no more memory than before.
 const LAZY_DFA_CACHE: usize = 16 << 20;
 
 /// Bytes on either side of a keyword hit that a rule's regex may look at.
