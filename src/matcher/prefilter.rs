@@ -182,6 +182,28 @@ impl Prefilter {
             &lanes[3][..len],
         );
         let first_match = self.first_match;
+        // Eight bytes per lane are read at once: the step's loads of a byte, its class and
+        // the next state are what bounds this loop, and the byte loads go from eight to one.
+        while at + 8 <= len {
+            let word =
+                |lane: &[u8]| u64::from_le_bytes(lane[at..at + 8].try_into().expect("8 bytes"));
+            let words = [word(l0), word(l1), word(l2), word(l3)];
+            for j in 0..8 {
+                let byte = |w: u64| (w >> (8 * j)) as u8;
+                sid[0] = self.step(sid[0], byte(words[0]));
+                sid[1] = self.step(sid[1], byte(words[1]));
+                sid[2] = self.step(sid[2], byte(words[2]));
+                sid[3] = self.step(sid[3], byte(words[3]));
+                if (sid[0] >= first_match)
+                    | (sid[1] >= first_match)
+                    | (sid[2] >= first_match)
+                    | (sid[3] >= first_match)
+                {
+                    return (at + j + 1, sid);
+                }
+            }
+            at += 8;
+        }
         while at < len {
             sid[0] = self.step(sid[0], l0[at]);
             sid[1] = self.step(sid[1], l1[at]);

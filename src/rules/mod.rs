@@ -66,41 +66,48 @@ struct Aliases {
 }
 
 impl RuleSet {
-    /// The built-in rules embedded in the binary.
+    /// The built-in rules embedded in the binary, every rule's static checks run
+    /// (`rules check` and the tests load them so).
     pub fn embedded() -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
-        for (name, text) in EMBEDDED_RULE_FILES {
-            set.add_file(&format!("rules/{name}"), text)?;
+        for (name, text, _) in EMBEDDED_RULE_FILES {
+            set.add_file(&format!("rules/{name}"), text, None)?;
         }
-        set.finish()?;
+        set.finish(0)?;
         Ok(set)
     }
 
     /// Built-ins extended by every `*.toml` under `dirs` (files or directories).
+    ///
+    /// Only the user rules get the static checks: the built-ins are checked by every
+    /// `cargo test` (through [`RuleSet::embedded`]), and parsing each of their regexes
+    /// again was half of a scan's start-up. The built-ins are read from the JSON that
+    /// build.rs made of them, which gives the same rules (a test compares the two).
     pub fn with_user_rules(dirs: &[PathBuf]) -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
-        for (name, text) in EMBEDDED_RULE_FILES {
-            set.add_file(&format!("rules/{name}"), text)?;
+        for (name, text, json) in EMBEDDED_RULE_FILES {
+            set.add_file(&format!("rules/{name}"), text, Some(json))?;
         }
+        let builtin = set.rules.len();
         for (label, text) in read_rule_paths(dirs)? {
-            set.add_file(&label, &text)?;
+            set.add_file(&label, &text, None)?;
         }
-        set.finish()?;
+        set.finish(builtin)?;
         Ok(set)
     }
 
     /// Only the rules in `paths`, for `rules check DIR` on a user's own rules.
     pub fn from_paths(paths: &[PathBuf]) -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
-        for (name, text) in EMBEDDED_RULE_FILES {
+        for (name, text, _) in EMBEDDED_RULE_FILES {
             if *name == KNOWN_TEST_KEYS_FILE {
-                set.add_file(&format!("rules/{name}"), text)?;
+                set.add_file(&format!("rules/{name}"), text, None)?;
             }
         }
         for (label, text) in read_rule_paths(paths)? {
-            set.add_file(&label, &text)?;
+            set.add_file(&label, &text, None)?;
         }
-        set.finish()?;
+        set.finish(0)?;
         Ok(set)
     }
 
@@ -158,30 +165,29 @@ impl RuleSet {
         out
     }
 
-    fn add_file(&mut self, label: &str, text: &str) -> Result<(), RuleError> {
+    /// Adds one rule file: its TOML `text`, or `json`, the same tables as build.rs wrote
+    /// them (any problem with those is reported as the TOML text's own).
+    fn add_file(&mut self, label: &str, text: &str, json: Option<&str>) -> Result<(), RuleError> {
         let base = Path::new(label)
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or(label);
-        let syntax = |e: toml::de::Error| RuleError::Syntax {
-            file: label.to_string(),
-            message: describe_toml_error(text, &e),
-        };
         if base == KNOWN_TEST_KEYS_FILE {
-            let keys: KnownTestKeys = toml::from_str(text).map_err(syntax)?;
+            let keys: KnownTestKeys = parse_rule_file(label, text, json)?;
             self.known_test_keys.extend(keys.fingerprints);
             return Ok(());
         }
         if base == ALIASES_FILE {
-            let aliases: Aliases = toml::from_str(text).map_err(syntax)?;
+            let aliases: Aliases = parse_rule_file(label, text, json)?;
             self.aliases.extend(aliases.aliases);
             return Ok(());
         }
-        let file: RuleFile = toml::from_str(text).map_err(syntax)?;
+        let file: RuleFile = parse_rule_file(label, text, json)?;
+        let mut lines = IdLines::new(text);
         for mut rule in file.rule {
             rule.origin = RuleOrigin {
                 file: label.to_string(),
-                line: line_of_id(text, &rule.id),
+                line: lines.find(&rule.id),
             };
             self.rules.push(rule);
         }
@@ -220,13 +226,17 @@ impl RuleSet {
         format!("sha256:{}", crate::fingerprint::hex(&h.finalize()))
     }
 
-    fn finish(&mut self) -> Result<(), RuleError> {
+    /// Checks the whole set: unique ids and known `pairs_with` for every rule, and the
+    /// static checks for the rules from index `checked_from` on.
+    fn finish(&mut self, checked_from: usize) -> Result<(), RuleError> {
         let mut seen = HashSet::new();
-        for rule in &self.rules {
+        for (idx, rule) in self.rules.iter().enumerate() {
             if !seen.insert(rule.id.as_str()) {
                 return Err(invalid(rule, "duplicate rule id".into()));
             }
-            static_checks(rule).map_err(|m| invalid(rule, m))?;
+            if idx >= checked_from {
+                static_checks(rule).map_err(|m| invalid(rule, m))?;
+            }
         }
         let ids: HashSet<&str> = self.rules.iter().map(|r| r.id.as_str()).collect();
         for rule in &self.rules {
@@ -365,15 +375,54 @@ fn read_rule_paths(paths: &[PathBuf]) -> Result<Vec<(String, String)>, RuleError
         .collect()
 }
 
-fn line_of_id(text: &str, id: &str) -> usize {
-    let needle_a = format!("\"{id}\"");
-    let needle_b = format!("'{id}'");
-    text.lines()
-        .position(|l| {
-            let l = l.trim_start();
-            l.starts_with("id") && (l.contains(&needle_a) || l.contains(&needle_b))
-        })
-        .map_or(0, |i| i + 1)
+/// A rule file's tables, from their JSON form when there is one that reads, else from the TOML.
+fn parse_rule_file<T: serde::de::DeserializeOwned>(
+    label: &str,
+    text: &str,
+    json: Option<&str>,
+) -> Result<T, RuleError> {
+    if let Some(parsed) = json.and_then(|j| serde_json::from_str(j).ok()) {
+        return Ok(parsed);
+    }
+    toml::from_str(text).map_err(|e| RuleError::Syntax {
+        file: label.to_string(),
+        message: describe_toml_error(text, &e),
+    })
+}
+
+/// Finds the line of each rule's `id` in a rule file, for rules asked in file order.
+struct IdLines<'a> {
+    /// `(line number, line)` of every line starting with `id`, in file order.
+    lines: Vec<(usize, &'a str)>,
+    /// Where the previous rule's line was: the next rule's is at or after it.
+    next: usize,
+}
+
+impl<'a> IdLines<'a> {
+    fn new(text: &'a str) -> Self {
+        let lines = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.trim_start()))
+            .filter(|(_, l)| l.starts_with("id"))
+            .collect();
+        IdLines { lines, next: 0 }
+    }
+
+    /// The 1-based line of the `id = "…"` line naming `id`, or 0 when there is none.
+    fn find(&mut self, id: &str) -> usize {
+        let needle_a = format!("\"{id}\"");
+        let needle_b = format!("'{id}'");
+        let holds = |(_, l): &&(usize, &str)| l.contains(&needle_a) || l.contains(&needle_b);
+        let later = self.lines[self.next..].iter().position(|l| holds(&l));
+        match later {
+            Some(i) => {
+                self.next += i + 1;
+                self.lines[self.next - 1].0
+            }
+            None => self.lines.iter().find(holds).map_or(0, |(n, _)| *n),
+        }
+    }
 }
 
 /// Turns a TOML error into `line L, column C: message`.
@@ -387,5 +436,25 @@ pub(crate) fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
             format!("line {line}, column {col}: {msg}")
         }
         None => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RuleSet;
+
+    #[test]
+    fn built_ins_read_from_their_json_are_the_rules_the_toml_defines() {
+        let from_toml = RuleSet::embedded().expect("rules");
+        let from_json = RuleSet::with_user_rules(&[]).expect("rules");
+        assert!(from_toml.rules.len() > 100);
+        // Debug shows every field, each rule's origin (file and line) included; the
+        // test-key set is unordered, so it is compared as a set.
+        assert_eq!(
+            format!("{:?}{:?}", from_toml.rules, from_toml.aliases),
+            format!("{:?}{:?}", from_json.rules, from_json.aliases)
+        );
+        assert_eq!(from_toml.known_test_keys, from_json.known_test_keys);
+        assert_eq!(from_toml.digest(), from_json.digest());
     }
 }

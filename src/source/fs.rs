@@ -504,6 +504,9 @@ fn innermost(err: &ignore::Error) -> String {
 
 /// `path` relative to `base`, with `/` separators.
 fn relative(path: &Path, base: &Path) -> String {
+    if let Some(rel) = plain_relative(path, base) {
+        return rel.to_string();
+    }
     let rel = path.strip_prefix(base).unwrap_or(path);
     let mut out = String::new();
     for c in rel.components() {
@@ -517,5 +520,59 @@ fn relative(path: &Path, base: &Path) -> String {
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     } else {
         out
+    }
+}
+
+/// `path` below `base` as it is written, when that is already what the component walk in
+/// [`relative`] gives (UTF-8, `/`-separated, no empty, `.` or `..` part): the walker's
+/// paths are, and taking the text as it is saves parsing components twice per file.
+fn plain_relative<'a>(path: &'a Path, base: &Path) -> Option<&'a str> {
+    if std::path::MAIN_SEPARATOR != '/' {
+        return None;
+    }
+    let base = base.to_str().filter(|b| !b.is_empty())?;
+    let rest = path.to_str()?.strip_prefix(base)?;
+    let rest = if base.ends_with('/') {
+        rest
+    } else {
+        rest.strip_prefix('/')?
+    };
+    let plain = !rest.is_empty()
+        && rest
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..");
+    plain.then_some(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{plain_relative, relative};
+    use std::path::Path;
+
+    #[test]
+    fn relative_paths_are_the_components_joined_by_slashes_however_spelled() {
+        let base = Path::new("/repo");
+        for (path, want) in [
+            ("/repo/a/b.txt", "a/b.txt"),
+            ("/repo/.env", ".env"),
+            ("/repo/./a//b.txt", "a/b.txt"),
+            ("/repo/a/b/", "a/b"),
+            ("/repo/a/../b", "a/../b"),
+        ] {
+            assert_eq!(relative(Path::new(path), base), want, "{path}");
+        }
+        assert_eq!(relative(Path::new("/a/b"), Path::new("/")), "a/b");
+        // Only paths already in that shape take the text as it is.
+        assert_eq!(plain_relative(Path::new("/repo/a/b"), base), Some("a/b"));
+        for odd in [
+            "/repo/./a",
+            "/repo/a//b",
+            "/repo/a/",
+            "/repo/a/..",
+            "/repo",
+            "/repos/a",
+        ] {
+            assert_eq!(plain_relative(Path::new(odd), base), None, "{odd}");
+        }
     }
 }
