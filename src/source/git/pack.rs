@@ -103,10 +103,15 @@ impl Packs {
 
     /// The content of object `oid`: from the packs, else from libgit2's object database.
     pub(super) fn read_or(&self, odb: &git2::Odb<'_>, oid: Oid) -> Result<Object, git2::Error> {
-        match self.find(oid).and_then(|at| self.read(at)) {
+        match self.read_packed(oid) {
             Some(object) => Ok(object),
             None => odb.read(oid).map(|o| Arc::new(o.data().to_vec())),
         }
+    }
+
+    /// The content of object `oid` when this reader can give it (`None`: ask libgit2).
+    pub(super) fn read_packed(&self, oid: Oid) -> Option<Object> {
+        self.find(oid).and_then(|at| self.read(at))
     }
 
     /// The size of object `oid`: from the packs, else from libgit2's object database.
