@@ -708,7 +708,7 @@ mod tests {
         tangled_repo(dir.path());
         let repo = Repository::open(dir.path()).expect("repo");
         let packs = Packs::open(repo.commondir());
-        let plan = super::super::scope::all(&repo, "r", None, &mut Vec::new());
+        let plan = super::super::scope::all(&repo, &packs, "r", None, &mut Vec::new());
         assert!(plan.commits.len() > 50 && plan.loose.len() == 2);
         let roots = super::super::roots(&plan);
         let pool = rayon::ThreadPoolBuilder::new()

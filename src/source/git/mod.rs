@@ -344,8 +344,8 @@ fn plan_items(
         return Ok(items);
     }
     let plan = match &opts.scope {
-        Scope::Range(spec) => scope::range(repo, name, spec, &mut warn)?,
-        Scope::All { since } => scope::all(repo, name, *since, &mut warn),
+        Scope::Range(spec) => scope::range(repo, packs, name, spec, &mut warn)?,
+        Scope::All { since } => scope::all(repo, packs, name, *since, &mut warn),
         Scope::Staged => unreachable!("handled above"),
     };
     if plan.commits.is_empty()

@@ -23,6 +23,7 @@ const SHARDS: usize = 16;
 /// Longer chains than git ever writes (`pack.depth` is capped at 4095) mean a damaged pack.
 const MAX_CHAIN: usize = 4096;
 
+const COMMIT: u8 = 1;
 const OFS_DELTA: u8 = 6;
 const REF_DELTA: u8 = 7;
 
@@ -64,6 +65,8 @@ struct Shard {
 
 /// One pack entry's header.
 struct Entry {
+    /// Object type (1 commit, 2 tree, 3 blob, 4 tag) or delta kind.
+    kind: u8,
     /// Inflated size of the entry's own data (for a delta, the delta's size).
     size: usize,
     /// Where the zlib stream starts.
@@ -139,6 +142,15 @@ impl Packs {
             size if size > max => Ok(Limited::TooLarge(size)),
             _ => self.read_or(odb, oid).map(Limited::Object),
         }
+    }
+
+    /// The raw content of commit `oid` when it lies whole in a pack (not as a delta, whose
+    /// type would take its base to learn).
+    pub(super) fn read_commit(&self, oid: Oid) -> Option<Vec<u8>> {
+        let at = self.find(oid)?;
+        let pack = &self.packs[at.pack as usize];
+        let e = pack.entry(at.offset).ok().filter(|e| e.kind == COMMIT)?;
+        inflate(&pack.data[e.start..], e.size).ok()
     }
 
     /// The size of object `oid`: from the packs, else from libgit2's object database.
@@ -391,6 +403,7 @@ impl Pack {
             _ => return Err(Unhandled),
         };
         Ok(Entry {
+            kind,
             size,
             start: pos,
             base,
