@@ -4,12 +4,23 @@
 //! Trees are walked with a seen-set, so a subtree unchanged across ten thousand commits is read
 //! once. Commit counts are propagated through the tree DAG afterwards (parents before children,
 //! in reverse post-order) instead of re-walking each commit's full tree.
+//!
+//! The commits are walked in consecutive ranges in parallel, each range with its own seen-set
+//! (the cost: each range reads its first commit's whole tree), then merged. The merge gives
+//! exactly what one walk over all commits gives: a blob (or tree) first met in commit `c` was
+//! in no earlier commit, so no tree holding it was seen before `c` in either walk, and the
+//! range holding `c` meets it at the same path; the earliest range that holds it therefore
+//! has its path and oldest commit. Counts are sums over the ranges.
 
 use super::pack::{Object, Packs};
 use crate::diag::{Code, Diagnostic};
 use git2::{Oid, Repository};
-use std::collections::{BTreeMap, HashMap};
+use rayon::prelude::*;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::path::Path;
+use std::time::Instant;
 
 /// Object ids are already uniformly distributed: hash one by its first eight bytes.
 #[derive(Default)]
@@ -46,6 +57,9 @@ impl<V> OidMap<V> {
     fn get(&self, oid: &Oid) -> Option<&V> {
         self.0.get(&key(oid))
     }
+    fn get_raw(&self, id: &[u8; 20]) -> Option<&V> {
+        self.0.get(id)
+    }
     fn contains_key(&self, oid: &Oid) -> bool {
         self.0.contains_key(&key(oid))
     }
@@ -71,7 +85,7 @@ pub(super) struct CommitInfo {
 }
 
 /// A distinct blob to scan.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct BlobEntry {
     pub oid: Oid,
     pub path: String,
@@ -79,29 +93,97 @@ pub(super) struct BlobEntry {
     pub commit: Option<u32>,
     /// Commits whose tree holds it.
     pub count: u64,
+    /// The path in history is not UTF-8: `path` shows it with replacement characters.
+    lossy: bool,
+}
+
+/// Where a walk starts, in the order the walk takes them.
+pub(super) enum Root<'p> {
+    /// The tree of commit number `commit` (`None`: a tree a ref names directly).
+    Tree { tree: Oid, commit: Option<u32> },
+    /// A blob a ref (`name`) names directly, reachable from no commit.
+    Blob { oid: Oid, name: &'p str },
+}
+
+/// Reads trees from the packs, else through libgit2: the planning repository, or one
+/// opened on first need (a walk of a fully packed repository on a worker opens none).
+pub(super) struct Trees<'a> {
+    packs: &'a Packs,
+    repo: Fallback<'a>,
+}
+
+enum Fallback<'a> {
+    Shared(&'a Repository),
+    Unopened(&'a Path),
+    Opened(Repository),
+}
+
+impl<'a> Trees<'a> {
+    /// Falls back on `repo`.
+    pub(super) fn shared(packs: &'a Packs, repo: &'a Repository) -> Self {
+        Trees {
+            packs,
+            repo: Fallback::Shared(repo),
+        }
+    }
+
+    /// Falls back on the repository at `open_path`, opened when first needed.
+    pub(super) fn lazy(packs: &'a Packs, open_path: &'a Path) -> Self {
+        Trees {
+            packs,
+            repo: Fallback::Unopened(open_path),
+        }
+    }
+
+    fn read(&mut self, oid: Oid) -> Result<Object, git2::Error> {
+        if let Some(object) = self.packs.read_packed(oid) {
+            return Ok(object);
+        }
+        if let Fallback::Unopened(path) = self.repo {
+            self.repo = Fallback::Opened(Repository::open(path)?);
+        }
+        let odb = match &self.repo {
+            Fallback::Shared(r) => r.odb()?,
+            Fallback::Opened(r) => r.odb()?,
+            Fallback::Unopened(_) => unreachable!("opened above"),
+        };
+        self.packs.read_or(&odb, oid)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum TreeState {
-    /// Seen while pre-seeding the base of a limited scope: holds nothing new.
-    Base,
     Open,
-    /// Finished new tree with its post-order index.
+    /// Finished tree with its post-order index.
     Done(u32),
 }
 
 const BLOB_BIT: u32 = 1 << 31;
 
-/// Builds the blob index over one repository.
-pub(super) struct Index<'r> {
-    repo: &'r Repository,
-    odb: Option<git2::Odb<'r>>,
-    packs: &'r Packs,
-    trees: OidMap<TreeState>,
-    /// Blob id → index in `blobs`, or `u32::MAX` for a base blob.
+/// Blob index value of a blob of the base of a limited scope (present before it: not new).
+const BASE_BLOB: u32 = u32::MAX;
+
+/// The blob index of one repository.
+pub(super) struct Index {
+    /// Trees seen while pre-seeding the base of a limited scope: they hold nothing new.
+    base_trees: OidMap<()>,
+    /// Blob id → index in `blobs`, or [`BASE_BLOB`].
     blob_ids: OidMap<u32>,
     pub blobs: Vec<BlobEntry>,
-    /// Children of each finished new tree (post-order index), tagged with `BLOB_BIT` for blobs:
+    pub trees_read: u64,
+    pub unreadable: u64,
+    pub warnings: Vec<Diagnostic>,
+    repo_name: String,
+}
+
+/// One range of roots walked on its own: what [`Index::walk`] merges.
+struct Part<'a> {
+    base: &'a Index,
+    trees: OidMap<TreeState>,
+    /// Blob id → index in `blobs`.
+    blob_ids: OidMap<u32>,
+    blobs: Vec<BlobEntry>,
+    /// Children of each finished tree (post-order index), tagged with `BLOB_BIT` for blobs:
     /// tree `t`'s are `children[child_end[t - 1]..child_end[t]]` (one buffer, not one per tree).
     children: Vec<u32>,
     child_end: Vec<usize>,
@@ -109,12 +191,17 @@ pub(super) struct Index<'r> {
     spare_kids: Vec<Vec<u32>>,
     /// Commits counted per finished tree index (root trees only, before propagation).
     root_counts: Vec<u64>,
-    pub trees_read: u64,
-    pub unreadable: u64,
-    submodules: BTreeMap<String, Oid>,
-    non_utf8: BTreeMap<String, ()>,
-    pub warnings: Vec<Diagnostic>,
-    repo_name: String,
+    /// Every tree read, in order, with the warning when it could not be read.
+    read: Vec<(Oid, Option<Diagnostic>)>,
+    /// Submodule entries met: (tree holding it, path, commit it pins).
+    gitlinks: Vec<(Oid, String, Oid)>,
+}
+
+/// What a range's walk found, for [`Index::merge`].
+struct Found {
+    blobs: Vec<BlobEntry>,
+    read: Vec<(Oid, Option<Diagnostic>)>,
+    gitlinks: Vec<(Oid, String, Oid)>,
 }
 
 struct Frame {
@@ -128,11 +215,14 @@ struct Frame {
 }
 
 /// One raw tree entry: (mode, name, id).
-fn next_entry(data: &[u8], pos: &mut usize) -> Option<(u32, std::ops::Range<usize>, Oid)> {
+fn next_entry<'d>(
+    data: &'d [u8],
+    pos: &mut usize,
+) -> Option<(u32, std::ops::Range<usize>, &'d [u8; 20])> {
     let rest = data.get(*pos..)?;
     let sp = memchr::memchr(b' ', rest)?;
     let nul = sp + memchr::memchr(0, &rest[sp..])?;
-    let id = Oid::from_bytes(rest.get(nul + 1..nul + 21)?).ok()?;
+    let id = rest.get(nul + 1..nul + 21)?.try_into().ok()?;
     let mode = rest[..sp].iter().try_fold(0u32, |m, &b| {
         (b'0'..=b'7')
             .contains(&b)
@@ -143,23 +233,27 @@ fn next_entry(data: &[u8], pos: &mut usize) -> Option<(u32, std::ops::Range<usiz
     Some((mode, name, id))
 }
 
-impl<'r> Index<'r> {
-    pub(super) fn new(repo: &'r Repository, packs: &'r Packs, repo_name: &str) -> Self {
+fn oid(id: &[u8; 20]) -> Oid {
+    Oid::from_bytes(id).unwrap_or_else(|_| Oid::zero())
+}
+
+/// Sets `path` to the path of entry `name` of the tree whose own path is `path[..prefix]`.
+fn entry_path(path: &mut Vec<u8>, prefix: usize, name: &[u8]) {
+    path.truncate(prefix);
+    if !path.is_empty() {
+        path.push(b'/');
+    }
+    path.extend_from_slice(name);
+}
+
+impl Index {
+    pub(super) fn new(repo_name: &str) -> Self {
         Index {
-            odb: repo.odb().ok(),
-            packs,
-            repo,
-            trees: OidMap::default(),
+            base_trees: OidMap::default(),
             blob_ids: OidMap::default(),
             blobs: Vec::new(),
-            children: Vec::new(),
-            child_end: Vec::new(),
-            spare_kids: Vec::new(),
-            root_counts: Vec::new(),
             trees_read: 0,
             unreadable: 0,
-            submodules: BTreeMap::new(),
-            non_utf8: BTreeMap::new(),
             warnings: Vec::new(),
             repo_name: repo_name.to_string(),
         }
@@ -172,23 +266,31 @@ impl<'r> Index<'r> {
 
     /// Whether a blob id is new in this scope.
     pub(super) fn is_new_blob(&self, oid: Oid) -> bool {
-        self.blob_ids.get(&oid).is_some_and(|&i| i != u32::MAX)
+        self.blob_ids.get(&oid).is_some_and(|&i| i != BASE_BLOB)
     }
 
     /// Marks every tree and blob under `tree` as already present (the base of a limited scope).
-    pub(super) fn preseed(&mut self, tree: Oid) {
+    pub(super) fn preseed(&mut self, reader: &mut Trees<'_>, tree: Oid) {
         let mut stack = vec![tree];
         while let Some(oid) = stack.pop() {
-            if self.trees.insert(oid, TreeState::Base).is_some() {
+            if self.base_trees.insert(oid, ()).is_some() {
                 continue;
             }
-            let data = self.read_tree(oid, b"");
+            self.trees_read += 1;
+            let data = match read_tree(reader, &self.repo_name, oid, b"") {
+                Ok(data) => data,
+                Err(w) => {
+                    self.unreadable += 1;
+                    self.warnings.push(w);
+                    continue;
+                }
+            };
             let mut pos = 0;
             while let Some((mode, _, id)) = next_entry(&data, &mut pos) {
                 match mode & 0o170_000 {
-                    0o040_000 => stack.push(id),
+                    0o040_000 => stack.push(self::oid(id)),
                     0o100_000 => {
-                        self.blob_ids.entry(id).or_insert(u32::MAX);
+                        self.blob_ids.0.entry(*id).or_insert(BASE_BLOB);
                     }
                     _ => {}
                 }
@@ -196,51 +298,179 @@ impl<'r> Index<'r> {
         }
     }
 
-    /// Records a blob reachable from no commit (a tag pointing straight at it).
-    pub(super) fn add_loose_blob(&mut self, oid: Oid, path: &str) {
-        if !self.blob_ids.contains_key(&oid) {
-            self.blob_ids.insert(oid, self.blobs.len() as u32);
-            self.blobs.push(BlobEntry {
-                oid,
-                path: path.to_string(),
-                commit: None,
-                count: 0,
-            });
+    /// Walks `roots` in order (after any [`Index::preseed`]; once), recording new blobs: in
+    /// up to `parts` ranges on `pool`, each reading trees through its own `reader()`.
+    pub(super) fn walk<'a>(
+        &mut self,
+        pool: &rayon::ThreadPool,
+        roots: &[Root<'_>],
+        parts: usize,
+        reader: impl Fn() -> Trees<'a> + Sync,
+        deadline: Option<Instant>,
+    ) {
+        let per_part = roots.len().div_ceil(parts.max(1)).max(1);
+        let found: Vec<Found> = {
+            let base = &*self;
+            pool.install(|| {
+                roots
+                    .par_chunks(per_part)
+                    .map(|range| Part::new(base).walk(&mut reader(), range, deadline))
+                    .collect()
+            })
+        };
+        self.merge(found);
+    }
+
+    /// Joins the ranges' walks, earliest first: the first range to meet a blob or tree
+    /// gives its path, commit and warnings, and every range adds its commit counts.
+    fn merge(&mut self, parts: Vec<Found>) {
+        let mut first_read: OidMap<usize> = OidMap::default();
+        let mut submodules = BTreeMap::new();
+        let mut non_utf8 = BTreeSet::new();
+        for (p, part) in parts.into_iter().enumerate() {
+            for (oid, failure) in part.read {
+                if let Entry::Vacant(v) = first_read.entry(oid) {
+                    v.insert(p);
+                    self.trees_read += 1;
+                    if let Some(w) = failure {
+                        self.unreadable += 1;
+                        self.warnings.push(w);
+                    }
+                }
+            }
+            for (tree, path, link) in part.gitlinks {
+                if first_read.get(&tree) == Some(&p) {
+                    submodules.entry(path).or_insert(link);
+                }
+            }
+            for b in part.blobs {
+                match self.blob_ids.entry(b.oid) {
+                    Entry::Occupied(i) => self.blobs[*i.get() as usize].count += b.count,
+                    Entry::Vacant(v) => {
+                        v.insert(self.blobs.len() as u32);
+                        if b.lossy {
+                            non_utf8.insert(b.path.clone());
+                        }
+                        self.blobs.push(b);
+                    }
+                }
+            }
+        }
+        for (path, oid) in submodules {
+            self.warnings.push(Diagnostic::new(
+                Code::GitSubmodule,
+                format!("{}:{path}", self.repo_name),
+                format!("submodule (commit {oid}) is not followed; scan its repository on its own"),
+            ));
+        }
+        for path in non_utf8 {
+            self.warnings.push(Diagnostic::new(
+                Code::NonUtf8Path,
+                format!("{}:{path}", self.repo_name),
+                "path in history is not valid UTF-8; shown with U+FFFD replacement characters",
+            ));
+        }
+    }
+}
+
+/// The raw bytes of a tree, or the warning saying why it cannot be read.
+fn read_tree(
+    reader: &mut Trees<'_>,
+    repo_name: &str,
+    oid: Oid,
+    path: &[u8],
+) -> Result<Object, Diagnostic> {
+    reader.read(oid).map_err(|e| {
+        let shown = String::from_utf8_lossy(path);
+        object_warning(repo_name, oid, "tree", &shown, &e)
+    })
+}
+
+impl<'a> Part<'a> {
+    fn new(base: &'a Index) -> Self {
+        Part {
+            base,
+            trees: OidMap::default(),
+            blob_ids: OidMap::default(),
+            blobs: Vec::new(),
+            children: Vec::new(),
+            child_end: Vec::new(),
+            spare_kids: Vec::new(),
+            root_counts: Vec::new(),
+            read: Vec::new(),
+            gitlinks: Vec::new(),
         }
     }
 
-    /// The raw bytes of a tree (empty, with a warning, when it cannot be read).
-    fn read_tree(&mut self, oid: Oid, path: &[u8]) -> Object {
-        self.trees_read += 1;
-        let read = match &self.odb {
-            Some(odb) => self.packs.read_or(odb, oid),
-            None => self.repo.odb().map(|_| Object::default()),
-        };
-        read.unwrap_or_else(|e| {
-            self.unreadable += 1;
-            let shown = String::from_utf8_lossy(path);
-            self.warnings
-                .push(object_warning(&self.repo_name, oid, "tree", &shown, &e));
-            Object::default()
-        })
+    /// Walks `roots` in order, then propagates the commit counts to the blobs.
+    fn walk(
+        mut self,
+        reader: &mut Trees<'_>,
+        roots: &[Root<'_>],
+        deadline: Option<Instant>,
+    ) -> Found {
+        for (i, root) in roots.iter().enumerate() {
+            if i % 256 == 0 && super::past(deadline) {
+                break;
+            }
+            match *root {
+                Root::Tree { tree, commit } => self.add_root(reader, tree, commit),
+                Root::Blob { oid, name } => self.add_loose_blob(oid, name),
+            }
+        }
+        self.count();
+        Found {
+            blobs: self.blobs,
+            read: self.read,
+            gitlinks: self.gitlinks,
+        }
     }
 
-    /// Walks the tree of commit number `commit` (`None`: a tree tagged directly), recording new blobs.
-    pub(super) fn add_root(&mut self, tree: Oid, commit: Option<u32>) {
+    /// Records a blob reachable from no commit (a tag pointing straight at it).
+    fn add_loose_blob(&mut self, oid: Oid, path: &str) {
+        if self.base.blob_ids.contains_key(&oid) || self.blob_ids.contains_key(&oid) {
+            return;
+        }
+        self.blob_ids.insert(oid, self.blobs.len() as u32);
+        self.blobs.push(BlobEntry {
+            oid,
+            path: path.to_string(),
+            commit: None,
+            count: 0,
+            lossy: false,
+        });
+    }
+
+    /// The raw bytes of a tree (empty, with a warning kept, when it cannot be read).
+    fn read_tree(&mut self, reader: &mut Trees<'_>, oid: Oid, path: &[u8]) -> Object {
+        let read = read_tree(reader, &self.base.repo_name, oid, path);
+        let (data, failure) = match read {
+            Ok(data) => (data, None),
+            Err(w) => (Object::default(), Some(w)),
+        };
+        self.read.push((oid, failure));
+        data
+    }
+
+    /// Walks the tree of commit number `commit` (`None`: a tree tagged directly).
+    fn add_root(&mut self, reader: &mut Trees<'_>, tree: Oid, commit: Option<u32>) {
+        if self.base.base_trees.contains_key(&tree) {
+            return;
+        }
         let root = match self.trees.get(&tree) {
             Some(TreeState::Done(i)) => Some(*i),
-            Some(_) => None,
-            None => self.walk(tree, commit),
+            Some(TreeState::Open) => None,
+            None => self.walk_tree(reader, tree, commit),
         };
         if let (Some(i), Some(_)) = (root, commit) {
             self.root_counts[i as usize] += 1;
         }
     }
 
-    fn walk(&mut self, root: Oid, commit: Option<u32>) -> Option<u32> {
+    fn walk_tree(&mut self, reader: &mut Trees<'_>, root: Oid, commit: Option<u32>) -> Option<u32> {
         self.trees.insert(root, TreeState::Open);
         let mut path: Vec<u8> = Vec::new();
-        let data = self.read_tree(root, b"");
+        let data = self.read_tree(reader, root, b"");
         let mut stack = vec![Frame {
             oid: root,
             prefix: 0,
@@ -250,36 +480,26 @@ impl<'r> Index<'r> {
         }];
         let mut last = None;
         while let Some(top) = stack.last_mut() {
-            let Some((mode, name, oid)) = next_entry(&top.data, &mut top.pos) else {
+            let Some((mode, name, id)) = next_entry(&top.data, &mut top.pos) else {
                 let done = stack.pop().expect("frame");
-                let idx = self.child_end.len() as u32;
-                let mut kids = done.kids;
-                kids.sort_unstable();
-                kids.dedup();
-                self.children.extend_from_slice(&kids);
-                self.child_end.push(self.children.len());
-                kids.clear();
-                self.spare_kids.push(kids);
-                self.root_counts.push(0);
-                self.trees.insert(done.oid, TreeState::Done(idx));
+                let idx = self.finish_tree(done.oid, done.kids);
                 if let Some(parent) = stack.last_mut() {
                     parent.kids.push(idx);
                 }
                 last = Some(idx);
                 continue;
             };
-            path.truncate(top.prefix);
-            if !path.is_empty() {
-                path.push(b'/');
-            }
-            path.extend_from_slice(&top.data[name]);
+            // The path is built only for what is new: most entries are known subtrees.
             match mode & 0o170_000 {
-                0o040_000 => match self.trees.get(&oid) {
+                0o040_000 => match self.trees.get_raw(id) {
                     Some(TreeState::Done(i)) => top.kids.push(*i),
-                    Some(_) => {}
+                    Some(TreeState::Open) => {}
+                    None if self.base.base_trees.get_raw(id).is_some() => {}
                     None => {
+                        let oid = oid(id);
+                        entry_path(&mut path, top.prefix, &top.data[name]);
                         self.trees.insert(oid, TreeState::Open);
-                        let data = self.read_tree(oid, &path);
+                        let data = self.read_tree(reader, oid, &path);
                         stack.push(Frame {
                             oid,
                             prefix: path.len(),
@@ -290,13 +510,24 @@ impl<'r> Index<'r> {
                     }
                 },
                 0o100_000 => {
-                    if let Some(i) = self.blob(oid, &path, commit) {
-                        top.kids.push(i | BLOB_BIT);
-                    }
+                    let known = match self.blob_ids.get_raw(id) {
+                        Some(&i) => Some(i),
+                        None => self.base.blob_ids.get_raw(id).copied(),
+                    };
+                    let i = match known {
+                        Some(BASE_BLOB) => continue,
+                        Some(i) => i,
+                        None => {
+                            entry_path(&mut path, top.prefix, &top.data[name]);
+                            self.new_blob(oid(id), &path, commit)
+                        }
+                    };
+                    top.kids.push(i | BLOB_BIT);
                 }
                 0o160_000 => {
+                    entry_path(&mut path, top.prefix, &top.data[name]);
                     let shown = String::from_utf8_lossy(&path).into_owned();
-                    self.submodules.entry(shown).or_insert(oid);
+                    self.gitlinks.push((top.oid, shown, oid(id)));
                 }
                 // Symbolic links (0o120000) hold a path, not content: skipped as in the tree walk.
                 _ => {}
@@ -305,34 +536,39 @@ impl<'r> Index<'r> {
         last
     }
 
-    fn blob(&mut self, oid: Oid, path: &[u8], commit: Option<u32>) -> Option<u32> {
-        match self.blob_ids.get(&oid) {
-            Some(&u32::MAX) => None,
-            Some(&i) => Some(i),
-            None => {
-                let path = match std::str::from_utf8(path) {
-                    Ok(p) => p.to_string(),
-                    Err(_) => {
-                        let lossy = String::from_utf8_lossy(path).into_owned();
-                        self.non_utf8.insert(lossy.clone(), ());
-                        lossy
-                    }
-                };
-                let i = self.blobs.len() as u32;
-                self.blob_ids.insert(oid, i);
-                self.blobs.push(BlobEntry {
-                    oid,
-                    path,
-                    commit,
-                    count: 0,
-                });
-                Some(i)
-            }
-        }
+    /// Files a walked tree's children under its post-order index, which it returns.
+    fn finish_tree(&mut self, oid: Oid, mut kids: Vec<u32>) -> u32 {
+        let idx = self.child_end.len() as u32;
+        kids.sort_unstable();
+        kids.dedup();
+        self.children.extend_from_slice(&kids);
+        self.child_end.push(self.children.len());
+        kids.clear();
+        self.spare_kids.push(kids);
+        self.root_counts.push(0);
+        self.trees.insert(oid, TreeState::Done(idx));
+        idx
     }
 
-    /// Propagates commit counts from root trees to blobs and emits the per-repository warnings.
-    pub(super) fn finish(&mut self) {
+    fn new_blob(&mut self, oid: Oid, path: &[u8], commit: Option<u32>) -> u32 {
+        let (path, lossy) = match std::str::from_utf8(path) {
+            Ok(p) => (p.to_string(), false),
+            Err(_) => (String::from_utf8_lossy(path).into_owned(), true),
+        };
+        let i = self.blobs.len() as u32;
+        self.blob_ids.insert(oid, i);
+        self.blobs.push(BlobEntry {
+            oid,
+            path,
+            commit,
+            count: 0,
+            lossy,
+        });
+        i
+    }
+
+    /// Propagates commit counts from root trees to blobs.
+    fn count(&mut self) {
         let mut counts = std::mem::take(&mut self.root_counts);
         for t in (0..self.child_end.len()).rev() {
             let c = counts[t];
@@ -347,20 +583,6 @@ impl<'r> Index<'r> {
                     counts[k as usize] += c;
                 }
             }
-        }
-        for (path, oid) in std::mem::take(&mut self.submodules) {
-            self.warnings.push(Diagnostic::new(
-                Code::GitSubmodule,
-                format!("{}:{path}", self.repo_name),
-                format!("submodule (commit {oid}) is not followed; scan its repository on its own"),
-            ));
-        }
-        for path in std::mem::take(&mut self.non_utf8).into_keys() {
-            self.warnings.push(Diagnostic::new(
-                Code::NonUtf8Path,
-                format!("{}:{path}", self.repo_name),
-                "path in history is not valid UTF-8; shown with U+FFFD replacement characters",
-            ));
         }
     }
 }
@@ -388,4 +610,131 @@ pub(super) fn object_warning(
         place,
         format!("{what} {oid}: {}; skipped", e.message()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+    use std::process::{Command, Stdio};
+
+    /// A history with what could tell a split walk from one walk: content moving between
+    /// paths and coming back, a directory copied whole, a merged side branch, submodules,
+    /// a non-UTF-8 path, and refs naming a tree and a blob directly.
+    fn tangled_repo(dir: &Path) {
+        let mut s = String::new();
+        let mut time = 1_600_000_000u64;
+        let mut commit = |s: &mut String,
+                          branch: &str,
+                          mark: u32,
+                          ops: &str,
+                          merge: Option<u32>| {
+            time += 60;
+            let _ = write!(
+                s,
+                "commit refs/heads/{branch}\nmark :{mark}\ncommitter Dev <dev@example.org> {time} +0000\ndata 2\nc\n"
+            );
+            if let Some(m) = merge {
+                let _ = writeln!(s, "merge :{m}");
+            }
+            s.push_str(ops);
+        };
+        let file = |path: &str, body: &str| {
+            format!("M 100644 inline {path}\ndata {}\n{body}\n", body.len())
+        };
+        for i in 1..=60u32 {
+            let mut ops = file(
+                &format!("d{}/f{}.txt", i % 5, i % 7),
+                &format!("v{}", i % 9),
+            );
+            ops += &file(&format!("d{}/sub/g.txt", i % 3), &format!("w{}", i % 4));
+            if i % 11 == 0 {
+                ops += &format!("C d{} copy{}\n", i % 5, i % 2);
+            }
+            if i % 13 == 0 {
+                ops += &format!("D d{}\n", (i + 1) % 5);
+            }
+            if i % 17 == 0 {
+                let link = format!("{:040x}", u64::from(i % 2) + 0xabc);
+                ops += &format!("M 160000 {link} mods/m{}\n", i % 3);
+            }
+            if i % 19 == 0 {
+                ops += &format!("C mods mods{i}\n");
+            }
+            if i == 23 {
+                ops += &file("\"odd\\377name.txt\"", "odd");
+            }
+            let side = i % 10 == 5;
+            let merge = (i % 10 == 7).then(|| i - 2);
+            commit(&mut s, if side { "side" } else { "main" }, i, &ops, merge);
+            if side {
+                let _ = writeln!(s, "reset refs/heads/side\nfrom :{i}");
+            }
+        }
+        let run = |args: &[&str], input: Option<&str>| {
+            let mut child = Command::new("git")
+                .args(args)
+                .current_dir(dir)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("git");
+            if let Some(text) = input {
+                use std::io::Write as _;
+                child
+                    .stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(text.as_bytes())
+                    .expect("write");
+            }
+            drop(child.stdin.take());
+            let out = child.wait_with_output().expect("git");
+            assert!(out.status.success(), "git {args:?}");
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        run(&["init", "-q", "--bare", "."], None);
+        run(&["fast-import", "--quiet"], Some(&s));
+        let tree = run(&["rev-parse", "main~3^{tree}"], None);
+        run(&["update-ref", "refs/tags/a-tree", &tree], None);
+        let blob = run(&["hash-object", "-w", "--stdin"], Some("only on a tag"));
+        run(&["update-ref", "refs/tags/a-blob", &blob], None);
+        run(&["repack", "-adq"], None);
+    }
+
+    #[test]
+    fn a_walk_split_in_ranges_gives_what_one_walk_gives() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        tangled_repo(dir.path());
+        let repo = Repository::open(dir.path()).expect("repo");
+        let packs = Packs::open(repo.commondir());
+        let plan = super::super::scope::all(&repo, &packs, "r", None, &mut Vec::new());
+        assert!(plan.commits.len() > 50 && plan.loose.len() == 2);
+        let roots = super::super::roots(&plan);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .expect("pool");
+        let walk = |parts: usize| {
+            let mut idx = Index::new("r");
+            idx.walk(
+                &pool,
+                &roots,
+                parts,
+                || Trees::lazy(&packs, dir.path()),
+                None,
+            );
+            idx.blobs.sort_by_key(|b| b.oid);
+            idx.warnings.sort();
+            (idx.blobs, idx.trees_read, idx.unreadable, idx.warnings)
+        };
+        let one = walk(1);
+        assert!(one.3.iter().any(|w| w.code == Code::GitSubmodule));
+        assert!(one.3.iter().any(|w| w.code == Code::NonUtf8Path));
+        assert!(one.0.iter().any(|b| b.commit.is_none()));
+        assert!(one.0.iter().any(|b| b.count > 1));
+        for parts in 2..=9 {
+            assert_eq!(walk(parts), one, "{parts} ranges");
+        }
+    }
 }

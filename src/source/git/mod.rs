@@ -17,7 +17,7 @@ pub(crate) use facts::describe;
 use crate::diag::{Code, Diagnostic};
 use crate::types::{Chunk, HistoryCounts, Origin, RepositoryScope};
 use git2::{ObjectType, Oid, Repository};
-use index::{CommitInfo, Index};
+use index::{CommitInfo, Index, Root, Trees};
 use pack::Packs;
 use rayon::prelude::*;
 use read::Item;
@@ -344,8 +344,8 @@ fn plan_items(
         return Ok(items);
     }
     let plan = match &opts.scope {
-        Scope::Range(spec) => scope::range(repo, name, spec, &mut warn)?,
-        Scope::All { since } => scope::all(repo, name, *since, &mut warn),
+        Scope::Range(spec) => scope::range(repo, packs, name, spec, &mut warn)?,
+        Scope::All { since } => scope::all(repo, packs, name, *since, &mut warn),
         Scope::Staged => unreachable!("handled above"),
     };
     if plan.commits.is_empty()
@@ -358,23 +358,15 @@ fn plan_items(
             "no commit on any ref (empty repository or unborn HEAD): only the working tree was scanned",
         ));
     }
-    let mut idx = Index::new(repo, packs, name);
+    let mut idx = Index::new(name);
+    let mut base_reader = Trees::shared(packs, repo);
     for t in &plan.base_trees {
-        idx.preseed(*t);
+        idx.preseed(&mut base_reader, *t);
     }
-    for (i, c) in plan.commits.iter().enumerate() {
-        if i % 256 == 0 && past(opts.deadline) {
-            break;
-        }
-        idx.add_root(c.tree, Some(i as u32));
-    }
-    for (refname, oid, kind) in &plan.loose {
-        match kind {
-            ObjectType::Tree => idx.add_root(*oid, None),
-            _ => idx.add_loose_blob(*oid, refname),
-        }
-    }
-    idx.finish();
+    let roots = roots(&plan);
+    let parts = walk_parts(pool.current_num_threads(), roots.len());
+    let reader = || Trees::lazy(packs, &target.open_path);
+    idx.walk(pool, &roots, parts, reader, opts.deadline);
     stats.counts.refs += plan.refs;
     stats.counts.commits += plan.commits.len() as u64;
     stats.counts.trees += idx.trees_read;
@@ -422,8 +414,41 @@ fn origin(repo: &str, path: &str, commit: Option<&CommitInfo>, count: Option<u64
     }
 }
 
+/// Where the tree walk of `plan` starts: each commit's tree, oldest first, then what refs
+/// name directly.
+fn roots(plan: &scope::Plan) -> Vec<Root<'_>> {
+    let mut roots: Vec<Root<'_>> = (plan.commits.iter().enumerate())
+        .map(|(i, c)| Root::Tree {
+            tree: c.tree,
+            commit: Some(i as u32),
+        })
+        .collect();
+    roots.extend(plan.loose.iter().map(|(refname, oid, kind)| match kind {
+        ObjectType::Tree => Root::Tree {
+            tree: *oid,
+            commit: None,
+        },
+        _ => Root::Blob {
+            oid: *oid,
+            name: refname,
+        },
+    }));
+    roots
+}
+
+/// Commits per range below which the tree walk is not split: each range reads its first
+/// commit's whole tree again.
+const MIN_WALK_PART: usize = 512;
+
+/// Into how many ranges a tree walk of `roots` roots is split on `threads` workers: a few
+/// per worker, so that one range of big trees does not leave the others idle.
+fn walk_parts(threads: usize, roots: usize) -> usize {
+    let wanted = if threads > 1 { threads * 2 } else { 1 };
+    wanted.min(roots / MIN_WALK_PART).max(1)
+}
+
 /// The base version (in each parent) of every new blob's path, when it is not itself new.
-fn baselines(repo: &Repository, name: &str, idx: &Index<'_>, plan: &scope::Plan) -> Vec<Item> {
+fn baselines(repo: &Repository, name: &str, idx: &Index, plan: &scope::Plan) -> Vec<Item> {
     let mut wanted: BTreeSet<(String, Oid)> = BTreeSet::new();
     for b in &idx.blobs {
         let Some(c) = b.commit.map(|c| &plan.commits[c as usize]) else {
@@ -484,9 +509,9 @@ fn staged_items(
     };
     let index = commit_index(repo).map_err(fail)?;
     let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
-    let mut idx = Index::new(repo, packs, name);
+    let mut idx = Index::new(name);
     if let Some(t) = &head {
-        idx.preseed(t.id());
+        idx.preseed(&mut Trees::shared(packs, repo), t.id());
     }
     let mut items = Vec::new();
     let mut seen = BTreeSet::new();

@@ -23,6 +23,7 @@ const SHARDS: usize = 16;
 /// Longer chains than git ever writes (`pack.depth` is capped at 4095) mean a damaged pack.
 const MAX_CHAIN: usize = 4096;
 
+const COMMIT: u8 = 1;
 const OFS_DELTA: u8 = 6;
 const REF_DELTA: u8 = 7;
 
@@ -42,6 +43,13 @@ struct Packed {
 /// A decoded object, shared with the cache when other objects are deltas of it.
 pub(super) type Object = Arc<Vec<u8>>;
 
+/// An object read under a size limit.
+pub(super) enum Limited {
+    Object(Object),
+    /// Larger than the limit, by this many bytes: not decoded.
+    TooLarge(u64),
+}
+
 struct Pack {
     idx: Mmap,
     data: Mmap,
@@ -57,6 +65,8 @@ struct Shard {
 
 /// One pack entry's header.
 struct Entry {
+    /// Object type (1 commit, 2 tree, 3 blob, 4 tag) or delta kind.
+    kind: u8,
     /// Inflated size of the entry's own data (for a delta, the delta's size).
     size: usize,
     /// Where the zlib stream starts.
@@ -103,10 +113,44 @@ impl Packs {
 
     /// The content of object `oid`: from the packs, else from libgit2's object database.
     pub(super) fn read_or(&self, odb: &git2::Odb<'_>, oid: Oid) -> Result<Object, git2::Error> {
-        match self.find(oid).and_then(|at| self.read(at)) {
+        match self.read_packed(oid) {
             Some(object) => Ok(object),
             None => odb.read(oid).map(|o| Arc::new(o.data().to_vec())),
         }
+    }
+
+    /// The content of object `oid` when this reader can give it (`None`: ask libgit2).
+    pub(super) fn read_packed(&self, oid: Oid) -> Option<Object> {
+        self.find(oid).and_then(|at| self.read(at))
+    }
+
+    /// The content of object `oid` unless it is larger than `max` bytes: one lookup and,
+    /// for a delta, one inflate of it (its header gives the size), where asking the size
+    /// first and then the content takes two of each. Anything this reader does not handle
+    /// is asked exactly that way, of [`Packs::size_or`] then [`Packs::read_or`].
+    pub(super) fn read_within_or(
+        &self,
+        odb: &git2::Odb<'_>,
+        oid: Oid,
+        max: u64,
+    ) -> Result<Limited, git2::Error> {
+        let at = self.find(oid);
+        if let Some(read) = at.and_then(|at| self.decode_within(at, max).ok()) {
+            return Ok(read);
+        }
+        match self.size_or(odb, oid)? {
+            size if size > max => Ok(Limited::TooLarge(size)),
+            _ => self.read_or(odb, oid).map(Limited::Object),
+        }
+    }
+
+    /// The raw content of commit `oid` when it lies whole in a pack (not as a delta, whose
+    /// type would take its base to learn).
+    pub(super) fn read_commit(&self, oid: Oid) -> Option<Vec<u8>> {
+        let at = self.find(oid)?;
+        let pack = &self.packs[at.pack as usize];
+        let e = pack.entry(at.offset).ok().filter(|e| e.kind == COMMIT)?;
+        inflate(&pack.data[e.start..], e.size).ok()
     }
 
     /// The size of object `oid`: from the packs, else from libgit2's object database.
@@ -134,11 +178,56 @@ impl Packs {
         if e.base.is_none() {
             return Some(e.size as u64);
         }
-        let mut head = [0u8; 24];
-        let n = inflate_prefix(&pack.data[e.start..], &mut head).ok()?;
-        let mut pos = 0;
-        varint(&head[..n], &mut pos).ok()?;
-        varint(&head[..n], &mut pos).ok().map(|s| s as u64)
+        delta_result_size(&pack.data[e.start..])
+            .ok()
+            .map(|s| s as u64)
+    }
+
+    /// [`Packs::read_within_or`] from the packs.
+    fn decode_within(&self, at: Packed, max: u64) -> Decoded<Limited> {
+        let within = |object: Object| match object.len() as u64 {
+            size if size > max => Limited::TooLarge(size),
+            _ => Limited::Object(object),
+        };
+        if let Some(hit) = self.cached(at.pack, at.offset) {
+            return Ok(within(hit));
+        }
+        let pack = &self.packs[at.pack as usize];
+        let e = pack.entry(at.offset)?;
+        let input = &pack.data[e.start..];
+        let Some(base_at) = e.base else {
+            if e.size as u64 > max {
+                return Ok(Limited::TooLarge(e.size as u64));
+            }
+            return Ok(Limited::Object(Arc::new(inflate(input, e.size)?)));
+        };
+        // A delta larger than the limit is not inflated whole to learn that its result is.
+        if e.size as u64 > max {
+            let size = delta_result_size(input)? as u64;
+            if size > max {
+                return Ok(Limited::TooLarge(size));
+            }
+        }
+        inflatable(input, e.size)?;
+        let mut delta = SCRATCH.with_borrow_mut(|s| std::mem::take(&mut s.top));
+        delta.clear();
+        delta.resize(e.size, 0);
+        let read = SCRATCH.with_borrow_mut(|s| inflate_into(&mut s.z, input, &mut delta));
+        let out = read.and_then(|()| {
+            let mut pos = 0;
+            varint(&delta, &mut pos)?;
+            let size = varint(&delta, &mut pos)? as u64;
+            if size > max {
+                return Ok(Limited::TooLarge(size));
+            }
+            let base = self.decode(at.pack, base_at)?;
+            self.keep(at.pack, base_at, &base);
+            Ok(Limited::Object(Arc::new(apply(&base, &delta)?)))
+        });
+        if delta.capacity() <= 16 << 20 {
+            SCRATCH.with_borrow_mut(|s| s.top = delta);
+        }
+        out
     }
 
     /// The content of the object at `at`.
@@ -314,6 +403,7 @@ impl Pack {
             _ => return Err(Unhandled),
         };
         Ok(Entry {
+            kind,
             size,
             start: pos,
             base,
@@ -330,16 +420,19 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
-/// Per-thread inflate state and delta buffer, reused instead of allocated for every entry.
+/// Per-thread inflate state and delta buffers, reused instead of allocated for every entry.
 struct Scratch {
     z: zlib_rs::Inflate,
     delta: Vec<u8>,
+    /// The delta of the object asked for, held while its base is decoded.
+    top: Vec<u8>,
 }
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
         z: zlib_rs::Inflate::new(true, 15),
         delta: Vec::new(),
+        top: Vec::new(),
     });
 }
 
@@ -393,6 +486,16 @@ fn inflate_prefix(input: &[u8], out: &mut [u8]) -> Decoded<usize> {
             Err(_) => Err(Unhandled),
         }
     })
+}
+
+/// The size of the object a delta entry (its zlib stream at the start of `input`) makes,
+/// from the delta's header alone.
+fn delta_result_size(input: &[u8]) -> Decoded<usize> {
+    let mut head = [0u8; 24];
+    let n = inflate_prefix(input, &mut head)?;
+    let mut pos = 0;
+    varint(&head[..n], &mut pos)?;
+    varint(&head[..n], &mut pos)
 }
 
 /// A delta header's size: little-endian base-128.
@@ -462,6 +565,65 @@ fn apply(base: &[u8], delta: &[u8]) -> Decoded<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_within_a_limit_gives_the_object_or_its_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .args(["-c", "user.name=T", "-c", "user.email=t@example.org"])
+                .args(args)
+                .current_dir(dir.path())
+                .status()
+                .expect("git")
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q", "."]);
+        // Versions of one file deltify against each other; a second file stays whole.
+        let mut text: String = (0..400)
+            .map(|i| format!("line {i} of the file\n"))
+            .collect();
+        for round in 0..6 {
+            text.push_str(&format!("round {round}\n"));
+            std::fs::write(dir.path().join("a.txt"), &text).expect("write");
+            std::fs::write(dir.path().join(format!("b{round}.txt")), "small\n").expect("write");
+            git(&["add", "-A"]);
+            git(&["commit", "-q", "-m", "c"]);
+        }
+        git(&["repack", "-adq"]);
+        let repo = git2::Repository::open(dir.path()).expect("repo");
+        let odb = repo.odb().expect("odb");
+        let packs = Packs::open(repo.commondir());
+        let mut blobs = Vec::new();
+        odb.foreach(|id| {
+            blobs.push(*id);
+            true
+        })
+        .expect("objects");
+        let mut deltas = 0;
+        for id in blobs {
+            let want = odb.read(id).expect("read");
+            let at = packs.find(id).expect("packed");
+            let entry = packs.packs[at.pack as usize]
+                .entry(at.offset)
+                .ok()
+                .expect("entry");
+            deltas += usize::from(entry.base.is_some());
+            let size = want.data().len() as u64;
+            match packs.read_within_or(&odb, id, size).expect("within") {
+                Limited::Object(o) => assert_eq!(&o[..], want.data()),
+                Limited::TooLarge(n) => panic!("{id}: {n} bytes is not over {size}"),
+            }
+            if size > 0 {
+                match packs.read_within_or(&odb, id, size - 1).expect("within") {
+                    Limited::TooLarge(n) => assert_eq!(n, size),
+                    Limited::Object(_) => panic!("{id}: over the limit, read"),
+                }
+            }
+        }
+        assert!(deltas > 3, "the test repository holds deltas");
+    }
 
     #[test]
     fn a_damaged_size_is_refused_before_it_is_allocated() {

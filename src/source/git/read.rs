@@ -2,7 +2,7 @@
 //! planning one reused by the first) and hands each
 //! text blob to the callback as a [`Chunk`], counting what it skips.
 
-use super::pack::Packs;
+use super::pack::{Limited, Packs};
 use super::{HistoryStats, Progress, Reuse, Role};
 use crate::diag::{Code, Diagnostic};
 use crate::source::fs::{classify, Content};
@@ -137,8 +137,9 @@ where
         Ok(o) => o,
         Err(e) => return fail(e),
     };
-    match read.packs.size_or(&odb, item.oid) {
-        Ok(size) if size > max_size => {
+    let obj = match read.packs.read_within_or(&odb, item.oid, max_size) {
+        Ok(Limited::Object(o)) => o,
+        Ok(Limited::TooLarge(size)) => {
             if item.role == Role::Scan {
                 c.too_large.fetch_add(1, Ordering::Relaxed);
                 let at = item.origin.commit.as_deref().unwrap_or("index");
@@ -150,11 +151,6 @@ where
             }
             return 0;
         }
-        Ok(_) => {}
-        Err(e) => return fail(e),
-    }
-    let obj = match read.packs.read_or(&odb, item.oid) {
-        Ok(o) => o,
         Err(e) => return fail(e),
     };
     let data: &[u8] = &obj;

@@ -2,6 +2,7 @@
 //! or the index. Resolves refs and commits; a range that cannot be trusted is an error.
 
 use super::index::{object_warning, CommitInfo};
+use super::pack::Packs;
 use super::GitError;
 use crate::diag::{Code, Diagnostic};
 use git2::{ObjectType, Oid, Repository};
@@ -71,23 +72,117 @@ fn target_of(r: &git2::Reference<'_>) -> String {
     }
 }
 
-fn info(repo: &Repository, id: Oid) -> Result<CommitInfo, git2::Error> {
-    let c = repo.find_commit(id)?;
-    let a = c.author();
-    let author = match (a.name(), a.email()) {
-        (Some(n), Some(e)) if !e.is_empty() => format!("{n} <{e}>"),
-        (Some(n), _) => n.to_string(),
-        _ => String::from_utf8_lossy(a.name_bytes()).into_owned(),
-    };
-    Ok(CommitInfo {
+/// Reads commits: straight from the packs when whole there and in the plain form git
+/// writes, else through libgit2 (also for every commit of a shallow or grafted repository,
+/// whose parents libgit2 rewrites).
+struct Commits<'a> {
+    repo: &'a Repository,
+    packs: Option<&'a Packs>,
+}
+
+impl<'a> Commits<'a> {
+    fn new(repo: &'a Repository, packs: &'a Packs) -> Self {
+        let grafted = ["shallow", "info/grafts"]
+            .iter()
+            .any(|f| repo.commondir().join(f).exists());
+        Commits {
+            repo,
+            packs: (!grafted).then_some(packs),
+        }
+    }
+
+    fn info(&self, id: Oid) -> Result<CommitInfo, git2::Error> {
+        let raw = self.packs.and_then(|p| p.read_commit(id));
+        if let Some(c) = raw.and_then(|raw| parse_commit(id, &raw)) {
+            return Ok(c);
+        }
+        let c = self.repo.find_commit(id)?;
+        let a = c.author();
+        Ok(CommitInfo {
+            id,
+            tree: c.tree_id(),
+            parents: c.parent_ids().collect(),
+            time: c.time().seconds(),
+            author: author(a.name_bytes(), a.email_bytes()),
+            author_time: a.when().seconds(),
+            author_offset: a.when().offset_minutes(),
+        })
+    }
+}
+
+/// How an author is shown: `NAME <EMAIL>`, or the name alone without an email.
+fn author(name: &[u8], email: &[u8]) -> String {
+    match (std::str::from_utf8(name), std::str::from_utf8(email)) {
+        (Ok(n), Ok(e)) if !e.is_empty() => format!("{n} <{e}>"),
+        (Ok(n), _) => n.to_string(),
+        _ => String::from_utf8_lossy(name).into_owned(),
+    }
+}
+
+/// A commit's fields from its raw bytes, when they are in the plain form (`tree`, `parent`s,
+/// one `author`, then `committer`, each signature `NAME <EMAIL> SECONDS ±HHMM` with nothing
+/// to trim), where this reading and libgit2's agree; `None` for anything else.
+fn parse_commit(id: Oid, raw: &[u8]) -> Option<CommitInfo> {
+    let mut lines = raw.split(|&b| b == b'\n');
+    let tree = hex_id(lines.next()?.strip_prefix(b"tree ")?)?;
+    let mut parents = Vec::new();
+    let mut line = lines.next()?;
+    while let Some(p) = line.strip_prefix(b"parent ") {
+        parents.push(hex_id(p)?);
+        line = lines.next()?;
+    }
+    let (name, email, author_time, author_offset) = signature(line.strip_prefix(b"author ")?)?;
+    let (_, _, time, _) = signature(lines.next()?.strip_prefix(b"committer ")?)?;
+    lines.next()?; // libgit2 wants the committer line ended
+    Some(CommitInfo {
         id,
-        tree: c.tree_id(),
-        parents: c.parent_ids().collect(),
-        time: c.time().seconds(),
-        author,
-        author_time: a.when().seconds(),
-        author_offset: a.when().offset_minutes(),
+        tree,
+        parents,
+        time,
+        author: author(name, email),
+        author_time,
+        author_offset,
     })
+}
+
+fn hex_id(hex: &[u8]) -> Option<Oid> {
+    let plain = hex.len() == 40 && hex.iter().all(u8::is_ascii_hexdigit);
+    plain.then(|| Oid::from_str(std::str::from_utf8(hex).ok()?).ok())?
+}
+
+/// `NAME <EMAIL> SECONDS ±HHMM`: (name, email, seconds, offset in minutes).
+fn signature(sig: &[u8]) -> Option<(&[u8], &[u8], i64, i32)> {
+    let lt = memchr::memchr(b'<', sig)?;
+    let gt = memchr::memchr(b'>', sig)?;
+    let single = |c| sig.iter().filter(|&&b| b == c).count() == 1;
+    if gt < lt || !single(b'<') || !single(b'>') {
+        return None;
+    }
+    let name = sig[..lt].strip_suffix(b" ")?;
+    let email = &sig[lt + 1..gt];
+    let untrimmed = |s: &[u8]| {
+        s.first().is_none_or(|b| !b.is_ascii_whitespace())
+            && s.last().is_none_or(|b| !b.is_ascii_whitespace())
+    };
+    if !untrimmed(name) || !untrimmed(email) || name.contains(&0x0b) || email.contains(&0x0b) {
+        return None;
+    }
+    let rest = std::str::from_utf8(sig[gt + 1..].strip_prefix(b" ")?).ok()?;
+    let (seconds, zone) = rest.split_once(' ')?;
+    let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    let (sign, hhmm) = zone.split_at_checked(1)?;
+    if !digits(seconds, 1..=18) || !digits(hhmm, 4..=4) || !matches!(sign, "+" | "-") {
+        return None;
+    }
+    let (hours, minutes): (i32, i32) = (hhmm[..2].parse().ok()?, hhmm[2..].parse().ok()?);
+    if hours > 14 || minutes > 59 {
+        return None;
+    }
+    let offset = hours * 60 + minutes;
+    let offset = if sign == "-" { -offset } else { offset };
+    Some((name, email, seconds.parse().ok()?, offset))
 }
 
 /// Every ref tip (branches, tags, remotes, notes, stash and its reflog, HEAD).
@@ -137,7 +232,7 @@ fn tips(repo: &Repository, name: &str, plan: &mut Plan, warn: &mut Vec<Diagnosti
 
 /// Every commit reachable from `tips`, with unreadable ones warned about and skipped.
 fn reachable(
-    repo: &Repository,
+    commits: &Commits<'_>,
     tips: Vec<Oid>,
     name: &str,
     warn: &mut Vec<Diagnostic>,
@@ -146,7 +241,7 @@ fn reachable(
     let mut stack = tips;
     let mut out = Vec::new();
     while let Some(id) = stack.pop() {
-        match info(repo, id) {
+        match commits.info(id) {
             Ok(c) => {
                 for p in &c.parents {
                     if seen.insert(*p) {
@@ -191,13 +286,14 @@ fn edge(repo: &Repository, plan: &mut Plan, name: &str, warn: &mut Vec<Diagnosti
 /// Every ref's history, optionally only commits made at or after `since`.
 pub(super) fn all(
     repo: &Repository,
+    packs: &Packs,
     name: &str,
     since: Option<i64>,
     warn: &mut Vec<Diagnostic>,
 ) -> Plan {
     let mut plan = Plan::default();
     let tips = tips(repo, name, &mut plan, warn);
-    plan.commits = reachable(repo, tips, name, warn);
+    plan.commits = reachable(&Commits::new(repo, packs), tips, name, warn);
     if let Some(since) = since {
         plan.commits.retain(|c| c.time >= since);
         plan.limited = true;
@@ -214,6 +310,7 @@ pub(super) fn all(
 /// The commits of `A..B` (or `A...B`); errors when the range cannot be resolved or is cut by a shallow clone.
 pub(super) fn range(
     repo: &Repository,
+    packs: &Packs,
     name: &str,
     spec: &str,
     warn: &mut Vec<Diagnostic>,
@@ -255,6 +352,7 @@ pub(super) fn range(
         limited: true,
         ..Plan::default()
     };
+    let commits = Commits::new(repo, packs);
     for id in walk {
         let id = id.map_err(|e| bad(e.message().to_string()))?;
         if shallow.contains(&id) {
@@ -264,7 +362,7 @@ pub(super) fn range(
                 commit: id.to_string(),
             });
         }
-        match info(repo, id) {
+        match commits.info(id) {
             Ok(c) => plan.commits.push(c),
             Err(e) => warn.push(object_warning(name, id, "commit", "", &e)),
         }
@@ -275,4 +373,69 @@ pub(super) fn range(
     edge(repo, &mut plan, name, warn);
     sort_oldest_first(&mut plan.commits);
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Commits as odd as a repository may hold: each is read as libgit2 reads it, or left to it.
+    #[test]
+    fn a_commit_read_from_its_bytes_is_what_libgit2_reads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = Repository::init_bare(dir.path()).expect("repo");
+        let odb = repo.odb().expect("odb");
+        let tree = repo.treebuilder(None).expect("tree").write().expect("tree");
+        let parent = "0123456789abcdef0123456789abcdef01234567";
+        let signatures: [&[u8]; 18] = [
+            b"Dev <dev@example.org> 1600000000 +0000",
+            b"D\xc3\xa9v Eloppeur <d@e.example> 1600000000 -0530",
+            b"Dev <> 1600000000 +0200",
+            b"Dev <dev@example.org> 1600000000 +1460",
+            b"Dev <dev@example.org> 1600000000 +1500",
+            b"Dev <dev@example.org> 1600000000",
+            b"Dev <dev@example.org>",
+            b"Dev  <dev@example.org> 1600000000 +0000",
+            b" Dev <dev@example.org> 1600000000 +0000",
+            b"Dev < dev@example.org > 1600000000 +0000",
+            b"<dev@example.org> 1600000000 +0000",
+            b"Dev dev@example.org 1600000000 +0000",
+            b"Dev <a<b@example.org> 1600000000 +0000",
+            b"Dev <dev@example.org> x1600000000 +0000",
+            b"Dev <dev@example.org> 1600000000 0000",
+            b"Dev <dev@example.org> 99999999999999999999 +0000",
+            b"D\xffv <dev@example.org> 1600000000 +0000",
+            b"Dev <d\xffv@example.org> 1600000000 +0000",
+        ];
+        let mut fast = 0;
+        for (i, sig) in signatures.iter().enumerate() {
+            for parents in [0, 2] {
+                for tail in ["\nmessage\n", "\n", ""] {
+                    let mut raw = format!("tree {tree}\n").into_bytes();
+                    for _ in 0..parents {
+                        raw.extend_from_slice(format!("parent {parent}\n").as_bytes());
+                    }
+                    raw.extend_from_slice(b"author ");
+                    raw.extend_from_slice(sig);
+                    let committer =
+                        format!("\ncommitter C <c@example.org> {} +0100", 1_600_000_000 + i);
+                    raw.extend_from_slice(committer.as_bytes());
+                    raw.extend_from_slice(tail.as_bytes());
+                    let id = odb.write(git2::ObjectType::Commit, &raw).expect("write");
+                    let theirs = Commits {
+                        repo: &repo,
+                        packs: None,
+                    }
+                    .info(id);
+                    let shown = String::from_utf8_lossy(sig);
+                    if let Some(ours) = parse_commit(id, &raw) {
+                        fast += 1;
+                        let theirs = theirs.unwrap_or_else(|e| panic!("{shown}: libgit2: {e}"));
+                        assert_eq!(format!("{ours:?}"), format!("{theirs:?}"), "{shown}");
+                    }
+                }
+            }
+        }
+        assert!(fast >= 8, "the plain form is read: {fast}");
+    }
 }
