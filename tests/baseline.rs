@@ -372,9 +372,10 @@ kttest!(
             .args(["baseline", "create", "--format", "json"]));
         assert_eq!(code, 2);
         assert!(err.contains("--format does not apply"), "{err}");
-        let (code, _, err) = run(dir
-            .command()
-            .args(["baseline", "create", "--report", "json=extra.json"]));
+        let (code, _, err) =
+            run(dir
+                .command()
+                .args(["baseline", "create", "--report", "json=extra.json"]));
         assert_eq!(code, 2);
         assert!(err.contains("--report does not apply"), "{err}");
         assert!(
