@@ -88,20 +88,31 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
     out
 }
 
-/// Directories under `root` that hold a `.git` or look like bare repositories.
+/// Directories under `root` that hold a `.git` or look like bare repositories, in path
+/// order. Symbolic links are not followed, `.git` directories are not entered, and neither
+/// is a bare repository: its own directories (objects, refs, logs) hold no repository.
 fn candidate_dirs(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
-        .standard_filters(false)
-        .hidden(false)
-        .follow_links(false)
-        .filter_entry(|e| e.file_type().is_some_and(|t| t.is_dir()) && e.file_name() != ".git")
-        .build();
-    for entry in walker.flatten() {
-        let p = entry.path();
-        if p.join(".git").exists() || (entry.depth() > 0 && looks_bare(p)) {
-            out.push(p.to_path_buf());
+    let mut stack = vec![(root.to_path_buf(), true)];
+    while let Some((dir, is_root)) = stack.pop() {
+        let has_git = dir.join(".git").exists();
+        let bare = !is_root && !has_git && looks_bare(&dir);
+        if bare || has_git {
+            out.push(dir.clone());
         }
+        if bare {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut below: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != ".git")
+            .map(|e| e.path())
+            .collect();
+        below.sort_unstable_by(|a, b| b.cmp(a));
+        stack.extend(below.into_iter().map(|d| (d, false)));
     }
     out
 }
