@@ -18,7 +18,12 @@ pub use spool::{build_report, Spool, SpoolError};
 /// modulo `n`. Stable across machines, platforms and releases, so N machines given the
 /// same repository paths sweep disjoint shares that cover the estate.
 pub fn shard_of(path: &str, n: u32) -> u32 {
-    (path_hash(path) % u64::from(n.max(1))) as u32
+    shard_of_hash(path_hash(path), n)
+}
+
+/// The shard (0-based, of `n`) of a repository whose path hashes to `hash`.
+fn shard_of_hash(hash: u64, n: u32) -> u32 {
+    (hash % u64::from(n.max(1))) as u32
 }
 
 /// FNV-1a 64 of a repository path: names its shard and its cache file.
