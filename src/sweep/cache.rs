@@ -45,9 +45,13 @@ pub enum CacheError {
     Write { path: String, message: String },
 }
 
+/// What is read of a file before trusting its shape: another format's or build's file
+/// is void whatever else it holds.
 #[derive(Deserialize)]
 struct Header {
     format: u32,
+    #[serde(default)]
+    build: String,
 }
 
 /// Line one of a cache file: everything a replay reads.
@@ -189,7 +193,7 @@ pub fn load(
         None => (&bytes[..], &[][..]),
     };
     let header: Header = serde_json::from_slice(line).map_err(|e| corrupt(e.to_string()))?;
-    if header.format < FORMAT {
+    if header.format < FORMAT || (header.format == FORMAT && header.build != BUILD) {
         return Ok(none());
     }
     if header.format != FORMAT {
@@ -210,7 +214,7 @@ pub fn load(
             "the second line does not match its recorded length and CRC".to_string(),
         ));
     }
-    if head.build != BUILD || head.key != key {
+    if head.key != key {
         return Ok(none());
     }
     let held = head.found.len() as u64 + head.rest_blobs;
