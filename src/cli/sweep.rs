@@ -180,13 +180,16 @@ fn bytes_under(dir: &Path, limit: u64) -> u64 {
 
 pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
     let now = crate::time::now();
+    // SAFETY: no other thread has started yet.
+    unsafe {
+        git::read_repository_config_only();
+    }
     // Compiling the rules is the one long fixed cost of a sweep that replays its cache: it
     // runs beside the search for repositories.
     let (rules, found) = std::thread::scope(|s| {
-        let rules = s.spawn(|| -> anyhow::Result<(RuleSet, Matcher)> {
+        let rules = s.spawn(|| -> anyhow::Result<Matcher> {
             let set = RuleSet::with_user_rules(&args.rules)?;
-            let matcher = Matcher::new(&set)?;
-            Ok((set, matcher))
+            Ok(Matcher::new(&set)?)
         });
         let found = targets(args);
         (rules.join(), found)
@@ -201,7 +204,7 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
         }
         None => (None, false),
     };
-    let (set, mut matcher) = match rules {
+    let mut matcher = match rules {
         Ok(loaded) => loaded?,
         Err(panic) => std::panic::resume_unwind(panic),
     };
@@ -234,7 +237,7 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
         index: index.as_ref(),
         cache_key: cache::key(&[
             ("keytrace", env!("CARGO_PKG_VERSION").to_string()),
-            ("rules", set.digest()),
+            ("rules", RuleSet::sources_digest(&args.rules)?),
             ("inventory", inventory_digest),
             ("fingerprint", fingerprinter.key_id().unwrap_or_default()),
             ("max-age", args.max_age.to_string()),
