@@ -47,7 +47,7 @@ pub struct SweepArgs {
     pub repo_timeout: Option<Duration>,
     /// Directory of per-repository cache files: a re-sweep reads only history blobs not
     /// scanned before by the same build under the same rules, inventory and options. A
-    /// sweep of every shard removes the files of repositories no longer found.
+    /// sweep removes the files of the repositories of its shard no longer found.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
     /// Skip files and blobs larger than this.

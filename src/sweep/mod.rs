@@ -12,7 +12,9 @@ mod spool;
 
 pub use model::{RepoResult, SweepFinding, SweepReport};
 pub use progress::{ProgressMode, SweepProgress};
-pub use spool::{build_report, Spool, SpoolError};
+#[cfg(test)]
+pub use spool::build_report;
+pub use spool::{Spool, SpoolError};
 
 /// The shard (0-based, of `n`) a repository belongs to: FNV-1a 64 of its path's bytes
 /// modulo `n`. Stable across machines, platforms and releases, so N machines given the
