@@ -13,6 +13,7 @@ use crate::source::git::{self, Discovery, GitError, HistoryOptions, RepoTarget, 
 use crate::source::WalkOptions;
 use crate::sweep::{self, cache, ProgressMode, RepoResult, Spool, SweepFinding, SweepProgress};
 use anyhow::{bail, Context as _};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -247,13 +248,33 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
         global,
         now,
     };
-    for target in &repos {
-        let path = repo_path(target);
-        bar.repo_start(&path);
-        let result = ctx.sweep_one(args, target);
-        spool.push(&result)?;
-        bar.repo_done(&path);
-    }
+    // Repositories are swept side by side on the workers that read their blobs (a worker
+    // busy with one repository's blobs helps with another's only between them), so the cores
+    // are never oversubscribed; results come back here, one at a time, to the spool.
+    let pool = git::worker_pool(args.threads)?;
+    std::thread::scope(|s| -> anyhow::Result<()> {
+        let (done, results) = std::sync::mpsc::sync_channel::<(String, RepoResult)>(4);
+        let (ctx, bar, repos) = (&ctx, &bar, &repos);
+        s.spawn(move || {
+            pool.install(|| {
+                // A send fails only when writing the spool failed: the sweep stops there.
+                let _ = repos
+                    .par_iter()
+                    .with_max_len(1)
+                    .try_for_each_with(done, |done, target| {
+                        let path = repo_path(target);
+                        bar.repo_start(&path);
+                        let result = ctx.sweep_one(args, target);
+                        done.send((path, result)).map_err(drop)
+                    });
+            });
+        });
+        for (path, result) in results {
+            spool.push(&result)?;
+            bar.repo_done(&path);
+        }
+        Ok(())
+    })?;
     let mut estate: Vec<String> = repos.iter().map(repo_path).collect();
     for f in failed.drain(..) {
         spool.push(&f)?;

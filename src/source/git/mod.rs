@@ -182,7 +182,7 @@ where
         repo: repo.to_string(),
         seconds: started.elapsed().as_secs(),
     };
-    let pool = shared_pool(opts.threads).map_err(|e| GitError::Repository {
+    let pool = worker_pool(opts.threads).map_err(|e| GitError::Repository {
         repo: String::new(),
         message: e.to_string(),
     })?;
@@ -211,9 +211,11 @@ where
 }
 
 /// The pool of `threads` workers (0: one per core), built once per process: a sweep reads
-/// history repository after repository, and starting a pool for each cost more than
-/// replaying a repository from the cache.
-fn shared_pool(threads: usize) -> Result<&'static rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+/// the history of repository after repository (several at once on these same workers),
+/// and starting a pool for each cost more than replaying a repository from the cache.
+pub fn worker_pool(
+    threads: usize,
+) -> Result<&'static rayon::ThreadPool, rayon::ThreadPoolBuildError> {
     static POOLS: std::sync::Mutex<Vec<(usize, &'static rayon::ThreadPool)>> =
         std::sync::Mutex::new(Vec::new());
     let mut pools = POOLS
