@@ -266,7 +266,12 @@ kttest!(
         }
         for e in std::fs::read_dir(dir.path().join(CACHE)).expect("cache dir") {
             let text = std::fs::read_to_string(e.expect("entry").path()).expect("cache");
-            assert!(text.ends_with("\"blobs\":{}}"), "{text}");
+            let (head, rest) = head_and_rest(&text);
+            assert_eq!(
+                (&head["found"], rest),
+                (&serde_json::json!({}), "{}"),
+                "{text}"
+            );
         }
         let (code, _, stderr) =
             run(dir
@@ -368,6 +373,13 @@ kttest!(
     }
 );
 
+/// A cache file's first line (its head: settings, walk and the blobs that yield
+/// something), and the rest (the blobs that yield nothing).
+fn head_and_rest(text: &str) -> (Value, &str) {
+    let (head, rest) = text.split_once('\n').expect("a cache file is two lines");
+    (parse(head), rest)
+}
+
 /// The repository paths the cache files (`*.json`) name, each file's `"repo"`.
 fn cached_repos(dir: &TestDir) -> Vec<String> {
     let mut repos: Vec<String> = std::fs::read_dir(dir.path().join(CACHE))
@@ -376,30 +388,56 @@ fn cached_repos(dir: &TestDir) -> Vec<String> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .map(|p| {
             let text = std::fs::read_to_string(p).expect("cache file");
-            parse(&text)["repo"].as_str().expect("repo").to_string()
+            head_and_rest(&text).0["repo"]
+                .as_str()
+                .expect("repo")
+                .to_string()
         })
         .collect();
     repos.sort();
     repos
 }
 
+/// The repository paths a sweep report lists.
+fn reported_repos(report: &str) -> Vec<String> {
+    parse(report)["repositories"]
+        .as_array()
+        .expect("repositories")
+        .iter()
+        .map(|r| r["path"].as_str().expect("path").to_string())
+        .collect()
+}
+
 kttest!(
-    sweep_prunes_cache_files_of_repositories_gone_only_when_it_sees_every_shard,
+    sweep_prunes_cache_files_of_repositories_gone_only_in_their_own_shard,
     |dir, _cmd| {
         estate(&dir);
         sweep(&dir, "first.json", &["--cache", CACHE]);
         let before = cached_repos(&dir);
         assert_eq!(before.len(), 50, "one file per readable repository");
         dir.write(&format!("{CACHE}/README"), "not a cache file\n");
-
-        // r07 goes: a shard sweep leaves its file (another shard may own it), a full one not.
-        std::fs::remove_dir_all(dir.path().join("estate/r07")).expect("rm r07");
-        sweep(&dir, "half.json", &["--cache", CACHE, "--shard", "1/2"]);
+        let first_half = reported_repos(&sweep(
+            &dir,
+            "half1.json",
+            &["--cache", CACHE, "--shard", "1/2"],
+        ));
         assert_eq!(cached_repos(&dir), before);
+        let r07 = before
+            .iter()
+            .find(|r| r.ends_with("/r07"))
+            .expect("r07")
+            .clone();
+        let gone: Vec<String> = before.iter().filter(|r| **r != r07).cloned().collect();
+
+        // r07 goes: the sweep of the other shard leaves its file, the sweep of its own not.
+        std::fs::remove_dir_all(dir.path().join("estate/r07")).expect("rm r07");
+        sweep(&dir, "half2.json", &["--cache", CACHE, "--shard", "2/2"]);
+        let in_first = first_half.contains(&r07);
+        assert_eq!(&cached_repos(&dir), if in_first { &before } else { &gone });
+        sweep(&dir, "half1.json", &["--cache", CACHE, "--shard", "1/2"]);
+        assert_eq!(cached_repos(&dir), gone);
         sweep(&dir, "all.json", &["--cache", CACHE]);
-        let after = cached_repos(&dir);
-        assert_eq!(after.len(), 49);
-        assert!(after.iter().all(|r| !r.ends_with("/r07")), "{after:?}");
+        assert_eq!(cached_repos(&dir), gone);
         assert!(dir.path().join(CACHE).join("README").exists());
     }
 );
@@ -412,10 +450,11 @@ kttest!(
         let all = totals(&first).0;
         for e in std::fs::read_dir(dir.path().join(CACHE)).expect("cache dir") {
             let path = e.expect("entry").path();
-            let mut file = parse(&std::fs::read_to_string(&path).expect("cache file"));
-            assert_eq!(file["build"].as_str().map(str::len), Some(16), "{file}");
-            file["build"] = "0000000000000000".into();
-            std::fs::write(&path, file.to_string()).expect("write");
+            let text = std::fs::read_to_string(&path).expect("cache file");
+            let (mut head, rest) = head_and_rest(&text);
+            assert_eq!(head["build"].as_str().map(str::len), Some(16), "{head}");
+            head["build"] = "0000000000000000".into();
+            std::fs::write(&path, format!("{head}\n{rest}")).expect("write");
         }
         let other = parse(&sweep(&dir, "other.json", &["--cache", CACHE]));
         assert_eq!(totals(&other), (all, 0), "another build's cache was reused");

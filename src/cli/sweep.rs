@@ -13,6 +13,7 @@ use crate::source::git::{self, Discovery, GitError, HistoryOptions, RepoTarget, 
 use crate::source::WalkOptions;
 use crate::sweep::{self, cache, ProgressMode, RepoResult, Spool, SweepFinding, SweepProgress};
 use anyhow::{bail, Context as _};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -47,7 +48,7 @@ pub struct SweepArgs {
     pub repo_timeout: Option<Duration>,
     /// Directory of per-repository cache files: a re-sweep reads only history blobs not
     /// scanned before by the same build under the same rules, inventory and options. A
-    /// sweep of every shard removes the files of repositories no longer found.
+    /// sweep removes the files of the repositories of its shard no longer found.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
     /// Skip files and blobs larger than this.
@@ -180,7 +181,21 @@ fn bytes_under(dir: &Path, limit: u64) -> u64 {
 
 pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
     let now = crate::time::now();
-    let (repos, mut failed) = targets(args)?;
+    // SAFETY: no other thread has started yet.
+    unsafe {
+        git::read_repository_config_only();
+    }
+    // Compiling the rules is the one long fixed cost of a sweep that replays its cache: it
+    // runs beside the search for repositories.
+    let (rules, found) = std::thread::scope(|s| {
+        let rules = s.spawn(|| -> anyhow::Result<Matcher> {
+            let set = RuleSet::with_user_rules(&args.rules)?;
+            Ok(Matcher::new(&set)?)
+        });
+        let found = targets(args);
+        (rules.join(), found)
+    });
+    let (repos, mut failed) = found?;
     let fingerprinter = fingerprinter_from_env();
     let (index, retires) = match super::inventory::path_for_scan(args.inventory.as_deref()) {
         Some(path) => {
@@ -190,8 +205,10 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
         }
         None => (None, false),
     };
-    let set = RuleSet::with_user_rules(&args.rules)?;
-    let mut matcher = Matcher::new(&set)?;
+    let mut matcher = match rules {
+        Ok(loaded) => loaded?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     if let Some(ix) = &index {
         matcher = matcher.with_known_values(ix.revoked_values(None), fingerprinter.clone());
     }
@@ -221,22 +238,43 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
         index: index.as_ref(),
         cache_key: cache::key(&[
             ("keytrace", env!("CARGO_PKG_VERSION").to_string()),
-            ("rules", set.digest()),
+            ("rules", RuleSet::sources_digest(&args.rules)?),
             ("inventory", inventory_digest),
             ("fingerprint", fingerprinter.key_id().unwrap_or_default()),
             ("max-age", args.max_age.to_string()),
             ("max-file-size", args.max_file_size.to_string()),
         ]),
         bar: &bar,
+        global,
         now,
     };
-    for target in &repos {
-        let path = repo_path(target);
-        bar.repo_start(&path);
-        let result = ctx.sweep_one(args, target);
-        spool.push(&result)?;
-        bar.repo_done(&path);
-    }
+    // Repositories are swept side by side on the workers that read their blobs (a worker
+    // busy with one repository's blobs helps with another's only between them), so the cores
+    // are never oversubscribed; results come back here, one at a time, to the spool.
+    let pool = git::worker_pool(args.threads)?;
+    std::thread::scope(|s| -> anyhow::Result<()> {
+        let (done, results) = std::sync::mpsc::sync_channel::<(String, RepoResult)>(4);
+        let (ctx, bar, repos) = (&ctx, &bar, &repos);
+        s.spawn(move || {
+            pool.install(|| {
+                // A send fails only when writing the spool failed: the sweep stops there.
+                let _ = repos
+                    .par_iter()
+                    .with_max_len(1)
+                    .try_for_each_with(done, |done, target| {
+                        let path = repo_path(target);
+                        bar.repo_start(&path);
+                        let result = ctx.sweep_one(args, target);
+                        done.send((path, result)).map_err(drop)
+                    });
+            });
+        });
+        for (path, result) in results {
+            spool.push(&result)?;
+            bar.repo_done(&path);
+        }
+        Ok(())
+    })?;
     let mut estate: Vec<String> = repos.iter().map(repo_path).collect();
     for f in failed.drain(..) {
         spool.push(&f)?;
@@ -247,10 +285,10 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
     spool
         .write_report(&args.output)
         .with_context(|| format!("{}: cannot write the report", args.output.display()))?;
-    // A full sweep saw the whole estate: the files of repositories gone from it go too.
-    if let (Some(dir), None | Some((_, 1))) = (&args.cache, args.shard) {
-        if let Err(e) = cache::prune(dir, estate.iter().map(String::as_str)) {
-            eprintln!("warning: {e}");
+    // The sweep saw every repository of its shard: the files of those gone from it go too.
+    if let Some(dir) = &args.cache {
+        if let Err(e) = cache::prune(dir, estate.iter().map(String::as_str), args.shard) {
+            warn(global, &format!("warning: {e}"));
         }
     }
     Ok(ExitStatus::Clean)
@@ -264,7 +302,24 @@ struct Sweeper<'a> {
     /// The settings a cache file must have been written under to be reused.
     cache_key: String,
     bar: &'a SweepProgress,
+    global: &'a Global,
     now: i64,
+}
+
+/// What a repository's cache file offers its sweep.
+struct Prior {
+    memo: BlobMemo,
+    /// How many blobs the file holds results of.
+    held: u64,
+    /// Whether the file was written under other ref files than the repository has now.
+    stale_ref_files: bool,
+}
+
+/// A warning on stderr, unless `--quiet` (the report keeps it either way).
+fn warn(global: &Global, line: &str) {
+    if !global.quiet {
+        eprintln!("{line}");
+    }
 }
 
 impl Sweeper<'_> {
@@ -286,25 +341,33 @@ impl Sweeper<'_> {
             }
         }
         let mut notes = Vec::new();
-        let memo = match &args.cache {
-            Some(dir) => match cache::load(dir, &path, &self.cache_key) {
-                Ok(prior) => Some(BlobMemo::new(prior.blobs, prior.walk)),
-                Err(e) => {
-                    let w = Diagnostic::new(Code::CacheDiscarded, path.clone(), e.to_string());
-                    eprintln!("{w}");
-                    notes.push(w.to_string());
-                    Some(BlobMemo::default())
+        let cached = args.cache.as_ref().map(|dir| {
+            let git_dir = target
+                .workdir
+                .as_ref()
+                .map_or_else(|| target.open_path.clone(), |w| w.join(".git"));
+            let ref_files = cache::ref_files_digest(&git_dir);
+            let prior = self.prior(dir, &path, ref_files.as_deref(), &mut notes);
+            (dir, ref_files, prior)
+        });
+        let memo = cached.as_ref().map(|(_, _, p)| &p.memo);
+        let scanned = self.scan(args, target, memo);
+        let mut reused = memo.map_or(0, BlobMemo::reused);
+        if let Some((dir, ref_files, prior)) = cached {
+            // Replayed, or every blob reused: all the file holds was, read or not.
+            let unchanged = prior.memo.unchanged();
+            if unchanged {
+                reused = prior.held;
+            }
+            // Blobs read before a timeout are kept too: the next sweep goes on from there. A
+            // file written under other ref files is rewritten even when its blobs are the same,
+            // so that the next sweep reads only its head.
+            if !unchanged || prior.stale_ref_files {
+                let kept = prior.memo.into_kept();
+                if let Err(e) = cache::store(dir, &path, &self.cache_key, ref_files, kept) {
+                    warn(self.global, &format!("warning: {e}"));
+                    notes.push(e.to_string());
                 }
-            },
-            None => None,
-        };
-        let scanned = self.scan(args, target, memo.as_ref());
-        let reused = memo.as_ref().map_or(0, BlobMemo::reused);
-        // Blobs read before a timeout are kept too: the next sweep goes on from there.
-        if let (Some(dir), Some(memo)) = (&args.cache, memo.filter(|m| !m.unchanged())) {
-            if let Err(e) = cache::store(dir, &path, &self.cache_key, memo.into_kept()) {
-                eprintln!("warning: {e}");
-                notes.push(e.to_string());
             }
         }
         let mut result = match scanned {
@@ -321,6 +384,34 @@ impl Sweeper<'_> {
         result.blobs_reused = reused;
         result.errors.extend(notes);
         result
+    }
+
+    /// What the cache file of repository `path` offers; a file not trusted is named in a
+    /// warning (on stderr and in `notes`) and offers nothing.
+    fn prior(
+        &self,
+        dir: &Path,
+        path: &str,
+        ref_files: Option<&str>,
+        notes: &mut Vec<String>,
+    ) -> Prior {
+        match cache::load(dir, path, &self.cache_key, ref_files) {
+            Ok(loaded) => Prior {
+                memo: BlobMemo::new(loaded.kept.blobs, loaded.kept.walk),
+                held: loaded.held,
+                stale_ref_files: ref_files.is_some() && !loaded.ref_files_held,
+            },
+            Err(e) => {
+                let w = Diagnostic::new(Code::CacheDiscarded, path, e.to_string());
+                warn(self.global, &w.to_string());
+                notes.push(w.to_string());
+                Prior {
+                    memo: BlobMemo::default(),
+                    held: 0,
+                    stale_ref_files: true,
+                }
+            }
+        }
     }
 
     /// The tree walk and the history read of one repository, linked to the inventory.

@@ -12,13 +12,20 @@ mod spool;
 
 pub use model::{RepoResult, SweepFinding, SweepReport};
 pub use progress::{ProgressMode, SweepProgress};
-pub use spool::{build_report, Spool, SpoolError};
+#[cfg(test)]
+pub use spool::build_report;
+pub use spool::{Spool, SpoolError};
 
 /// The shard (0-based, of `n`) a repository belongs to: FNV-1a 64 of its path's bytes
 /// modulo `n`. Stable across machines, platforms and releases, so N machines given the
 /// same repository paths sweep disjoint shares that cover the estate.
 pub fn shard_of(path: &str, n: u32) -> u32 {
-    (path_hash(path) % u64::from(n.max(1))) as u32
+    shard_of_hash(path_hash(path), n)
+}
+
+/// The shard (0-based, of `n`) of a repository whose path hashes to `hash`.
+fn shard_of_hash(hash: u64, n: u32) -> u32 {
+    (hash % u64::from(n.max(1))) as u32
 }
 
 /// FNV-1a 64 of a repository path: names its shard and its cache file.

@@ -238,7 +238,9 @@ impl Drop for Spool {
     }
 }
 
-/// Joins per-repository results, in any order, into the estate report, held.
+/// Joins per-repository results, in any order, into the estate report, held: what tests
+/// compare a report streamed from disk with (the CLI always streams).
+#[cfg(test)]
 pub fn build_report(
     results: impl IntoIterator<Item = RepoResult>,
 ) -> Result<SweepReport, SpoolError> {

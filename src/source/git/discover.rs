@@ -3,7 +3,7 @@
 
 use crate::diag::{Code, Diagnostic};
 use crate::source::fs::looks_bare;
-use git2::{Repository, RepositoryOpenFlags};
+use git2::{ConfigLevel, Repository, RepositoryOpenFlags};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -88,22 +88,62 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
     out
 }
 
-/// Directories under `root` that hold a `.git` or look like bare repositories.
+/// Directories under `root` that hold a `.git` or look like bare repositories, in path
+/// order. Symbolic links are not followed, `.git` directories are not entered, and neither
+/// is a bare repository: its own directories (objects, refs, logs) hold no repository.
 fn candidate_dirs(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
-        .standard_filters(false)
-        .hidden(false)
-        .follow_links(false)
-        .filter_entry(|e| e.file_type().is_some_and(|t| t.is_dir()) && e.file_name() != ".git")
-        .build();
-    for entry in walker.flatten() {
-        let p = entry.path();
-        if p.join(".git").exists() || (entry.depth() > 0 && looks_bare(p)) {
-            out.push(p.to_path_buf());
+    let mut stack = vec![(root.to_path_buf(), true)];
+    while let Some((dir, is_root)) = stack.pop() {
+        let has_git = dir.join(".git").exists();
+        let bare = !is_root && !has_git && looks_bare(&dir);
+        if bare || has_git {
+            out.push(dir.clone());
         }
+        if bare {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut below: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != ".git")
+            .map(|e| e.path())
+            .collect();
+        below.sort_unstable_by(|a, b| b.cmp(a));
+        stack.extend(below.into_iter().map(|d| (d, false)));
     }
     out
+}
+
+/// Has every repository opened from now on read its own config only, not the system's,
+/// the user's or the XDG one, unless one of those sets `safe.directory`: the one setting
+/// there that changes how a repository is read (whether a repository another user owns
+/// may be opened at all). Opening a repository reads all of those files, and a sweep opens
+/// each repository two or three times: they are a third of what replaying one costs.
+/// Returns whether they are now skipped.
+///
+/// # Safety
+///
+/// Changes libgit2's process-wide config search path: no other thread may be using libgit2.
+pub unsafe fn read_repository_config_only() -> bool {
+    let sets_safe_directories = git2::Config::open_default().is_ok_and(|c| {
+        c.multivar("safe.directory", None)
+            .is_ok_and(|mut entries| entries.next().is_some())
+    });
+    if sets_safe_directories {
+        return false;
+    }
+    [
+        ConfigLevel::System,
+        ConfigLevel::XDG,
+        ConfigLevel::Global,
+        ConfigLevel::ProgramData,
+    ]
+    .into_iter()
+    // SAFETY: the caller guarantees no other thread is using libgit2.
+    .all(|level| unsafe { git2::opts::set_search_path(level, "") }.is_ok())
 }
 
 /// Opens `dir` as a repository and records it once (worktrees share their common directory).

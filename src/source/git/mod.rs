@@ -11,7 +11,7 @@ mod pack;
 mod read;
 mod scope;
 
-pub use discover::{discover, Discovery, RepoTarget};
+pub use discover::{discover, read_repository_config_only, Discovery, RepoTarget};
 pub(crate) use facts::describe;
 
 use crate::diag::{Code, Diagnostic};
@@ -182,19 +182,16 @@ where
         repo: repo.to_string(),
         seconds: started.elapsed().as_secs(),
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .build()
-        .map_err(|e| GitError::Repository {
-            repo: String::new(),
-            message: e.to_string(),
-        })?;
+    let pool = worker_pool(opts.threads).map_err(|e| GitError::Repository {
+        repo: String::new(),
+        message: e.to_string(),
+    })?;
     // Like `git cat-file`, trust the object store's names: re-hashing every object read (SHA-1
     // with collision detection) costs a sixth of the scan. Corrupt data still fails to inflate.
     git2::opts::strict_hash_verification(false);
     let mut stats = HistoryStats::default();
     for target in repos {
-        let one = walk_one(&pool, target, opts, progress, reuse, &on_chunk)?;
+        let one = walk_one(pool, target, opts, progress, reuse, &on_chunk)?;
         if past(opts.deadline) {
             return Err(timed_out(&target.name));
         }
@@ -211,6 +208,28 @@ where
     stats.warnings.sort();
     stats.warnings.dedup();
     Ok(stats)
+}
+
+/// The pool of `threads` workers (0: one per core), built once per process: a sweep reads
+/// the history of repository after repository (several at once on these same workers),
+/// and starting a pool for each cost more than replaying a repository from the cache.
+pub fn worker_pool(
+    threads: usize,
+) -> Result<&'static rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    static POOLS: std::sync::Mutex<Vec<(usize, &'static rayon::ThreadPool)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut pools = POOLS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, pool)) = pools.iter().find(|(n, _)| *n == threads) {
+        return Ok(pool);
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    let pool: &'static rayon::ThreadPool = Box::leak(Box::new(pool));
+    pools.push((threads, pool));
+    Ok(pool)
 }
 
 /// The history read of one repository: replayed from `reuse` when its refs are as they were
