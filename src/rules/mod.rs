@@ -102,7 +102,7 @@ impl RuleSet {
     pub fn sources_digest(dirs: &[PathBuf]) -> Result<String, RuleError> {
         use sha2::{Digest, Sha256};
         let user = read_rule_paths(dirs)?;
-        let texts = EMBEDDED_RULE_FILES.iter().map(|(_, text)| *text);
+        let texts = EMBEDDED_RULE_FILES.iter().map(|(_, text, _)| *text);
         let mut h = Sha256::new();
         for text in texts.chain(user.iter().map(|(_, text)| text.as_str())) {
             h.update(format!("{}\n", text.len()).as_bytes());
