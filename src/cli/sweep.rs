@@ -160,22 +160,16 @@ fn repo_path(t: &RepoTarget) -> String {
 /// Bytes held under `dir` (its git objects, for a size limit), stopping past `limit`.
 fn bytes_under(dir: &Path, limit: u64) -> u64 {
     let mut total = 0u64;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(e.path()),
-                Ok(t) if t.is_file() => total += e.metadata().map_or(0, |m| m.len()),
-                _ => {}
-            }
-            if total > limit {
-                return total;
-            }
+    crate::sweep::for_each_file_under(dir, |e, t| {
+        if t.is_file() {
+            total += e.metadata().map_or(0, |m| m.len());
         }
-    }
+        if total > limit {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    });
     total
 }
 

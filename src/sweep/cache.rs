@@ -299,19 +299,10 @@ pub fn ref_files_digest(git_dir: &Path) -> Option<String> {
     }
     for top in ["refs", "reftable"] {
         let mut files = Vec::new();
-        let mut stack = vec![git_dir.join(top)];
-        while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                match e.file_type() {
-                    Ok(t) if t.is_dir() => stack.push(e.path()),
-                    Ok(_) => files.push(e.path()),
-                    Err(_) => {}
-                }
-            }
-        }
+        super::for_each_file_under(&git_dir.join(top), |e, _| {
+            files.push(e.path());
+            std::ops::ControlFlow::Continue(())
+        });
         files.sort();
         for f in files {
             let name = f

@@ -16,6 +16,32 @@ pub use progress::{ProgressMode, SweepProgress};
 pub use spool::build_report;
 pub use spool::{Spool, SpoolError};
 
+/// Visits every entry under `dir` that is not a directory, depth first, until `visit` breaks.
+/// Unreadable directories are skipped: both callers (a size limit, the ref files' digest)
+/// only estimate, and the history read reports what it cannot read.
+pub fn for_each_file_under(
+    dir: &std::path::Path,
+    mut visit: impl FnMut(&std::fs::DirEntry, std::fs::FileType) -> std::ops::ControlFlow<()>,
+) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(t) => {
+                    if visit(&e, t).is_break() {
+                        return;
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+    }
+}
+
 /// The shard (0-based, of `n`) a repository belongs to: FNV-1a 64 of its path's bytes
 /// modulo `n`. Stable across machines, platforms and releases, so N machines given the
 /// same repository paths sweep disjoint shares that cover the estate.
