@@ -44,6 +44,8 @@ class Values:
 
     def __init__(self, seed):
         self.rnd = random.Random(seed)
+        # Every kind's generator (set C's own kinds too), made once.
+        self.table = {**self.kinds(), **recall_c.kinds(self)}
 
     def c(self, alphabet, n):
         return "".join(self.rnd.choice(alphabet) for _ in range(n))
@@ -58,8 +60,11 @@ class Values:
         return self.c(string.ascii_letters, 5) + self.rnd.choice("!+-_") + self.c(string.digits, 2) + self.c(B62, 3) + self.c(string.ascii_letters, 3)
 
     def value(self, kind):
+        return self.table[kind]()
+
+    def kinds(self):
         r = self
-        table = {
+        return {
             "aws_id": lambda: "AKIA" + r.c(B32, 16),
             "aws_secret": lambda: r.c(string.ascii_letters + string.digits + "+/", 40),
             "github": lambda: (lambda x: "ghp_" + x + crc_b62(x))(r.c(B62, 30)),
@@ -91,9 +96,6 @@ class Values:
             "sha256": lambda: r.c(HEX, 64),
             "sha1": lambda: r.c(HEX, 40),
         }
-        if kind not in table:
-            table = recall_c.kinds(self)
-        return table[kind]()
 
 
 # A decoy kind is either a generator above or one fixed text.
@@ -732,6 +734,7 @@ def generate(out, seed, templates=None):
     """Writes the tree; returns (planted, decoys, identifiers) as lists of (path, line, kind)."""
     templates = TEMPLATES if templates is None else templates
     values = Values(seed)
+    fixed = {**FIXED_DECOYS, **recall_c.FIXED}
     planted, decoys, identifiers = [], [], []
     if os.path.exists(out):
         shutil.rmtree(out)
@@ -746,7 +749,6 @@ def generate(out, seed, templates=None):
                     decoys.append((path, n, kind))
                 else:
                     identifiers.append((path, n, kind))
-                fixed = {**FIXED_DECOYS, **recall_c.FIXED}
                 return fixed[kind] if role == "D" and kind in fixed else values.value(kind)
             lines.append(MARKER.sub(sub, line))
         full = os.path.join(out, path)
