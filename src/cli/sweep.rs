@@ -321,11 +321,11 @@ impl Sweeper<'_> {
     /// reusing and then refreshing its cache file when there is a cache.
     fn sweep_one(&self, args: &SweepArgs, target: &RepoTarget) -> RepoResult {
         let path = repo_path(target);
+        let git_dir = target
+            .workdir
+            .as_ref()
+            .map_or_else(|| target.open_path.clone(), |w| w.join(".git"));
         if let Some(limit) = args.repo_max_bytes {
-            let git_dir = target
-                .workdir
-                .as_ref()
-                .map_or_else(|| target.open_path.clone(), |w| w.join(".git"));
             let size = bytes_under(&git_dir, limit);
             if size > limit {
                 return RepoResult::failed(
@@ -336,10 +336,6 @@ impl Sweeper<'_> {
         }
         let mut notes = Vec::new();
         let cached = args.cache.as_ref().map(|dir| {
-            let git_dir = target
-                .workdir
-                .as_ref()
-                .map_or_else(|| target.open_path.clone(), |w| w.join(".git"));
             let ref_files = cache::ref_files_digest(&git_dir);
             let prior = self.prior(dir, &path, ref_files.as_deref(), &mut notes);
             (dir, ref_files, prior)
