@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from synthetic import B62, crc_b62  # noqa: E402  (the fixtures' GitHub/npm checksum)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import recall_c  # noqa: E402  (set C: its templates and the value kinds only it uses)
+import recall_d  # noqa: E402  (set D, likewise)
 
 HEX = "0123456789abcdef"
 B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -45,7 +46,7 @@ class Values:
     def __init__(self, seed):
         self.rnd = random.Random(seed)
         # Every kind's generator (set C's own kinds too), made once.
-        self.table = {**self.kinds(), **recall_c.kinds(self)}
+        self.table = {**self.kinds(), **recall_c.kinds(self), **recall_d.kinds(self)}
 
     def c(self, alphabet, n):
         return "".join(self.rnd.choice(alphabet) for _ in range(n))
@@ -734,7 +735,7 @@ def generate(out, seed, templates=None):
     """Writes the tree; returns (planted, decoys, identifiers) as lists of (path, line, kind)."""
     templates = TEMPLATES if templates is None else templates
     values = Values(seed)
-    fixed = {**FIXED_DECOYS, **recall_c.FIXED}
+    fixed = {**FIXED_DECOYS, **recall_c.FIXED, **recall_d.FIXED}
     planted, decoys, identifiers = [], [], []
     if os.path.exists(out):
         shutil.rmtree(out)
@@ -825,10 +826,10 @@ def main():
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--peers", help="install-peers.sh's directory (default $TMPDIR/keytrace-peers, used when present)")
     ap.add_argument("--peer-misses", action="store_true", help="with --show-misses, list the peers' misses too")
-    ap.add_argument("--set", choices=["a", "b", "c"], default="a",
-                    help="template set (b: held out, written after tuning on a; c: held out, other files and providers)")
+    ap.add_argument("--set", choices=["a", "b", "c", "d"], default="a",
+                    help="template set (b: held out, written after tuning on a; c: held out, other files and providers; d: held out, build/deploy automation, service config, more languages)")
     args = ap.parse_args()
-    templates = {"a": TEMPLATES, "b": TEMPLATES_B, "c": recall_c.TEMPLATES_C}[args.set]
+    templates = {"a": TEMPLATES, "b": TEMPLATES_B, "c": recall_c.TEMPLATES_C, "d": recall_d.TEMPLATES_D}[args.set]
     planted, decoys, identifiers = generate(args.out, args.seed, templates)
     score("keytrace", scan(args.keytrace, args.out), planted, decoys, identifiers, args.show_misses)
     peers = args.peers or os.path.join(os.environ.get("TMPDIR", "/tmp"), "keytrace-peers")
