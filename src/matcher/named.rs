@@ -135,7 +135,8 @@ pub(crate) fn pairs(bytes: &[u8], window: Range<usize>) -> Vec<Pair> {
     while at < window.end {
         let end = memchr::memchr(b'\n', &bytes[at..window.end]).map_or(window.end, |i| at + i);
         let line = &bytes[at..end];
-        let parents = parents(bytes, at);
+        // Found on the line's first pair: most lines of a window assign nothing.
+        let mut parents_of_line: Option<Vec<String>> = None;
         let mut stack: Vec<String> = Vec::new();
         let mut last = 0;
         for (name, op_end) in assignments(line) {
@@ -164,7 +165,9 @@ pub(crate) fn pairs(bytes: &[u8], window: Range<usize>) -> Vec<Pair> {
             } else {
                 name
             };
-            let mut qualified = parents.clone();
+            let mut qualified = parents_of_line
+                .get_or_insert_with(|| parents(bytes, at))
+                .clone();
             qualified.extend(stack.iter().cloned());
             qualified.push(bare.clone());
             out.push(Pair {
@@ -181,7 +184,12 @@ pub(crate) fn pairs(bytes: &[u8], window: Range<usize>) -> Vec<Pair> {
 /// `(name, offset after the operator)` of each assignment on one line, in order.
 fn assignments(line: &[u8]) -> Vec<(String, usize)> {
     let mut out: Vec<(usize, String, usize)> = Vec::new();
-    for caps in ASSIGN.captures_iter(line) {
+    // Each pattern needs a byte that most lines lack (`=` or `:`; `(`; `=`): looking for
+    // it first spares the regex a pass over the line (an empty one matches nothing).
+    let has = |byte: u8| memchr::memchr(byte, line).is_some();
+    let has_equals = has(b'=');
+    let unless_lacking = |needed: bool| if needed { line } else { &[] };
+    for caps in ASSIGN.captures_iter(unless_lacking(has_equals || has(b':'))) {
         let (Some(name), Some(op), Some(all)) = (caps.get(1), caps.get(2), caps.get(0)) else {
             continue;
         };
@@ -193,8 +201,8 @@ fn assignments(line: &[u8]) -> Vec<(String, usize)> {
         out.push((op.start(), name, all.end()));
     }
     for caps in ARGUMENT
-        .captures_iter(line)
-        .chain(TYPED.captures_iter(line))
+        .captures_iter(unless_lacking(has(b'(')))
+        .chain(TYPED.captures_iter(unless_lacking(has_equals)))
     {
         let (Some(name), Some(all)) = (caps.get(1).or(caps.get(2)), caps.get(0)) else {
             continue;
