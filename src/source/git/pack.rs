@@ -15,7 +15,7 @@ use memmap2::Mmap;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Decoded delta bases kept, across all shards (git's `core.deltaBaseCacheLimit` is 96 MiB).
 const CACHE_BYTES: usize = 64 << 20;
@@ -54,6 +54,8 @@ struct Pack {
     idx: Mmap,
     data: Mmap,
     count: usize,
+    /// Offsets of the entries some delta applies to, sorted, once [`Packs::learn_bases`] ran.
+    bases: OnceLock<Vec<u64>>,
 }
 
 #[derive(Default)]
@@ -108,6 +110,17 @@ impl Packs {
         Packs {
             packs: Vec::new(),
             cache: Vec::new(),
+        }
+    }
+
+    /// Lists, for each pack, the entries some delta applies to, so that such an entry is kept
+    /// when it is asked for itself, not only when met as a base: a whole-history read asks for
+    /// most bases before their deltas (a pack deltifies older versions against newer ones),
+    /// and without this decoded each of them twice. Costs one header read per object: worth
+    /// it for a read of everything, not for a read of a few objects.
+    pub(super) fn learn_bases(&self) {
+        for pack in &self.packs {
+            pack.bases.get_or_init(|| pack.list_bases());
         }
     }
 
@@ -185,12 +198,11 @@ impl Packs {
 
     /// [`Packs::read_within_or`] from the packs.
     fn decode_within(&self, at: Packed, max: u64) -> Decoded<Limited> {
-        let within = |object: Object| match object.len() as u64 {
-            size if size > max => Limited::TooLarge(size),
-            _ => Limited::Object(object),
-        };
         if let Some(hit) = self.cached(at.pack, at.offset) {
-            return Ok(within(hit));
+            return Ok(match hit.len() as u64 {
+                size if size > max => Limited::TooLarge(size),
+                _ => Limited::Object(hit),
+            });
         }
         let pack = &self.packs[at.pack as usize];
         let e = pack.entry(at.offset)?;
@@ -199,7 +211,10 @@ impl Packs {
             if e.size as u64 > max {
                 return Ok(Limited::TooLarge(e.size as u64));
             }
-            return Ok(Limited::Object(Arc::new(inflate(input, e.size)?)));
+            let object = Arc::new(inflate(input, e.size)?);
+            return Ok(Limited::Object(
+                self.kept_if_base(at.pack, at.offset, object),
+            ));
         };
         // A delta larger than the limit is not inflated whole to learn that its result is.
         if e.size as u64 > max {
@@ -222,7 +237,10 @@ impl Packs {
             }
             let base = self.decode(at.pack, base_at)?;
             self.keep(at.pack, base_at, &base);
-            Ok(Limited::Object(Arc::new(apply(&base, &delta)?)))
+            let object = Arc::new(apply(&base, &delta)?);
+            Ok(Limited::Object(
+                self.kept_if_base(at.pack, at.offset, object),
+            ))
         });
         if delta.capacity() <= 16 << 20 {
             SCRATCH.with_borrow_mut(|s| s.top = delta);
@@ -241,6 +259,9 @@ impl Packs {
         let mut at = offset;
         let mut object = loop {
             if let Some(hit) = self.cached(pack_no, at) {
+                if deltas.is_empty() {
+                    return Ok(hit);
+                }
                 break hit;
             }
             let e = pack.entry(at)?;
@@ -255,15 +276,24 @@ impl Packs {
                 None => break Arc::new(inflate(&pack.data[e.start..], e.size)?),
             }
         };
-        // Each object a delta applies to is kept; the one asked for is not (most objects
-        // are no delta's base, and one that is gets kept when read again as a base).
+        // Each object a delta applies to is kept; the one asked for only when it is a base.
         let mut base_at = at;
         for (at, e) in deltas.iter().rev() {
             self.keep(pack_no, base_at, &object);
             object = Arc::new(undelta(&object, &pack.data[e.start..], e.size)?);
             base_at = *at;
         }
-        Ok(object)
+        Ok(self.kept_if_base(pack_no, offset, object))
+    }
+
+    /// `object`, decoded from entry `offset`, after keeping it when some delta applies to it
+    /// (known after [`Packs::learn_bases`]; before, it is kept only when met as a base).
+    fn kept_if_base(&self, pack_no: u32, offset: u64, object: Object) -> Object {
+        let bases = self.packs[pack_no as usize].bases.get();
+        if bases.is_some_and(|b| b.binary_search(&offset).is_ok()) {
+            self.keep(pack_no, offset, &object);
+        }
+        object
     }
 
     fn shard(&self, offset: u64) -> &Mutex<Shard> {
@@ -320,7 +350,23 @@ impl Pack {
         if idx.len() < offsets_at(count) + count * 4 + 40 {
             return None;
         }
-        Some(Pack { idx, data, count })
+        Some(Pack {
+            idx,
+            data,
+            count,
+            bases: OnceLock::new(),
+        })
+    }
+
+    /// Offsets of the entries some other entry is a delta of, sorted and without repeats (a
+    /// damaged entry names no base here: reading it is left to libgit2 anyway).
+    fn list_bases(&self) -> Vec<u64> {
+        let mut bases: Vec<u64> = (0..self.count)
+            .filter_map(|i| self.entry(self.offset(i)?).ok()?.base)
+            .collect();
+        bases.sort_unstable();
+        bases.dedup();
+        bases
     }
 
     fn oid(&self, i: usize) -> &[u8] {
