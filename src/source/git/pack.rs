@@ -225,9 +225,7 @@ impl Packs {
         }
         inflatable(input, e.size)?;
         let mut delta = SCRATCH.with_borrow_mut(|s| std::mem::take(&mut s.top));
-        delta.clear();
-        delta.resize(e.size, 0);
-        let read = SCRATCH.with_borrow_mut(|s| inflate_into(&mut s.z, input, &mut delta));
+        let read = SCRATCH.with_borrow_mut(|s| inflate_into(&mut s.z, input, &mut delta, e.size));
         let out = read.and_then(|()| {
             let mut pos = 0;
             varint(&delta, &mut pos)?;
@@ -482,11 +480,26 @@ thread_local! {
     });
 }
 
-/// Inflates the zlib stream at the start of `input`, which must give exactly `out.len()` bytes.
-fn inflate_into(z: &mut zlib_rs::Inflate, input: &[u8], out: &mut [u8]) -> Decoded<()> {
+/// Sets `out` to the zlib stream at the start of `input`, which must give exactly `size`
+/// bytes (checked by the caller with [`inflatable`]). The bytes are written into `out`'s
+/// spare capacity, not over zeroes first: zeroing every object was a twentieth of inflating.
+fn inflate_into(
+    z: &mut zlib_rs::Inflate,
+    input: &[u8],
+    out: &mut Vec<u8>,
+    size: usize,
+) -> Decoded<()> {
+    out.clear();
+    out.reserve_exact(size);
     z.reset(true);
-    match z.decompress(input, out, zlib_rs::InflateFlush::Finish) {
-        Ok(zlib_rs::Status::StreamEnd) if z.total_out() == out.len() as u64 => Ok(()),
+    let spare = &mut out.spare_capacity_mut()[..size];
+    match z.decompress_uninit(input, spare, zlib_rs::InflateFlush::Finish) {
+        Ok(zlib_rs::Status::StreamEnd) if z.total_out() == size as u64 => {
+            // SAFETY: inflate wrote `total_out` bytes from the start of the spare capacity,
+            // which is `size` bytes as just checked.
+            unsafe { out.set_len(size) };
+            Ok(())
+        }
         _ => Err(Unhandled),
     }
 }
@@ -503,8 +516,8 @@ fn inflatable(input: &[u8], size: usize) -> Decoded<()> {
 /// Inflates an entry that is no delta: `size` bytes.
 fn inflate(input: &[u8], size: usize) -> Decoded<Vec<u8>> {
     inflatable(input, size)?;
-    let mut out = vec![0u8; size];
-    SCRATCH.with_borrow_mut(|s| inflate_into(&mut s.z, input, &mut out))?;
+    let mut out = Vec::new();
+    SCRATCH.with_borrow_mut(|s| inflate_into(&mut s.z, input, &mut out, size))?;
     Ok(out)
 }
 
@@ -512,9 +525,7 @@ fn inflate(input: &[u8], size: usize) -> Decoded<Vec<u8>> {
 fn undelta(base: &[u8], input: &[u8], size: usize) -> Decoded<Vec<u8>> {
     inflatable(input, size)?;
     SCRATCH.with_borrow_mut(|s| {
-        s.delta.clear();
-        s.delta.resize(size, 0);
-        inflate_into(&mut s.z, input, &mut s.delta)?;
+        inflate_into(&mut s.z, input, &mut s.delta, size)?;
         let out = apply(base, &s.delta);
         if s.delta.capacity() > 16 << 20 {
             s.delta = Vec::new();
