@@ -364,11 +364,10 @@ fn plan_items(
     }
     let plan = match &opts.scope {
         Scope::Range(spec) => scope::range(repo, packs, name, spec, &mut warn)?,
-        // The packs' delta bases are listed on a worker while the commits are read here.
-        Scope::All { since } => pool.in_place_scope(|s| {
-            s.spawn(|_| packs.learn_bases());
-            scope::all(repo, packs, name, *since, &mut warn)
-        }),
+        Scope::All { since } => {
+            let parsed = pool.install(|| scope::read_packed_commits(packs));
+            scope::all(repo, packs, name, *since, &mut warn, parsed)
+        }
         Scope::Staged => unreachable!("handled above"),
     };
     if plan.commits.is_empty()

@@ -12,6 +12,7 @@
 
 use git2::Oid;
 use memmap2::Mmap;
+use rayon::prelude::*;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
@@ -54,7 +55,7 @@ struct Pack {
     idx: Mmap,
     data: Mmap,
     count: usize,
-    /// Offsets of the entries some delta applies to, sorted, once [`Packs::learn_bases`] ran.
+    /// Offsets of the entries some delta applies to, sorted, once [`Packs::survey`] ran.
     bases: OnceLock<Vec<u64>>,
 }
 
@@ -113,15 +114,20 @@ impl Packs {
         }
     }
 
-    /// Lists, for each pack, the entries some delta applies to, so that such an entry is kept
-    /// when it is asked for itself, not only when met as a base: a whole-history read asks for
-    /// most bases before their deltas (a pack deltifies older versions against newer ones),
-    /// and without this decoded each of them twice. Costs one header read per object: worth
-    /// it for a read of everything, not for a read of a few objects.
-    pub(super) fn learn_bases(&self) {
+    /// One pass over every pack entry's header, on the current rayon pool: lists the entries
+    /// some delta applies to, so that such an entry is kept when it is asked for itself, not
+    /// only when met as a base (a whole-history read asks for most bases before their deltas,
+    /// as a pack deltifies older versions against newer ones, and without this decoded each
+    /// of them twice); and returns the ids of the commits stored whole, for the caller to
+    /// read ahead. Worth it for a read of everything, not for a read of a few objects.
+    pub(super) fn survey(&self) -> Vec<Oid> {
+        let mut commits = Vec::new();
         for pack in &self.packs {
-            pack.bases.get_or_init(|| pack.list_bases());
+            let (bases, mut whole) = pack.survey();
+            pack.bases.get_or_init(|| bases);
+            commits.append(&mut whole);
         }
+        commits
     }
 
     /// The content of object `oid`: from the packs, else from libgit2's object database.
@@ -285,7 +291,7 @@ impl Packs {
     }
 
     /// `object`, decoded from entry `offset`, after keeping it when some delta applies to it
-    /// (known after [`Packs::learn_bases`]; before, it is kept only when met as a base).
+    /// (known after [`Packs::survey`]; before, it is kept only when met as a base).
     fn kept_if_base(&self, pack_no: u32, offset: u64, object: Object) -> Object {
         let bases = self.packs[pack_no as usize].bases.get();
         if bases.is_some_and(|b| b.binary_search(&offset).is_ok()) {
@@ -356,15 +362,32 @@ impl Pack {
         })
     }
 
-    /// Offsets of the entries some other entry is a delta of, sorted and without repeats (a
-    /// damaged entry names no base here: reading it is left to libgit2 anyway).
-    fn list_bases(&self) -> Vec<u64> {
-        let mut bases: Vec<u64> = (0..self.count)
-            .filter_map(|i| self.entry(self.offset(i)?).ok()?.base)
-            .collect();
-        bases.sort_unstable();
+    /// Offsets of the entries some other entry is a delta of, sorted and without repeats, and
+    /// the ids of the commits stored whole (a damaged entry is in neither: reading it is left
+    /// to libgit2 anyway).
+    fn survey(&self) -> (Vec<u64>, Vec<Oid>) {
+        let none = || (Vec::new(), Vec::new());
+        let (mut bases, commits): (Vec<u64>, Vec<Oid>) = (0..self.count)
+            .into_par_iter()
+            .with_min_len(4096)
+            .fold(none, |(mut bases, mut commits), i| {
+                match self.offset(i).and_then(|at| self.entry(at).ok()) {
+                    Some(Entry { base: Some(b), .. }) => bases.push(b),
+                    Some(Entry { kind: COMMIT, .. }) => {
+                        commits.extend(Oid::from_bytes(self.oid(i)).ok());
+                    }
+                    _ => {}
+                }
+                (bases, commits)
+            })
+            .reduce(none, |(mut bases, mut commits), (b, c)| {
+                bases.extend(b);
+                commits.extend(c);
+                (bases, commits)
+            });
+        bases.par_sort_unstable();
         bases.dedup();
-        bases
+        (bases, commits)
     }
 
     fn oid(&self, i: usize) -> &[u8] {
