@@ -708,7 +708,15 @@ mod tests {
         tangled_repo(dir.path());
         let repo = Repository::open(dir.path()).expect("repo");
         let packs = Packs::open(repo.commondir());
-        let plan = super::super::scope::all(&repo, &packs, "r", None, &mut Vec::new());
+        let scope =
+            |parsed| super::super::scope::all(&repo, &packs, "r", None, &mut Vec::new(), parsed);
+        let plan = scope(super::super::scope::read_packed_commits(&packs));
+        // Commits read ahead from the packs are those the walk over parents reads itself.
+        let plain = scope(HashMap::new());
+        assert_eq!(
+            format!("{:?}", plan.commits),
+            format!("{:?}", plain.commits)
+        );
         assert!(plan.commits.len() > 50 && plan.loose.len() == 2);
         let roots = super::super::roots(&plan);
         let pool = rayon::ThreadPoolBuilder::new()

@@ -364,7 +364,10 @@ fn plan_items(
     }
     let plan = match &opts.scope {
         Scope::Range(spec) => scope::range(repo, packs, name, spec, &mut warn)?,
-        Scope::All { since } => scope::all(repo, packs, name, *since, &mut warn),
+        Scope::All { since } => {
+            let parsed = pool.install(|| scope::read_packed_commits(packs));
+            scope::all(repo, packs, name, *since, &mut warn, parsed)
+        }
         Scope::Staged => unreachable!("handled above"),
     };
     if plan.commits.is_empty()

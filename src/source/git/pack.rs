@@ -12,10 +12,11 @@
 
 use git2::Oid;
 use memmap2::Mmap;
+use rayon::prelude::*;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Decoded delta bases kept, across all shards (git's `core.deltaBaseCacheLimit` is 96 MiB).
 const CACHE_BYTES: usize = 64 << 20;
@@ -54,6 +55,8 @@ struct Pack {
     idx: Mmap,
     data: Mmap,
     count: usize,
+    /// Offsets of the entries some delta applies to, sorted, once [`Packs::survey`] ran.
+    bases: OnceLock<Vec<u64>>,
 }
 
 #[derive(Default)]
@@ -109,6 +112,22 @@ impl Packs {
             packs: Vec::new(),
             cache: Vec::new(),
         }
+    }
+
+    /// One pass over every pack entry's header, on the current rayon pool: lists the entries
+    /// some delta applies to, so that such an entry is kept when it is asked for itself, not
+    /// only when met as a base (a whole-history read asks for most bases before their deltas,
+    /// as a pack deltifies older versions against newer ones, and without this decoded each
+    /// of them twice); and returns the ids of the commits stored whole, for the caller to
+    /// read ahead. Worth it for a read of everything, not for a read of a few objects.
+    pub(super) fn survey(&self) -> Vec<Oid> {
+        let mut commits = Vec::new();
+        for pack in &self.packs {
+            let (bases, mut whole) = pack.survey();
+            pack.bases.get_or_init(|| bases);
+            commits.append(&mut whole);
+        }
+        commits
     }
 
     /// The content of object `oid`: from the packs, else from libgit2's object database.
@@ -185,12 +204,11 @@ impl Packs {
 
     /// [`Packs::read_within_or`] from the packs.
     fn decode_within(&self, at: Packed, max: u64) -> Decoded<Limited> {
-        let within = |object: Object| match object.len() as u64 {
-            size if size > max => Limited::TooLarge(size),
-            _ => Limited::Object(object),
-        };
         if let Some(hit) = self.cached(at.pack, at.offset) {
-            return Ok(within(hit));
+            return Ok(match hit.len() as u64 {
+                size if size > max => Limited::TooLarge(size),
+                _ => Limited::Object(hit),
+            });
         }
         let pack = &self.packs[at.pack as usize];
         let e = pack.entry(at.offset)?;
@@ -199,7 +217,10 @@ impl Packs {
             if e.size as u64 > max {
                 return Ok(Limited::TooLarge(e.size as u64));
             }
-            return Ok(Limited::Object(Arc::new(inflate(input, e.size)?)));
+            let object = Arc::new(inflate(input, e.size)?);
+            return Ok(Limited::Object(
+                self.kept_if_base(at.pack, at.offset, object),
+            ));
         };
         // A delta larger than the limit is not inflated whole to learn that its result is.
         if e.size as u64 > max {
@@ -210,9 +231,7 @@ impl Packs {
         }
         inflatable(input, e.size)?;
         let mut delta = SCRATCH.with_borrow_mut(|s| std::mem::take(&mut s.top));
-        delta.clear();
-        delta.resize(e.size, 0);
-        let read = SCRATCH.with_borrow_mut(|s| inflate_into(&mut s.z, input, &mut delta));
+        let read = SCRATCH.with_borrow_mut(|s| inflate_into(&mut s.z, input, &mut delta, e.size));
         let out = read.and_then(|()| {
             let mut pos = 0;
             varint(&delta, &mut pos)?;
@@ -222,7 +241,10 @@ impl Packs {
             }
             let base = self.decode(at.pack, base_at)?;
             self.keep(at.pack, base_at, &base);
-            Ok(Limited::Object(Arc::new(apply(&base, &delta)?)))
+            let object = Arc::new(apply(&base, &delta)?);
+            Ok(Limited::Object(
+                self.kept_if_base(at.pack, at.offset, object),
+            ))
         });
         if delta.capacity() <= 16 << 20 {
             SCRATCH.with_borrow_mut(|s| s.top = delta);
@@ -241,6 +263,9 @@ impl Packs {
         let mut at = offset;
         let mut object = loop {
             if let Some(hit) = self.cached(pack_no, at) {
+                if deltas.is_empty() {
+                    return Ok(hit);
+                }
                 break hit;
             }
             let e = pack.entry(at)?;
@@ -255,15 +280,24 @@ impl Packs {
                 None => break Arc::new(inflate(&pack.data[e.start..], e.size)?),
             }
         };
-        // Each object a delta applies to is kept; the one asked for is not (most objects
-        // are no delta's base, and one that is gets kept when read again as a base).
+        // Each object a delta applies to is kept; the one asked for only when it is a base.
         let mut base_at = at;
         for (at, e) in deltas.iter().rev() {
             self.keep(pack_no, base_at, &object);
             object = Arc::new(undelta(&object, &pack.data[e.start..], e.size)?);
             base_at = *at;
         }
-        Ok(object)
+        Ok(self.kept_if_base(pack_no, offset, object))
+    }
+
+    /// `object`, decoded from entry `offset`, after keeping it when some delta applies to it
+    /// (known after [`Packs::survey`]; before, it is kept only when met as a base).
+    fn kept_if_base(&self, pack_no: u32, offset: u64, object: Object) -> Object {
+        let bases = self.packs[pack_no as usize].bases.get();
+        if bases.is_some_and(|b| b.binary_search(&offset).is_ok()) {
+            self.keep(pack_no, offset, &object);
+        }
+        object
     }
 
     fn shard(&self, offset: u64) -> &Mutex<Shard> {
@@ -320,7 +354,40 @@ impl Pack {
         if idx.len() < offsets_at(count) + count * 4 + 40 {
             return None;
         }
-        Some(Pack { idx, data, count })
+        Some(Pack {
+            idx,
+            data,
+            count,
+            bases: OnceLock::new(),
+        })
+    }
+
+    /// Offsets of the entries some other entry is a delta of, sorted and without repeats, and
+    /// the ids of the commits stored whole (a damaged entry is in neither: reading it is left
+    /// to libgit2 anyway).
+    fn survey(&self) -> (Vec<u64>, Vec<Oid>) {
+        let none = || (Vec::new(), Vec::new());
+        let (mut bases, commits): (Vec<u64>, Vec<Oid>) = (0..self.count)
+            .into_par_iter()
+            .with_min_len(4096)
+            .fold(none, |(mut bases, mut commits), i| {
+                match self.offset(i).and_then(|at| self.entry(at).ok()) {
+                    Some(Entry { base: Some(b), .. }) => bases.push(b),
+                    Some(Entry { kind: COMMIT, .. }) => {
+                        commits.extend(Oid::from_bytes(self.oid(i)).ok());
+                    }
+                    _ => {}
+                }
+                (bases, commits)
+            })
+            .reduce(none, |(mut bases, mut commits), (b, c)| {
+                bases.extend(b);
+                commits.extend(c);
+                (bases, commits)
+            });
+        bases.par_sort_unstable();
+        bases.dedup();
+        (bases, commits)
     }
 
     fn oid(&self, i: usize) -> &[u8] {
@@ -436,11 +503,26 @@ thread_local! {
     });
 }
 
-/// Inflates the zlib stream at the start of `input`, which must give exactly `out.len()` bytes.
-fn inflate_into(z: &mut zlib_rs::Inflate, input: &[u8], out: &mut [u8]) -> Decoded<()> {
+/// Sets `out` to the zlib stream at the start of `input`, which must give exactly `size`
+/// bytes (checked by the caller with [`inflatable`]). The bytes are written into `out`'s
+/// spare capacity, not over zeroes first: zeroing every object was a twentieth of inflating.
+fn inflate_into(
+    z: &mut zlib_rs::Inflate,
+    input: &[u8],
+    out: &mut Vec<u8>,
+    size: usize,
+) -> Decoded<()> {
+    out.clear();
+    out.reserve_exact(size);
     z.reset(true);
-    match z.decompress(input, out, zlib_rs::InflateFlush::Finish) {
-        Ok(zlib_rs::Status::StreamEnd) if z.total_out() == out.len() as u64 => Ok(()),
+    let spare = &mut out.spare_capacity_mut()[..size];
+    match z.decompress_uninit(input, spare, zlib_rs::InflateFlush::Finish) {
+        Ok(zlib_rs::Status::StreamEnd) if z.total_out() == size as u64 => {
+            // SAFETY: inflate wrote `total_out` bytes from the start of the spare capacity,
+            // which is `size` bytes as just checked.
+            unsafe { out.set_len(size) };
+            Ok(())
+        }
         _ => Err(Unhandled),
     }
 }
@@ -457,8 +539,8 @@ fn inflatable(input: &[u8], size: usize) -> Decoded<()> {
 /// Inflates an entry that is no delta: `size` bytes.
 fn inflate(input: &[u8], size: usize) -> Decoded<Vec<u8>> {
     inflatable(input, size)?;
-    let mut out = vec![0u8; size];
-    SCRATCH.with_borrow_mut(|s| inflate_into(&mut s.z, input, &mut out))?;
+    let mut out = Vec::new();
+    SCRATCH.with_borrow_mut(|s| inflate_into(&mut s.z, input, &mut out, size))?;
     Ok(out)
 }
 
@@ -466,9 +548,7 @@ fn inflate(input: &[u8], size: usize) -> Decoded<Vec<u8>> {
 fn undelta(base: &[u8], input: &[u8], size: usize) -> Decoded<Vec<u8>> {
     inflatable(input, size)?;
     SCRATCH.with_borrow_mut(|s| {
-        s.delta.clear();
-        s.delta.resize(size, 0);
-        inflate_into(&mut s.z, input, &mut s.delta)?;
+        inflate_into(&mut s.z, input, &mut s.delta, size)?;
         let out = apply(base, &s.delta);
         if s.delta.capacity() > 16 << 20 {
             s.delta = Vec::new();

@@ -6,6 +6,7 @@ use super::pack::Packs;
 use super::GitError;
 use crate::diag::{Code, Diagnostic};
 use git2::{ObjectType, Oid, Repository};
+use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The commits in scope, oldest first, and the trees whose content counts as already present.
@@ -78,20 +79,40 @@ fn target_of(r: &git2::Reference<'_>) -> String {
 struct Commits<'a> {
     repo: &'a Repository,
     packs: Option<&'a Packs>,
+    /// Commits already read from the packs ([`read_packed_commits`]).
+    parsed: HashMap<Oid, CommitInfo>,
+}
+
+/// The commits stored whole in the packs, read and parsed in parallel on the current rayon
+/// pool, ahead of the walk over parents, which then only looks them up: read one by one as
+/// that walk met them, they were a third of the planning's work, all on one core. Also
+/// lists the packs' delta bases ([`Packs::survey`]), in the same pass over their entries.
+pub(super) fn read_packed_commits(packs: &Packs) -> HashMap<Oid, CommitInfo> {
+    packs
+        .survey()
+        .into_par_iter()
+        .filter_map(|id| parse_commit(id, &packs.read_commit(id)?))
+        .map(|c| (c.id, c))
+        .collect()
 }
 
 impl<'a> Commits<'a> {
-    fn new(repo: &'a Repository, packs: &'a Packs) -> Self {
+    fn new(repo: &'a Repository, packs: &'a Packs, parsed: HashMap<Oid, CommitInfo>) -> Self {
         let grafted = ["shallow", "info/grafts"]
             .iter()
             .any(|f| repo.commondir().join(f).exists());
         Commits {
             repo,
             packs: (!grafted).then_some(packs),
+            parsed,
         }
     }
 
     fn info(&self, id: Oid) -> Result<CommitInfo, git2::Error> {
+        // Read from the packs as below, unless grafted.
+        if let (Some(_), Some(c)) = (self.packs, self.parsed.get(&id)) {
+            return Ok(c.clone());
+        }
         let raw = self.packs.and_then(|p| p.read_commit(id));
         if let Some(c) = raw.and_then(|raw| parse_commit(id, &raw)) {
             return Ok(c);
@@ -283,17 +304,19 @@ fn edge(repo: &Repository, plan: &mut Plan, name: &str, warn: &mut Vec<Diagnosti
     }
 }
 
-/// Every ref's history, optionally only commits made at or after `since`.
+/// Every ref's history, optionally only commits made at or after `since`; `parsed` holds
+/// commits already read from the packs ([`read_packed_commits`]), or none.
 pub(super) fn all(
     repo: &Repository,
     packs: &Packs,
     name: &str,
     since: Option<i64>,
     warn: &mut Vec<Diagnostic>,
+    parsed: HashMap<Oid, CommitInfo>,
 ) -> Plan {
     let mut plan = Plan::default();
     let tips = tips(repo, name, &mut plan, warn);
-    plan.commits = reachable(&Commits::new(repo, packs), tips, name, warn);
+    plan.commits = reachable(&Commits::new(repo, packs, parsed), tips, name, warn);
     if let Some(since) = since {
         plan.commits.retain(|c| c.time >= since);
         plan.limited = true;
@@ -352,7 +375,7 @@ pub(super) fn range(
         limited: true,
         ..Plan::default()
     };
-    let commits = Commits::new(repo, packs);
+    let commits = Commits::new(repo, packs, HashMap::new());
     for id in walk {
         let id = id.map_err(|e| bad(e.message().to_string()))?;
         if shallow.contains(&id) {
@@ -425,6 +448,7 @@ mod tests {
                     let theirs = Commits {
                         repo: &repo,
                         packs: None,
+                        parsed: HashMap::new(),
                     }
                     .info(id);
                     let shown = String::from_utf8_lossy(sig);
