@@ -232,7 +232,7 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
         index: index.as_ref(),
         cache_key: cache::key(&[
             ("keytrace", env!("CARGO_PKG_VERSION").to_string()),
-            ("rules", RuleSet::sources_digest(&args.rules)?),
+            ("user-rules", RuleSet::user_sources_digest(&args.rules)?),
             ("inventory", inventory_digest),
             ("fingerprint", fingerprinter.key_id().unwrap_or_default()),
             ("max-age", args.max_age.to_string()),

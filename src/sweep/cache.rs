@@ -26,8 +26,9 @@ use std::path::{Path, PathBuf};
 /// written by earlier builds, so they are void like any other build's (see [`BUILD`]).
 const FORMAT: u32 = 2;
 
-/// The code this keytrace was built from (see `build.rs`): a file another build wrote may
-/// hold what that code found, so it is not reused, whatever the crate version says.
+/// The code and embedded rules this keytrace was built from (see `build.rs`): a file
+/// another build wrote may hold what that code found, so it is not reused, whatever the
+/// crate version says.
 const BUILD: &str = env!("KEYTRACE_BUILD_ID");
 
 /// Why a cache file was not trusted.
