@@ -49,9 +49,11 @@ fn main() {
     build_id(Path::new(&manifest_dir));
 }
 
-/// `KEYTRACE_BUILD_ID`: SHA-256 over every source file and the locked dependency versions,
-/// so that what one build cached (a sweep cache) is not trusted by a build of other code
-/// under the same crate version. Rules are digested apart, when they are loaded.
+/// `KEYTRACE_BUILD_ID`: SHA-256 over every source file, the embedded rule files and the
+/// locked dependency versions, so that what one build cached (a sweep cache) is not trusted
+/// by a build of other code or rules under the same crate version. Digesting the embedded
+/// rules here, once, spares every sweep hashing them again; user rules are digested when
+/// they are loaded.
 fn build_id(root: &Path) {
     let src = root.join("src");
     println!("cargo:rerun-if-changed={}", src.display());
@@ -60,7 +62,7 @@ fn build_id(root: &Path) {
         root.join("Cargo.lock").display()
     );
     let mut files = vec![root.join("Cargo.lock"), root.join("build.rs")];
-    let mut dirs = vec![src];
+    let mut dirs = vec![src, root.join("rules")];
     while let Some(d) = dirs.pop() {
         for e in fs::read_dir(&d).expect("src/ directory").flatten() {
             let p = e.path();

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// Findings in deterministic order and what the sources saw.
 #[derive(Debug)]
@@ -160,12 +160,22 @@ pub struct BlobResult {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// Prior blob results parsed only when first asked for (see [`BlobMemo::deferring`]).
+type Deferred = Box<dyn FnOnce() -> Result<BTreeMap<String, BlobResult>, String> + Send>;
+
 /// The blob results a history scan of one repository may reuse (from a cache), and those it
 /// keeps for next time: every blob of this walk, reused or read, so the cache follows the
 /// history. With the repository's last whole [`Walk`], an unchanged repository is replayed.
 #[derive(Default)]
 pub struct BlobMemo {
     prior: HashMap<String, BlobResult>,
+    /// More prior results, parsed on the first look-up `prior` cannot answer (a replay
+    /// makes none), and how many there are.
+    deferred: Mutex<Option<Deferred>>,
+    deferred_blobs: u64,
+    later: OnceLock<HashMap<String, BlobResult>>,
+    /// Why the deferred results could not be parsed: their blobs are then read again.
+    deferred_error: Mutex<Option<String>>,
     walk: Option<Walk>,
     kept: Mutex<BTreeMap<String, BlobResult>>,
     recorded: Mutex<Option<Walk>>,
@@ -190,6 +200,44 @@ impl BlobMemo {
         }
     }
 
+    /// Adds `blobs` prior results that `parse` yields, parsed only if the scan asks for a blob
+    /// the others do not hold: a replayed walk never does, so an unchanged repository's cache
+    /// is read no further than what the replay hands over.
+    pub fn deferring(
+        mut self,
+        blobs: u64,
+        parse: impl FnOnce() -> Result<BTreeMap<String, BlobResult>, String> + Send + 'static,
+    ) -> Self {
+        self.deferred = Mutex::new(Some(Box::new(parse)));
+        self.deferred_blobs = blobs;
+        self
+    }
+
+    /// How many prior results the memo was given, deferred ones included.
+    pub fn held(&self) -> u64 {
+        self.prior.len() as u64 + self.deferred_blobs
+    }
+
+    /// Why the deferred prior results did not parse, if they were asked for and did not.
+    pub fn deferred_error(&self) -> Option<String> {
+        self.deferred_error.lock().expect("memo lock").clone()
+    }
+
+    /// The deferred prior results, parsed on the first call.
+    fn later(&self) -> &HashMap<String, BlobResult> {
+        self.later.get_or_init(|| {
+            let parse = self.deferred.lock().expect("memo lock").take();
+            match parse.map(|parse| parse()) {
+                Some(Ok(blobs)) => blobs.into_iter().collect(),
+                Some(Err(e)) => {
+                    *self.deferred_error.lock().expect("memo lock") = Some(e);
+                    HashMap::new()
+                }
+                None => HashMap::new(),
+            }
+        })
+    }
+
     /// Blobs whose results came from `prior` instead of a read (all of them on a replay).
     pub fn reused(&self) -> u64 {
         self.reused.load(Ordering::Relaxed)
@@ -204,18 +252,20 @@ impl BlobMemo {
         }
         let kept = self.kept.lock().expect("memo lock").len();
         let recorded = self.recorded.lock().expect("memo lock");
-        (!self.prior.is_empty() || self.walk.is_some())
+        (self.held() > 0 || self.walk.is_some())
             && self.read.load(Ordering::Relaxed) == 0
-            && kept == self.prior.len()
-            && self.reused() == self.prior.len() as u64
+            && kept as u64 == self.held()
+            && self.reused() == self.held()
             && *recorded == self.walk
     }
 
     /// The results of every blob this scan covered, by blob id, and the walk it recorded.
     pub fn into_kept(self) -> MemoKept {
-        if self.replayed.into_inner() {
+        if self.replayed.load(Ordering::Relaxed) {
+            self.later();
+            let later = self.later.into_inner().unwrap_or_default();
             return MemoKept {
-                blobs: self.prior.into_iter().collect(),
+                blobs: self.prior.into_iter().chain(later).collect(),
                 walk: self.walk,
             };
         }
@@ -243,6 +293,7 @@ impl BlobMemo {
     fn prior_at(&self, oid: &str, origin: &Origin) -> Option<&BlobResult> {
         self.prior
             .get(oid)
+            .or_else(|| self.later().get(oid))
             .filter(|p| p.path == origin.path && p.loose == origin.commit.is_none())
     }
 }
@@ -302,9 +353,7 @@ impl Reuse for Reusing<'_, '_> {
             self.hand_over(prior, origin);
         }
         self.memo.replayed.store(true, Ordering::Relaxed);
-        self.memo
-            .reused
-            .store(self.memo.prior.len() as u64, Ordering::Relaxed);
+        self.memo.reused.store(self.memo.held(), Ordering::Relaxed);
         Some(walk.clone())
     }
 
@@ -531,4 +580,56 @@ pub fn collect_references(
     let mut includes = includes.into_inner().expect("includes lock");
     includes.sort();
     (used, includes, stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(path: &str) -> BlobResult {
+        BlobResult {
+            path: path.into(),
+            loose: false,
+            candidates: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn at(path: &str) -> Origin {
+        Origin {
+            path: path.into(),
+            commit: Some("c".repeat(40)),
+            ..Origin::default()
+        }
+    }
+
+    #[test]
+    fn deferred_prior_results_are_parsed_once_and_only_when_asked_for() {
+        let parsed = std::sync::Arc::new(AtomicU64::new(0));
+        let counted = parsed.clone();
+        let memo = BlobMemo::new([("a".into(), result("a.env"))], None).deferring(1, move || {
+            counted.fetch_add(1, Ordering::Relaxed);
+            Ok(BTreeMap::from([("b".to_string(), result("b.py"))]))
+        });
+        assert_eq!(memo.held(), 2);
+        assert!(memo.prior_at("a", &at("a.env")).is_some());
+        assert_eq!(parsed.load(Ordering::Relaxed), 0, "held in the head");
+        assert!(memo.prior_at("b", &at("b.py")).is_some());
+        assert!(memo.prior_at("b", &at("elsewhere.py")).is_none());
+        assert!(memo.prior_at("new", &at("b.py")).is_none());
+        assert_eq!(parsed.load(Ordering::Relaxed), 1);
+        assert_eq!(memo.deferred_error(), None);
+    }
+
+    #[test]
+    fn deferred_prior_results_that_do_not_parse_are_read_again_and_say_why() {
+        let memo = BlobMemo::new([("a".into(), result("a.env"))], None)
+            .deferring(1, || Err("line two does not parse".to_string()));
+        assert!(memo.prior_at("b", &at("b.py")).is_none());
+        assert!(memo.prior_at("a", &at("a.env")).is_some());
+        assert_eq!(
+            memo.deferred_error().as_deref(),
+            Some("line two does not parse")
+        );
+    }
 }

@@ -462,3 +462,42 @@ kttest!(
         assert_eq!(totals(&again), (0, all));
     }
 );
+
+/// Every cache file's name and bytes.
+fn cache_files(dir: &TestDir) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir.path().join(CACHE))
+        .expect("cache dir")
+        .map(|e| {
+            let path = e.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read(&path).expect("cache file"))
+        })
+        .collect()
+}
+
+kttest!(
+    sweep_writes_nothing_into_repositories_and_a_resweep_rewrites_no_cache_file,
+    |dir, _cmd| {
+        estate(&dir);
+        sweep(&dir, "first.json", &["--cache", CACHE]);
+        // libgit2 creates an empty reflog file when asked for a missing one: the sweep
+        // must not leave a stash reflog behind (it also moved the ref files' digest).
+        for i in 0..50 {
+            let log = dir
+                .path()
+                .join(format!("estate/r{i:02}/.git/logs/refs/stash"));
+            assert!(!log.exists(), "the sweep wrote {}", log.display());
+        }
+        let before = cache_files(&dir);
+        assert_eq!(before.len(), 50);
+        sweep(&dir, "again.json", &["--cache", CACHE]);
+        assert!(
+            cache_files(&dir) == before,
+            "a re-sweep of an unchanged estate rewrote cache files"
+        );
+    }
+);

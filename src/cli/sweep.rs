@@ -232,7 +232,7 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
         index: index.as_ref(),
         cache_key: cache::key(&[
             ("keytrace", env!("CARGO_PKG_VERSION").to_string()),
-            ("rules", RuleSet::sources_digest(&args.rules)?),
+            ("user-rules", RuleSet::user_sources_digest(&args.rules)?),
             ("inventory", inventory_digest),
             ("fingerprint", fingerprinter.key_id().unwrap_or_default()),
             ("max-age", args.max_age.to_string()),
@@ -300,15 +300,6 @@ struct Sweeper<'a> {
     now: i64,
 }
 
-/// What a repository's cache file offers its sweep.
-struct Prior {
-    memo: BlobMemo,
-    /// How many blobs the file holds results of.
-    held: u64,
-    /// Whether the file was written under other ref files than the repository has now.
-    stale_ref_files: bool,
-}
-
 /// A warning on stderr, unless `--quiet` (the report keeps it either way).
 fn warn(global: &Global, line: &str) {
     if !global.quiet {
@@ -321,11 +312,11 @@ impl Sweeper<'_> {
     /// reusing and then refreshing its cache file when there is a cache.
     fn sweep_one(&self, args: &SweepArgs, target: &RepoTarget) -> RepoResult {
         let path = repo_path(target);
-        let git_dir = target
-            .workdir
-            .as_ref()
-            .map_or_else(|| target.open_path.clone(), |w| w.join(".git"));
         if let Some(limit) = args.repo_max_bytes {
+            let git_dir = target
+                .workdir
+                .as_ref()
+                .map_or_else(|| target.open_path.clone(), |w| w.join(".git"));
             let size = bytes_under(&git_dir, limit);
             if size > limit {
                 return RepoResult::failed(
@@ -335,26 +326,26 @@ impl Sweeper<'_> {
             }
         }
         let mut notes = Vec::new();
-        let cached = args.cache.as_ref().map(|dir| {
-            let ref_files = cache::ref_files_digest(&git_dir);
-            let prior = self.prior(dir, &path, ref_files.as_deref(), &mut notes);
-            (dir, ref_files, prior)
-        });
-        let memo = cached.as_ref().map(|(_, _, p)| &p.memo);
+        let cached = args
+            .cache
+            .as_ref()
+            .map(|dir| (dir, self.prior(dir, &path, &mut notes)));
+        let memo = cached.as_ref().map(|(_, memo)| memo);
         let scanned = self.scan(args, target, memo);
         let mut reused = memo.map_or(0, BlobMemo::reused);
-        if let Some((dir, ref_files, prior)) = cached {
-            // Replayed, or every blob reused: all the file holds was, read or not.
-            let unchanged = prior.memo.unchanged();
-            if unchanged {
-                reused = prior.held;
+        if let Some((dir, memo)) = cached {
+            if let Some(e) = memo.deferred_error() {
+                self.discarded(&path, &e, &mut notes);
             }
-            // Blobs read before a timeout are kept too: the next sweep goes on from there. A
-            // file written under other ref files is rewritten even when its blobs are the same,
-            // so that the next sweep reads only its head.
-            if !unchanged || prior.stale_ref_files {
-                let kept = prior.memo.into_kept();
-                if let Err(e) = cache::store(dir, &path, &self.cache_key, ref_files, kept) {
+            // Replayed, or every blob reused: all the file holds was, read or not.
+            let unchanged = memo.unchanged();
+            if unchanged {
+                reused = memo.held();
+            }
+            // Blobs read before a timeout are kept too: the next sweep goes on from there.
+            if !unchanged {
+                let kept = memo.into_kept();
+                if let Err(e) = cache::store(dir, &path, &self.cache_key, kept) {
                     warn(self.global, &format!("warning: {e}"));
                     notes.push(e.to_string());
                 }
@@ -376,32 +367,29 @@ impl Sweeper<'_> {
         result
     }
 
-    /// What the cache file of repository `path` offers; a file not trusted is named in a
-    /// warning (on stderr and in `notes`) and offers nothing.
-    fn prior(
-        &self,
-        dir: &Path,
-        path: &str,
-        ref_files: Option<&str>,
-        notes: &mut Vec<String>,
-    ) -> Prior {
-        match cache::load(dir, path, &self.cache_key, ref_files) {
-            Ok(loaded) => Prior {
-                memo: BlobMemo::new(loaded.kept.blobs, loaded.kept.walk),
-                held: loaded.held,
-                stale_ref_files: ref_files.is_some() && !loaded.ref_files_held,
-            },
+    /// What the cache file of repository `path` offers, its line two parsed only if the
+    /// history read asks for it; a file not trusted is named in a warning (on stderr and in
+    /// `notes`) and offers nothing.
+    fn prior(&self, dir: &Path, path: &str, notes: &mut Vec<String>) -> BlobMemo {
+        match cache::load(dir, path, &self.cache_key) {
+            Ok(loaded) => {
+                let rest = loaded.rest;
+                BlobMemo::new(loaded.kept.blobs, loaded.kept.walk)
+                    .deferring(rest.blobs, move || rest.parse().map_err(|e| e.to_string()))
+            }
             Err(e) => {
-                let w = Diagnostic::new(Code::CacheDiscarded, path, e.to_string());
-                warn(self.global, &w.to_string());
-                notes.push(w.to_string());
-                Prior {
-                    memo: BlobMemo::default(),
-                    held: 0,
-                    stale_ref_files: true,
-                }
+                self.discarded(path, &e.to_string(), notes);
+                BlobMemo::default()
             }
         }
+    }
+
+    /// Names the cache file of repository `path` that was not trusted, for `why`, in a
+    /// warning on stderr and in `notes`.
+    fn discarded(&self, path: &str, why: &str, notes: &mut Vec<String>) {
+        let w = Diagnostic::new(Code::CacheDiscarded, path, why);
+        warn(self.global, &w.to_string());
+        notes.push(w.to_string());
     }
 
     /// The tree walk and the history read of one repository, linked to the inventory.

@@ -96,15 +96,15 @@ impl RuleSet {
         Ok(set)
     }
 
-    /// `sha256:` over the text of every rule file [`RuleSet::with_user_rules`] would load
-    /// from `dirs`, in its order, without parsing any: under one build the same texts give
-    /// the same rules, so a cache keyed by both is void whenever the rules may differ.
-    pub fn sources_digest(dirs: &[PathBuf]) -> Result<String, RuleError> {
+    /// `sha256:` over the text of every user rule file [`RuleSet::with_user_rules`] would
+    /// load from `dirs`, in its order, without parsing any. The embedded rules are part of
+    /// the build id (`build.rs`), so a cache keyed by the build and this digest is void
+    /// whenever the rules may differ.
+    pub fn user_sources_digest(dirs: &[PathBuf]) -> Result<String, RuleError> {
         use sha2::{Digest, Sha256};
         let user = read_rule_paths(dirs)?;
-        let texts = EMBEDDED_RULE_FILES.iter().map(|(_, text, _)| *text);
         let mut h = Sha256::new();
-        for text in texts.chain(user.iter().map(|(_, text)| text.as_str())) {
+        for text in user.iter().map(|(_, text)| text.as_str()) {
             h.update(format!("{}\n", text.len()).as_bytes());
             h.update(text.as_bytes());
         }

@@ -6,9 +6,9 @@
 //!
 //! A file is two JSON lines: the head (settings, the walk, the results of the blobs that
 //! yield something, and the length and CRC-32 of line two) and the blobs that yield nothing.
-//! A replay needs only the head, so line two is parsed only when the repository's ref files
-//! differ from those the head was written under ([`ref_files_digest`]); it is always checked
-//! against its length and CRC, so a torn or altered file is never trusted, whatever is read.
+//! A replay needs only the head, so line two is parsed only when the history read asks for
+//! a blob it may hold ([`Rest`]); it is always checked against its length and CRC first, so a
+//! torn or altered file is never trusted, whatever is read.
 //!
 //! A file is trusted only whole: written by rename (a crash leaves the old file or the new),
 //! read back only when its format, repository, build and settings key all match. A file that
@@ -26,8 +26,9 @@ use std::path::{Path, PathBuf};
 /// written by earlier builds, so they are void like any other build's (see [`BUILD`]).
 const FORMAT: u32 = 2;
 
-/// The code this keytrace was built from (see `build.rs`): a file another build wrote may
-/// hold what that code found, so it is not reused, whatever the crate version says.
+/// The code and embedded rules this keytrace was built from (see `build.rs`): a file
+/// another build wrote may hold what that code found, so it is not reused, whatever the
+/// crate version says.
 const BUILD: &str = env!("KEYTRACE_BUILD_ID");
 
 /// Why a cache file was not trusted.
@@ -63,10 +64,6 @@ struct Head {
     build: String,
     /// Digest of every setting that changes what a blob yields ([`key`]).
     key: String,
-    /// [`ref_files_digest`] of the repository before the scan that wrote the file: while it
-    /// holds, the walk is likely replayed and line two is not needed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    ref_files: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     walk: Option<Walk>,
     /// The results of the blobs that yield candidates or warnings.
@@ -146,34 +143,52 @@ pub fn key(settings: &[(&str, String)]) -> String {
 
 /// What [`load`] found for a repository.
 pub struct Loaded {
+    /// The walk, and the results of the blobs that yield something (all a replay needs).
     pub kept: MemoKept,
-    /// Whether the file was written under the ref files given to [`load`]; if not (and
-    /// they are known), it is worth rewriting even when its blobs are unchanged.
-    pub ref_files_held: bool,
-    /// How many blobs the file holds results of, read or not.
-    pub held: u64,
+    /// The results of the blobs that yield nothing, not parsed yet.
+    pub rest: Rest,
+}
+
+/// Line two of a cache file, checked against its recorded length and CRC but not parsed:
+/// only a history read that is not replayed needs it.
+pub struct Rest {
+    bytes: Vec<u8>,
+    /// How many blob results it holds.
+    pub blobs: u64,
+    /// The cache file, for the error of a line that does not parse.
+    file: String,
+}
+
+impl Rest {
+    /// The blob results of the line; an error names the file as corrupt.
+    pub fn parse(self) -> Result<BTreeMap<String, BlobResult>, CacheError> {
+        if self.blobs == 0 && self.bytes.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        serde_json::from_slice(&self.bytes).map_err(|e| CacheError::Corrupt {
+            path: self.file,
+            message: e.to_string(),
+        })
+    }
 }
 
 /// The blob results and walk cached for `repo` under `key`: empty when there is no file or
 /// it was written by another build or under other settings (the repository is then scanned
-/// in full, as it must be). When `ref_files` is what the file was written under and it holds
-/// a walk, only the blobs the walk hands over are returned: the walk is to be replayed.
-pub fn load(
-    dir: &Path,
-    repo: &str,
-    key: &str,
-    ref_files: Option<&str>,
-) -> Result<Loaded, CacheError> {
+/// in full, as it must be). Line two is checked here and parsed only when asked ([`Rest`]).
+pub fn load(dir: &Path, repo: &str, key: &str) -> Result<Loaded, CacheError> {
+    let path = file_of(dir, repo);
+    let shown = path.display().to_string();
     let none = || Loaded {
         kept: MemoKept {
             blobs: BTreeMap::new(),
             walk: None,
         },
-        ref_files_held: false,
-        held: 0,
+        rest: Rest {
+            bytes: Vec::new(),
+            blobs: 0,
+            file: shown.clone(),
+        },
     };
-    let path = file_of(dir, repo);
-    let shown = path.display().to_string();
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(none()),
@@ -217,34 +232,22 @@ pub fn load(
     if head.key != key {
         return Ok(none());
     }
-    let held = head.found.len() as u64 + head.rest_blobs;
-    let mut blobs = head.found;
-    let ref_files_held = ref_files.is_some() && head.ref_files.as_deref() == ref_files;
-    if !(ref_files_held && head.walk.is_some()) {
-        let others: BTreeMap<String, BlobResult> =
-            serde_json::from_slice(rest).map_err(|e| corrupt(e.to_string()))?;
-        blobs.extend(others);
-    }
     Ok(Loaded {
         kept: MemoKept {
-            blobs,
+            blobs: head.found,
             walk: head.walk,
         },
-        ref_files_held,
-        held,
+        rest: Rest {
+            bytes: rest.to_vec(),
+            blobs: head.rest_blobs,
+            file: shown,
+        },
     })
 }
 
-/// Replaces the cache file of `repo` with `kept`, noting `ref_files` (the
-/// [`ref_files_digest`] taken before the scan), by rename. Not synced: a file a power cut
+/// Replaces the cache file of `repo` with `kept`, by rename. Not synced: a file a power cut
 /// leaves torn fails its checks and is discarded, never trusted.
-pub fn store(
-    dir: &Path,
-    repo: &str,
-    key: &str,
-    ref_files: Option<String>,
-    kept: MemoKept,
-) -> Result<(), CacheError> {
+pub fn store(dir: &Path, repo: &str, key: &str, kept: MemoKept) -> Result<(), CacheError> {
     let path = file_of(dir, repo);
     let fail = |message: String| CacheError::Write {
         path: path.display().to_string(),
@@ -258,7 +261,6 @@ pub fn store(
         repo: repo.to_string(),
         build: BUILD.to_string(),
         key: key.to_string(),
-        ref_files,
         walk: kept.walk,
         found,
         rest_blobs: others.len() as u64,
@@ -271,49 +273,6 @@ pub fn store(
     std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
     crate::atomic_file::replace(&path, &bytes, crate::atomic_file::Durability::Unsynced)
         .map_err(|e| fail(e.to_string()))
-}
-
-/// `sha256:` over the files git keeps a repository's refs in (`HEAD`, `packed-refs`,
-/// everything under `refs/` and `reftable/`, the stash reflog, `shallow`), read as bytes
-/// without opening the repository: a cheap sign that the refs did not move. Only a hint
-/// for which part of a cache file to read; the history read checks the refs themselves
-/// before replaying. `None` for a git directory that is not a plain directory.
-pub fn ref_files_digest(git_dir: &Path) -> Option<String> {
-    use sha2::{Digest, Sha256};
-    if !git_dir.is_dir() || git_dir.join("commondir").exists() {
-        return None;
-    }
-    let mut h = Sha256::new();
-    let mut add = |name: &str, path: &Path| {
-        h.update(name.as_bytes());
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                h.update(format!(" {}\n", bytes.len()).as_bytes());
-                h.update(&bytes);
-            }
-            Err(_) => h.update(b" -\n"),
-        }
-    };
-    for name in ["HEAD", "packed-refs", "logs/refs/stash", "shallow"] {
-        add(name, &git_dir.join(name));
-    }
-    for top in ["refs", "reftable"] {
-        let mut files = Vec::new();
-        super::for_each_file_under(&git_dir.join(top), |e, _| {
-            files.push(e.path());
-            std::ops::ControlFlow::Continue(())
-        });
-        files.sort();
-        for f in files {
-            let name = f
-                .strip_prefix(git_dir)
-                .unwrap_or(&f)
-                .to_string_lossy()
-                .into_owned();
-            add(&name, &f);
-        }
-    }
-    Some(format!("sha256:{}", crate::fingerprint::hex(&h.finalize())))
 }
 
 #[cfg(test)]
@@ -350,15 +309,19 @@ mod tests {
         }
     }
 
+    /// Every blob result the file holds, line two included.
     fn load_blobs(dir: &Path, repo: &str, k: &str) -> BTreeMap<String, BlobResult> {
-        load(dir, repo, k, None).expect("load").kept.blobs
+        let loaded = load(dir, repo, k).expect("load");
+        let mut blobs = loaded.kept.blobs;
+        blobs.extend(loaded.rest.parse().expect("line two"));
+        blobs
     }
 
     #[test]
     fn round_trips_and_distrusts_what_does_not_match() {
         let dir = tempfile::tempdir().expect("tmp");
         let k = key(&[("rules", "sha256:1".into())]);
-        store(dir.path(), "/r", &k, Some("h".into()), kept(false)).expect("store");
+        store(dir.path(), "/r", &k, kept(false)).expect("store");
         assert_eq!(load_blobs(dir.path(), "/r", &k), blobs(true));
         // Other settings: nothing to reuse, and no complaint.
         let other = key(&[("rules", "sha256:2".into())]);
@@ -369,17 +332,17 @@ mod tests {
         let whole = std::fs::read(&path).expect("read");
         std::fs::write(&path, &whole[..40]).expect("tear the head");
         assert!(matches!(
-            load(dir.path(), "/r", &k, None),
+            load(dir.path(), "/r", &k),
             Err(CacheError::Corrupt { .. })
         ));
         std::fs::write(&path, &whole[..whole.len() - 3]).expect("tear line two");
         assert!(matches!(
-            load(dir.path(), "/r", &k, None),
+            load(dir.path(), "/r", &k),
             Err(CacheError::Corrupt { .. })
         ));
         std::fs::write(&path, b"{\"format\": 99, \"blobs\": 3}").expect("write");
         assert!(matches!(
-            load(dir.path(), "/r", &k, None),
+            load(dir.path(), "/r", &k),
             Err(CacheError::WrongFormat { found: 99, .. })
         ));
         // A file of the format before this one is another build's: void, not corrupt.
@@ -388,30 +351,39 @@ mod tests {
     }
 
     #[test]
-    fn line_two_is_read_only_when_the_ref_files_moved_but_always_checked() {
+    fn line_two_is_parsed_only_when_asked_but_always_checked() {
         let dir = tempfile::tempdir().expect("tmp");
         let k = key(&[]);
-        store(dir.path(), "/r", &k, Some("h".into()), kept(true)).expect("store");
-        let held = load(dir.path(), "/r", &k, Some("h")).expect("load");
-        assert!(held.ref_files_held && held.kept.walk.is_some());
-        assert_eq!(held.held, 2);
+        store(dir.path(), "/r", &k, kept(true)).expect("store");
+        let held = load(dir.path(), "/r", &k).expect("load");
+        assert!(held.kept.walk.is_some());
         let found: Vec<&String> = held.kept.blobs.keys().collect();
         assert_eq!(
             found,
             [&"cd".repeat(20)],
-            "only the blobs a replay hands over"
+            "the head holds only the blobs a replay hands over"
         );
-        for moved in [Some("g"), None] {
-            let all = load(dir.path(), "/r", &k, moved).expect("load");
-            assert!(!all.ref_files_held);
-            assert_eq!(all.kept.blobs, blobs(true));
-        }
-        // Line two altered: refused even when it would not be parsed.
+        assert_eq!(held.rest.blobs, 1);
+        let rest: Vec<String> = held.rest.parse().expect("parse").into_keys().collect();
+        assert_eq!(rest, ["ab".repeat(20)]);
+        // Line two altered: refused at load, before anything asks for it.
         let path = file_of(dir.path(), "/r");
         let text = std::fs::read_to_string(&path).expect("read");
         std::fs::write(&path, text.replace("a.env", "b.env")).expect("alter");
         assert!(matches!(
-            load(dir.path(), "/r", &k, Some("h")),
+            load(dir.path(), "/r", &k),
+            Err(CacheError::Corrupt { .. })
+        ));
+        // A line two whose length and CRC hold but which does not parse: corrupt when asked.
+        let (head, _) = text.split_once('\n').expect("two lines");
+        let mut head: serde_json::Value = serde_json::from_str(head).expect("head");
+        let junk = b"{not json";
+        head["rest_len"] = junk.len().into();
+        head["rest_crc"] = crc32fast::hash(junk).into();
+        std::fs::write(&path, format!("{head}\n{}", "{not json")).expect("write");
+        let loaded = load(dir.path(), "/r", &k).expect("the head is sound");
+        assert!(matches!(
+            loaded.rest.parse(),
             Err(CacheError::Corrupt { .. })
         ));
     }
@@ -420,7 +392,7 @@ mod tests {
     fn a_file_of_another_build_is_void() {
         let dir = tempfile::tempdir().expect("tmp");
         let k = key(&[("rules", "sha256:1".into())]);
-        store(dir.path(), "/r", &k, None, kept(false)).expect("store");
+        store(dir.path(), "/r", &k, kept(false)).expect("store");
         let path = file_of(dir.path(), "/r");
         let text = std::fs::read_to_string(&path).expect("read");
         let ours = format!("\"build\":\"{BUILD}\"");
@@ -430,29 +402,11 @@ mod tests {
     }
 
     #[test]
-    fn ref_files_digest_follows_every_ref_file() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let git = dir.path();
-        std::fs::create_dir_all(git.join("refs/heads")).expect("mkdir");
-        std::fs::write(git.join("HEAD"), "ref: refs/heads/main\n").expect("write");
-        std::fs::write(git.join("refs/heads/main"), "1".repeat(40)).expect("write");
-        let before = ref_files_digest(git).expect("digest");
-        assert_eq!(ref_files_digest(git).as_ref(), Some(&before));
-        std::fs::write(git.join("refs/heads/b"), "2".repeat(40)).expect("write");
-        let branched = ref_files_digest(git).expect("digest");
-        assert_ne!(branched, before);
-        std::fs::write(git.join("packed-refs"), "x\n").expect("write");
-        assert_ne!(ref_files_digest(git).expect("digest"), branched);
-        std::fs::write(git.join("commondir"), "..").expect("write");
-        assert_eq!(ref_files_digest(git), None, "a linked worktree's git dir");
-    }
-
-    #[test]
     fn prune_removes_only_cache_files_of_repositories_gone() {
         let dir = tempfile::tempdir().expect("tmp");
         let k = key(&[]);
         for repo in ["/a", "/b", "/c"] {
-            store(dir.path(), repo, &k, None, kept(false)).expect("store");
+            store(dir.path(), repo, &k, kept(false)).expect("store");
         }
         std::fs::write(dir.path().join("notes.json"), "{}").expect("write");
         std::fs::write(dir.path().join("0123456789abcdef.txt"), "").expect("write");
@@ -484,7 +438,7 @@ mod tests {
         let k = key(&[]);
         let repos: Vec<String> = (0..12).map(|i| format!("/srv/r{i}")).collect();
         for r in &repos {
-            store(dir.path(), r, &k, None, kept(false)).expect("store");
+            store(dir.path(), r, &k, kept(false)).expect("store");
         }
         // Shard 2 of 3 sees none of its repositories any more: only its files go.
         let removed = prune(dir.path(), std::iter::empty(), Some((2, 3))).expect("prune");

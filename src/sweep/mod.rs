@@ -17,8 +17,8 @@ pub use spool::build_report;
 pub use spool::{Spool, SpoolError};
 
 /// Visits every entry under `dir` that is not a directory, depth first, until `visit` breaks.
-/// Unreadable directories are skipped: both callers (a size limit, the ref files' digest)
-/// only estimate, and the history read reports what it cannot read.
+/// Unreadable directories are skipped: the caller (a size limit) only estimates, and the
+/// history read reports what it cannot read.
 pub fn for_each_file_under(
     dir: &std::path::Path,
     mut visit: impl FnMut(&std::fs::DirEntry, std::fs::FileType) -> std::ops::ControlFlow<()>,

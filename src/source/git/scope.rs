@@ -50,7 +50,7 @@ pub(super) fn refs_state(repo: &Repository) -> String {
     if let Ok(head) = repo.find_reference("HEAD") {
         lines.push(format!("head {}", target_of(&head)));
     }
-    if let Ok(log) = repo.reflog("refs/stash") {
+    if let Some(log) = stash_reflog(repo) {
         lines.extend(log.iter().map(|e| format!("stash {}", e.id_new())));
     }
     let mut shallow: Vec<String> = shallow_roots(repo).iter().map(Oid::to_string).collect();
@@ -62,6 +62,17 @@ pub(super) fn refs_state(repo: &Repository) -> String {
         h.update(b"\n");
     }
     format!("sha256:{}", crate::fingerprint::hex(&h.finalize()))
+}
+
+/// The stash reflog, if the repository has one. Its file is looked for first: libgit2
+/// creates an empty reflog file when asked for one that is missing, so reading it blindly
+/// wrote `logs/refs/stash` into every repository scanned (and moved the sweep cache's
+/// ref-files digest between a first sweep and the next).
+fn stash_reflog(repo: &Repository) -> Option<git2::Reflog> {
+    if !repo.commondir().join("logs/refs/stash").is_file() {
+        return None;
+    }
+    repo.reflog("refs/stash").ok()
 }
 
 /// What a ref points at, as stored: an object id, or `-> NAME` for a symbolic ref.
@@ -245,7 +256,7 @@ fn tips(repo: &Repository, name: &str, plan: &mut Plan, warn: &mut Vec<Diagnosti
             _ => {}
         }
     }
-    if let Ok(log) = repo.reflog("refs/stash") {
+    if let Some(log) = stash_reflog(repo) {
         out.extend(log.iter().map(|e| e.id_new()));
     }
     out.into_iter().collect()
