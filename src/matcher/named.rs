@@ -102,11 +102,12 @@ const PARENT_REACH: usize = 4096;
 /// Lines above a `value` entry where its sibling `name` may be.
 const SIBLING_LINES: usize = 3;
 
-/// A name, optionally quoted or bracketed (`"x"`, `['x']`, `:x` Ruby symbols), then an
-/// assignment operator. `==` is matched so that comparisons can be skipped.
+/// A name, optionally quoted or bracketed (`"x"`, `['x']`, `:x` Ruby symbols) or a
+/// variable (`$x` in PHP and Perl, `$env:X` in PowerShell), then an assignment operator
+/// (Makefile `?=` too). `==` is matched so that comparisons can be skipped.
 static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?-u)(?:^|[^A-Za-z0-9_.\-$])[\["'`:]{0,2}([A-Za-z_][A-Za-z0-9_.\-]*)["'`\]]{0,2}[ \t]*(:=|=>|==|=|:)[ \t]*"#,
+        r#"(?-u)(?:^|[^A-Za-z0-9_.\-])(?:\$env:|[\["'`:$]{0,2})([A-Za-z_][A-Za-z0-9_.\-]*)["'`\]]{0,2}[ \t]*(:=|=>|==|\?=|=|:)[ \t]*"#,
     )
     .expect("assignment regex")
 });
@@ -197,7 +198,7 @@ fn assignments(line: &[u8]) -> Vec<(String, usize)> {
         if op.as_bytes() == b"==" || (op.as_bytes() == b":" && line.get(op.end()) == Some(&b':')) {
             continue;
         }
-        let name = String::from_utf8_lossy(name.as_bytes()).into_owned();
+        let name = String::from_utf8_lossy(env_variable(name.as_bytes())).into_owned();
         out.push((op.start(), name, all.end()));
     }
     for caps in ARGUMENT
@@ -218,6 +219,17 @@ fn assignments(line: &[u8]) -> Vec<(String, usize)> {
     // `name:` it extends but ends after it.
     out.sort_by_key(|(start, _, end)| (*end, *start));
     out.into_iter().map(|(_, n, end)| (n, end)).collect()
+}
+
+/// The variable of an environment write (`process.env.X`, `import.meta.env.X`, Jenkins
+/// `env.X`, Ruby `ENV.X`): what the program calls it, not the object it is stored in.
+fn env_variable(name: &[u8]) -> &[u8] {
+    const OBJECTS: [&[u8]; 4] = [b"process.env.", b"import.meta.env.", b"env.", b"ENV."];
+    OBJECTS
+        .iter()
+        .find_map(|object| name.strip_prefix(*object))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(name)
 }
 
 /// The value that starts at `at` on `line`, without its quotes; `None` when nothing is
@@ -398,6 +410,13 @@ mod tests {
         has("    val apiKey: String? = \"abc1\"\n", "apiKey", "abc1");
         has("var ddApiKey string = \"abc1\"\n", "ddApiKey", "abc1");
         has("mailgun:\n  key: key-1\n", "mailgun.key", "key-1");
+        has("$ddApiKey = 'abc1';\n", "ddApiKey", "abc1");
+        has("my $dd_api_key = 'abc1';\n", "dd_api_key", "abc1");
+        has("process.env.DD_API_KEY = \"abc1\";\n", "DD_API_KEY", "abc1");
+        has("    env.DD_API_KEY = 'abc1'\n", "DD_API_KEY", "abc1");
+        has("$env:DD_API_KEY = \"abc1\"\n", "DD_API_KEY", "abc1");
+        has("DD_API_KEY ?= abc1\n", "DD_API_KEY", "abc1");
+        has("env: production\n", "env", "production");
     }
 
     #[test]
