@@ -97,6 +97,7 @@ kttest!(
             "generic-api-key terraform-vars/prod.tfvars:3 terraform-vars slot datadog_api_key",
             "github-pat-classic terraform-vars/prod.tfvars:4 terraform-vars slot github_token",
             "aws-secret-access-key-near-id terraform/main.tf:4 terraform slot provider \"aws\" secret_key",
+            "terraform-variable-default-secret terraform/main.tf:50 terraform slot variable \"db_password\" default",
         ],
         "{stderr}"
     );

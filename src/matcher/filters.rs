@@ -36,6 +36,14 @@ const REFERENCE_MARKS: &[&str] = &[
     "valuefrom",
     "lookup(",
     "import.meta.env",
+    // Secret-manager names: GCP `projects/p/secrets/s/versions/v`, Docker and Kubernetes
+    // mounts `/run/secrets/x`, AWS Secrets Manager and SSM ARNs, 1Password `op://`,
+    // Azure Key Vault URIs.
+    "/secrets/",
+    "arn:aws:secretsmanager:",
+    "arn:aws:ssm:",
+    "op://",
+    ".vault.azure.net",
 ];
 
 /// Reference schemes (DESIGN §4) whose name holds a secret-like keyword: in
@@ -86,6 +94,17 @@ pub(crate) fn rejection(value: &str) -> Option<&'static str> {
         }
     }
     let bytes = value.as_bytes();
+    // `f("DB_PASSWORD", default="")`: a keyword argument's name, not the value.
+    if let Some((&b'=', name)) = bytes.split_last() {
+        if !name.is_empty() && name.iter().all(|&b| b.is_ascii_lowercase() || b == b'_') {
+            return Some("reference");
+        }
+    }
+    // An AWS KMS ciphertext blob (version bytes 01 02 02 00 78, base64 `AQICAH`; `AQIBAH`
+    // for the older format): only a KMS Decrypt call with the key's grant opens it.
+    if value.starts_with("AQICAH") || value.starts_with("AQIBAH") {
+        return Some("ciphertext");
+    }
     if let Some(&first) = bytes.first() {
         if bytes.iter().all(|&b| b == first) {
             return Some("repeated character");
@@ -148,6 +167,31 @@ mod tests {
             "hunter2hunter2",
         ] {
             assert_eq!(rejection(v), None, "{v} should pass");
+        }
+    }
+
+    #[test]
+    fn keyword_names_and_kms_ciphertext_are_not_values() {
+        assert_eq!(rejection("default="), Some("reference"));
+        assert_eq!(rejection("fallback_value="), Some("reference"));
+        assert_eq!(rejection("dGVzdDEyMw=="), None);
+        assert_eq!(
+            rejection("AQICAHhJ4kz0gq1Q2w3e4r5t6y7u8i9o0pAbCdEf"),
+            Some("ciphertext")
+        );
+    }
+
+    #[test]
+    fn secret_manager_names_are_references() {
+        for v in [
+            "projects/123/secrets/db/versions/latest",
+            "/run/secrets/db_password",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbC123",
+            "arn:aws:ssm:eu-west-1:123456789012:parameter/api/token",
+            "op://Production/Stripe/credential",
+            "https://kv-prod.vault.azure.net/secrets/db-password/1a2b3c",
+        ] {
+            assert_eq!(rejection(v), Some("reference"), "{v}");
         }
     }
 
