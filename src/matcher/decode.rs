@@ -362,6 +362,10 @@ fn decode_text(value: &[u8]) -> Option<Vec<u8>> {
 fn json_string_views(bytes: &[u8], hits: &[(usize, Range<usize>)]) -> Vec<View> {
     let mut done: Vec<Range<usize>> = Vec::new();
     let mut views = Vec::new();
+    // Without a backslash anywhere no string has an escape: one pass instead of one per hit.
+    if hits.is_empty() || memchr::memchr(b'\\', bytes).is_none() {
+        return views;
+    }
     for (_, hit) in hits {
         if done.iter().any(|r| r.contains(&hit.start)) {
             continue;
@@ -392,31 +396,29 @@ fn json_string_views(bytes: &[u8], hits: &[(usize, Range<usize>)]) -> Vec<View> 
 /// The contents of the double-quoted string on the hit's line that contains the hit.
 fn enclosing_string(bytes: &[u8], hit: &Range<usize>) -> Option<Range<usize>> {
     let floor = hit.start.saturating_sub(JSON_STRING_REACH);
-    let mut open = None;
-    let mut i = hit.start;
-    while i > floor {
-        i -= 1;
-        match bytes[i] {
-            b'\n' => break,
-            b'"' if !escaped(bytes, i) => {
-                open = Some(i + 1);
-                break;
-            }
-            _ => {}
+    let mut end = hit.start;
+    let open = loop {
+        let i = floor + memchr::memrchr2(b'\n', b'"', &bytes[floor..end])?;
+        if bytes[i] == b'\n' {
+            return None;
         }
-    }
-    let open = open?;
+        if !escaped(bytes, i) {
+            break i + 1;
+        }
+        end = i;
+    };
     let ceiling = (hit.end + JSON_STRING_REACH).min(bytes.len());
-    let mut j = hit.end;
-    while j < ceiling {
-        match bytes[j] {
-            b'\n' => return None,
-            b'"' if !escaped(bytes, j) => return Some(open..j),
-            _ => {}
+    let mut start = hit.end;
+    loop {
+        let j = start + memchr::memchr2(b'\n', b'"', &bytes[start..ceiling])?;
+        if bytes[j] == b'\n' {
+            return None;
         }
-        j += 1;
+        if !escaped(bytes, j) {
+            return Some(open..j);
+        }
+        start = j + 1;
     }
-    None
 }
 
 /// Whether the quote at `i` is preceded by an odd number of backslashes.
