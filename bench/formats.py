@@ -11,7 +11,6 @@ assignments in a dozen languages) for each of three credentials, scans the tree 
 prints a matrix of found / missed per syntax, for keytrace and, when installed, the peers.
 Values come from a seeded generator; none is, or was, a live key.
 """
-import argparse
 import json
 import os
 import random
@@ -21,7 +20,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from recall import PEERS, scan, scan_peer  # noqa: E402
+from recall import common_args, installed_peers, scan, scan_peer  # noqa: E402
 
 # (file name, text): {N} is the credential's name in the syntax's own case
 # (UPPER_SNAKE, lower_snake, camelCase, dotted), {V} its value. The value's line is the
@@ -106,12 +105,7 @@ def names(vendor, words):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--keytrace", default="target/release/keytrace")
-    ap.add_argument("--out", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "keytrace-formats"))
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--peers", help="install-peers.sh's directory (default $TMPDIR/keytrace-peers, used when present)")
-    args = ap.parse_args()
+    args = common_args(__doc__.splitlines()[0], "keytrace-formats", 7).parse_args()
     rnd = random.Random(args.seed)
     if os.path.exists(args.out):
         shutil.rmtree(args.out)
@@ -130,11 +124,7 @@ def main():
                 f.write(body)
             planted.append((path, line, label, fname))
     tools = [("keytrace", scan(args.keytrace, args.out))]
-    peers = args.peers or os.path.join(os.environ.get("TMPDIR", "/tmp"), "keytrace-peers")
-    for name in PEERS:
-        binary = os.path.join(peers, "unz", name, "bin", name)
-        if args.peers is not None or os.path.exists(binary):
-            tools.append((name, scan_peer(name, binary, args.out)))
+    tools += [(name, scan_peer(name, binary, args.out)) for name, binary in installed_peers(args.peers)]
     print("%-20s " % "syntax" + " ".join("%-26s" % c[0][:26] for c in creds))
     totals = {t: 0 for t, _ in tools}
     for fname, _ in SYNTAXES:

@@ -818,13 +818,30 @@ def score(label, found, planted, decoys, identifiers, show):
             print("  false   %-55s %3d  %s%s" % (p, n, r, "  (decoy %s)" % decoy_at[(p, n)] if (p, n) in decoy_at else ""))
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def common_args(description, out, seed):
+    """The options every tree-writing benchmark takes: the binary, the tree, the seed and
+    where the peers are."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--keytrace", default="target/release/keytrace")
-    ap.add_argument("--out", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "keytrace-recall"))
-    ap.add_argument("--seed", type=int, default=18)
-    ap.add_argument("--show-misses", action="store_true")
+    ap.add_argument("--out", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), out))
+    ap.add_argument("--seed", type=int, default=seed)
     ap.add_argument("--peers", help="install-peers.sh's directory (default $TMPDIR/keytrace-peers, used when present)")
+    return ap
+
+
+def installed_peers(peers_arg):
+    """(name, binary) of each peer to run: every one under `peers_arg` when it is given,
+    else those install-peers.sh put in $TMPDIR/keytrace-peers."""
+    peers = peers_arg or os.path.join(os.environ.get("TMPDIR", "/tmp"), "keytrace-peers")
+    for name in PEERS:
+        binary = os.path.join(peers, "unz", name, "bin", name)
+        if peers_arg is not None or os.path.exists(binary):
+            yield name, binary
+
+
+def main():
+    ap = common_args(__doc__.splitlines()[0], "keytrace-recall", 18)
+    ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--peer-misses", action="store_true", help="with --show-misses, list the peers' misses too")
     ap.add_argument("--set", choices=["a", "b", "c", "d"], default="a",
                     help="template set (b: held out, written after tuning on a; c: held out, other files and providers; d: held out, build/deploy automation, service config, more languages)")
@@ -832,12 +849,9 @@ def main():
     templates = {"a": TEMPLATES, "b": TEMPLATES_B, "c": recall_c.TEMPLATES_C, "d": recall_d.TEMPLATES_D}[args.set]
     planted, decoys, identifiers = generate(args.out, args.seed, templates)
     score("keytrace", scan(args.keytrace, args.out), planted, decoys, identifiers, args.show_misses)
-    peers = args.peers or os.path.join(os.environ.get("TMPDIR", "/tmp"), "keytrace-peers")
-    for name in PEERS:
-        binary = os.path.join(peers, "unz", name, "bin", name)
-        if args.peers is not None or os.path.exists(binary):
-            score(name, scan_peer(name, binary, args.out), planted, decoys, identifiers,
-                  args.show_misses and args.peer_misses)
+    for name, binary in installed_peers(args.peers):
+        score(name, scan_peer(name, binary, args.out), planted, decoys, identifiers,
+              args.show_misses and args.peer_misses)
 
 
 if __name__ == "__main__":
