@@ -100,6 +100,16 @@ pub(crate) fn rejection(value: &str) -> Option<&'static str> {
             return Some("reference");
         }
     }
+    // A Google API resource kind (`identitytoolkit#VerifyPasswordResponse`, `drive#file`).
+    if let Some((service, kind)) = value.split_once('#') {
+        if !service.is_empty()
+            && !kind.is_empty()
+            && service.bytes().all(|b| b.is_ascii_lowercase())
+            && kind.bytes().all(|b| b.is_ascii_alphabetic())
+        {
+            return Some("reference");
+        }
+    }
     // An AWS KMS ciphertext blob (version bytes 01 02 02 00 78, base64 `AQICAH`; `AQIBAH`
     // for the older format): only a KMS Decrypt call with the key's grant opens it.
     if value.starts_with("AQICAH") || value.starts_with("AQIBAH") {
@@ -175,6 +185,11 @@ mod tests {
         assert_eq!(rejection("default="), Some("reference"));
         assert_eq!(rejection("fallback_value="), Some("reference"));
         assert_eq!(rejection("dGVzdDEyMw=="), None);
+        assert_eq!(
+            rejection("identitytoolkit#VerifyPasswordResponse"),
+            Some("reference")
+        );
+        assert_eq!(rejection("Tq7#vLz2Wm"), None);
         assert_eq!(
             rejection("AQICAHhJ4kz0gq1Q2w3e4r5t6y7u8i9o0pAbCdEf"),
             Some("ciphertext")
