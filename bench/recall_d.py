@@ -17,18 +17,13 @@ import base64
 import json
 import string
 
-from recall_c import b64_after, b64url, pem, random_bytes  # noqa: F401
-
-HEX = "0123456789abcdef"
-UHEX = "0123456789ABCDEF"
-B62 = string.ascii_letters + string.digits
-URLSAFE = B62 + "-_"
-B64 = B62 + "+/"
-UPPER_DIGITS = string.ascii_uppercase + string.digits
+from recall_c import HEX, UHEX, URLSAFE, b64url, pem
+from synthetic import B62  # recall.py puts fixtures/ on the path
 
 
 def kinds(r):
-    """Generators for set D's kinds, over recall.py's `Values` (`r.c`, `r.rnd`, ...)."""
+    """Generators for set D's kinds, over recall.py's `Values` (`r.c`, `r.rnd`, ...;
+    `r.value` reaches the other sets' kinds, such as C's GitHub app token)."""
     sentry_claims = lambda: b64url(json.dumps({  # noqa: E731
         "iat": 1700000000 + r.rnd.randint(0, 9999999), "url": "https://sentry.io",
         "region_url": "https://us.sentry.io", "org": "acme-" + r.c(string.ascii_lowercase, 5)},
@@ -78,7 +73,7 @@ def kinds(r):
         "intercom": lambda: base64.b64encode(("tok:" + r.uuid4().replace("-", "_") + ":1:0").encode()).decode().rstrip("="),
         "okta_ssws": lambda: "SSWS 00" + r.c(URLSAFE, 40),
         "ms_teams": lambda: "https://acme.webhook.office.com/webhookb2/%s@%s/IncomingWebhook/%s/%s" % (r.uuid4(), r.uuid4(), r.c(HEX, 32), r.uuid4()),
-        "gh_basic": lambda: "Basic " + base64.b64encode(("x-access-token:" + kinds_gh(r)).encode()).decode(),
+        "gh_basic": lambda: "Basic " + base64.b64encode(("x-access-token:" + r.value("gh_app")).encode()).decode(),
         "hcloud": lambda: r.c(B62, 64),
         "rollbar": lambda: r.c(HEX, 32),
         "sparkpost": lambda: r.c(HEX, 40),
@@ -92,7 +87,7 @@ def kinds(r):
         "honeycomb": lambda: "hcaik_01" + r.c(string.ascii_lowercase + string.digits, 56),
         "telnyx": lambda: "KEY0" + r.c(UHEX, 31) + "_" + r.c(B62, 22),
         "fireworks": lambda: "fw_" + r.c(B62, 24),
-        "gh_git_url": lambda: "https://x-access-token:%s@github.com/acme/infra.git" % kinds_gh(r),
+        "gh_git_url": lambda: "https://x-access-token:%s@github.com/acme/infra.git" % r.value("gh_app"),
         "bcrypt": lambda: "$2b$12$" + r.c(B62 + "./", 53),
         "argon2": lambda: "$argon2id$v=19$m=65536,t=3,p=4$%s$%s" % (r.b64_bytes(16).rstrip("="), r.b64_bytes(32).rstrip("=")),
         "ansible_vault": lambda: "\n".join("          " + r.c(HEX, 80) for _ in range(4)),
@@ -101,12 +96,6 @@ def kinds(r):
         "git_sha": lambda: r.c(HEX, 40),
         "uuid_req": lambda: r.uuid4(),
     }
-
-
-def kinds_gh(r):
-    from synthetic import crc_b62
-    x = r.c(B62, 30)
-    return "ghs_" + x + crc_b62(x)
 
 
 FIXED = {
