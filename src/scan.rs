@@ -173,9 +173,9 @@ pub struct BlobMemo {
     /// makes none), and how many there are.
     deferred: Mutex<Option<Deferred>>,
     deferred_blobs: u64,
-    later: OnceLock<HashMap<String, BlobResult>>,
-    /// Why the deferred results could not be parsed: their blobs are then read again.
-    deferred_error: Mutex<Option<String>>,
+    /// The deferred results once parsed, and why they could not be, if they could not
+    /// (their blobs are then read again).
+    later: OnceLock<(HashMap<String, BlobResult>, Option<String>)>,
     walk: Option<Walk>,
     kept: Mutex<BTreeMap<String, BlobResult>>,
     recorded: Mutex<Option<Walk>>,
@@ -220,22 +220,22 @@ impl BlobMemo {
 
     /// Why the deferred prior results did not parse, if they were asked for and did not.
     pub fn deferred_error(&self) -> Option<String> {
-        self.deferred_error.lock().expect("memo lock").clone()
+        self.later.get().and_then(|(_, error)| error.clone())
     }
 
     /// The deferred prior results, parsed on the first call.
     fn later(&self) -> &HashMap<String, BlobResult> {
-        self.later.get_or_init(|| {
-            let parse = self.deferred.lock().expect("memo lock").take();
-            match parse.map(|parse| parse()) {
-                Some(Ok(blobs)) => blobs.into_iter().collect(),
-                Some(Err(e)) => {
-                    *self.deferred_error.lock().expect("memo lock") = Some(e);
-                    HashMap::new()
+        &self
+            .later
+            .get_or_init(|| {
+                let parse = self.deferred.lock().expect("memo lock").take();
+                match parse.map(|parse| parse()) {
+                    Some(Ok(blobs)) => (blobs.into_iter().collect(), None),
+                    Some(Err(e)) => (HashMap::new(), Some(e)),
+                    None => (HashMap::new(), None),
                 }
-                None => HashMap::new(),
-            }
-        })
+            })
+            .0
     }
 
     /// Blobs whose results came from `prior` instead of a read (all of them on a replay).
@@ -263,7 +263,7 @@ impl BlobMemo {
     pub fn into_kept(self) -> MemoKept {
         if self.replayed.load(Ordering::Relaxed) {
             self.later();
-            let later = self.later.into_inner().unwrap_or_default();
+            let (later, _) = self.later.into_inner().unwrap_or_default();
             return MemoKept {
                 blobs: self.prior.into_iter().chain(later).collect(),
                 walk: self.walk,
