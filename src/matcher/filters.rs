@@ -79,6 +79,13 @@ pub(crate) fn in_sealed_ciphertext(bytes: &[u8], at: usize) -> bool {
         && memchr::memmem::find(bytes, b"kind: SealedSecret").is_some()
 }
 
+/// MD5, SHA-1 and SHA-256 of nothing: test fixtures and defaults, never a key.
+const EMPTY_INPUT_DIGESTS: [&str; 3] = [
+    "d41d8cd98f00b204e9800998ecf8427e",
+    "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+];
+
 /// Why a capture is not reported, if it is not.
 pub(crate) fn rejection(value: &str) -> Option<&'static str> {
     let lower = value.to_ascii_lowercase();
@@ -114,6 +121,9 @@ pub(crate) fn rejection(value: &str) -> Option<&'static str> {
     // for the older format): only a KMS Decrypt call with the key's grant opens it.
     if value.starts_with("AQICAH") || value.starts_with("AQIBAH") {
         return Some("ciphertext");
+    }
+    if EMPTY_INPUT_DIGESTS.contains(&lower.as_str()) {
+        return Some("digest of empty input");
     }
     if let Some(&first) = bytes.first() {
         if bytes.iter().all(|&b| b == first) {
@@ -168,6 +178,7 @@ mod tests {
             "abcdefgh1234",
             "0123456789",
             "changeme",
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         ] {
             assert!(rejection(v).is_some(), "{v} should be rejected");
         }

@@ -103,11 +103,12 @@ const PARENT_REACH: usize = 4096;
 const SIBLING_LINES: usize = 3;
 
 /// A name, optionally quoted or bracketed (`"x"`, `['x']`, `:x` Ruby symbols) or a
-/// variable (`$x` in PHP and Perl, `$env:X` in PowerShell), then an assignment operator
-/// (Makefile `?=` too). `==` is matched so that comparisons can be skipped.
+/// variable (`$x` in PHP and Perl, `$env:X` in PowerShell) or a C array (`x[]`), then an
+/// assignment operator (Makefile `?=` too). `==` is matched so that comparisons can be
+/// skipped.
 static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?-u)(?:^|[^A-Za-z0-9_.\-])(?:\$env:|[\["'`:$]{0,2})([A-Za-z_][A-Za-z0-9_.\-]*)["'`\]]{0,2}[ \t]*(:=|=>|==|\?=|=|:)[ \t]*"#,
+        r#"(?-u)(?:^|[^A-Za-z0-9_.\-])(?:\$env:|[\["'`:$]{0,2})([A-Za-z_][A-Za-z0-9_.\-]*)(?:\[[0-9]*\]|["'`\]]{0,2})[ \t]*(:=|=>|==|\?=|=|:)[ \t]*"#,
     )
     .expect("assignment regex")
 });
@@ -198,8 +199,8 @@ fn assignments(line: &[u8]) -> Vec<(String, usize)> {
         if op.as_bytes() == b"==" || (op.as_bytes() == b":" && line.get(op.end()) == Some(&b':')) {
             continue;
         }
-        let name = String::from_utf8_lossy(env_variable(name.as_bytes())).into_owned();
-        out.push((op.start(), name, all.end()));
+        let name = String::from_utf8_lossy(constant_name(env_variable(name.as_bytes())));
+        out.push((op.start(), name.into_owned(), all.end()));
     }
     for caps in ARGUMENT
         .captures_iter(unless_lacking(has(b'(')))
@@ -212,8 +213,8 @@ fn assignments(line: &[u8]) -> Vec<(String, usize)> {
         if matches!(line.get(all.end()), Some(b'=' | b'>')) {
             continue;
         }
-        let name = String::from_utf8_lossy(name.as_bytes()).into_owned();
-        out.push((all.start(), name, all.end()));
+        let name = String::from_utf8_lossy(constant_name(name.as_bytes()));
+        out.push((all.start(), name.into_owned(), all.end()));
     }
     // In order of where their values start: a typed declaration begins before the
     // `name:` it extends but ends after it.
@@ -230,6 +231,15 @@ fn env_variable(name: &[u8]) -> &[u8] {
         .find_map(|object| name.strip_prefix(*object))
         .filter(|rest| !rest.is_empty())
         .unwrap_or(name)
+}
+
+/// A constant's name without the `k` that Objective-C, Swift and Google-style C++ put
+/// before it (`kAlgoliaAdminKey`): rules name the credential, not the convention.
+fn constant_name(name: &[u8]) -> &[u8] {
+    match name {
+        [b'k', second, _, ..] if second.is_ascii_uppercase() => &name[1..],
+        _ => name,
+    }
 }
 
 /// The value that starts at `at` on `line`, without its quotes; `None` when nothing is
@@ -417,6 +427,17 @@ mod tests {
         has("$env:DD_API_KEY = \"abc1\"\n", "DD_API_KEY", "abc1");
         has("DD_API_KEY ?= abc1\n", "DD_API_KEY", "abc1");
         has("env: production\n", "env", "production");
+        has(
+            "NSString *const kAlgoliaAdminKey = @\"abc1\";\n",
+            "AlgoliaAdminKey",
+            "abc1",
+        );
+        has(
+            "static const char THINGSPEAK_API_KEY[] = \"abc1\";\n",
+            "THINGSPEAK_API_KEY",
+            "abc1",
+        );
+        has("let kB = \"abc1\"\n", "kB", "abc1");
     }
 
     #[test]
