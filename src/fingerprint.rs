@@ -9,7 +9,11 @@ use std::fmt::Write as _;
 
 /// Puts a captured value in canonical form before hashing or comparing.
 pub fn canonical(raw: &str) -> String {
-    let unescaped = unescape_json(unquote(raw));
+    let mut unescaped = unescape_json(unquote(raw));
+    // A multi-line key (PuTTY, PGP) saved on Windows is the same key.
+    if unescaped.contains("\r\n") {
+        unescaped = unescaped.replace("\r\n", "\n");
+    }
     if let Some(body) = pem_body(&unescaped) {
         return body;
     }
@@ -273,6 +277,9 @@ mod tests {
         assert_eq!(canonical(pem_lines), "MIIBVQIBADANBgkqhkiG9w0BAQEF");
         assert_eq!(canonical(pem_json), canonical(pem_lines));
         assert_eq!(canonical(pem_one_line), canonical(pem_lines));
+        let ppk =
+            "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPrivate-Lines: 1\nAAAAIGx0";
+        assert_eq!(canonical(&ppk.replace('\n', "\r\n")), canonical(ppk));
         assert_eq!(canonical("\"p%40ss\""), "p@ss");
         assert_eq!(canonical("100%real"), "100%real");
         assert_eq!(canonical("a\\u0041\\\"b"), "aA\"b");

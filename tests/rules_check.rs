@@ -98,7 +98,8 @@ fn user_rules_are_checked_the_same_way() {
     let (code, stdout, _) = run(dir.command().args(["rules", "test", "--rules", "mine"]));
     assert_eq!(code, 0, "{stdout}");
     assert!(
-        stdout.contains("acme-api-key") && stdout.contains("7 example runs"),
+        // Seven contexts, and the six multi-line ones again with CRLF line endings.
+        stdout.contains("acme-api-key") && stdout.contains("13 example runs"),
         "{stdout}"
     );
 

@@ -151,7 +151,11 @@ pub fn run(_global: &Global, args: &RulesArgs) -> anyhow::Result<ExitStatus> {
             let matcher = Matcher::new(&set)?;
             matcher.compile_all()?;
             let report = check_rules(&set, &matcher);
-            writeln!(out, "contexts for bare examples: {}", CONTEXTS.join(", "))?;
+            writeln!(
+                out,
+                "contexts for bare examples: {}; every multi-line sample again with CRLF",
+                CONTEXTS.join(", ")
+            )?;
             for line in &report.lines {
                 writeln!(out, "{line}")?;
             }

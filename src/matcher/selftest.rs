@@ -1,5 +1,6 @@
 //! The rule harness: every rule's examples and negatives through the full
-//! matcher, bare examples wrapped in six file contexts. `keytrace rules check`
+//! matcher, bare examples wrapped in six file contexts, and every multi-line sample
+//! again with CRLF line endings. `keytrace rules check`
 //! and `cargo test` both call [`check_rules`].
 
 use super::Matcher;
@@ -60,6 +61,17 @@ pub fn check_rules(set: &RuleSet, matcher: &Matcher) -> CheckReport {
                     .map(|c| (*c, wrap(c, &example.secret)))
                     .collect(),
             };
+            // Files written on Windows end their lines with CRLF: each multi-line sample
+            // must match the same with them.
+            let crlf: Vec<(String, String)> = contexts
+                .iter()
+                .filter(|(_, text)| text.contains('\n') && !text.contains('\r'))
+                .map(|(c, text)| (format!("{c}, CRLF"), text.replace('\n', "\r\n")))
+                .collect();
+            let contexts = contexts
+                .into_iter()
+                .map(|(c, text)| (c.to_string(), text))
+                .chain(crlf);
             for (context, text) in contexts {
                 runs += 1;
                 let found = scan(matcher, &origin, &text);
