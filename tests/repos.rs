@@ -8,7 +8,7 @@ use crate::synth::Synth;
 use serde_json::Value;
 use std::path::Path;
 
-/// `estate/` with `api` (origin remote with userinfo), `shared.git` (bare, pushed to from a
+/// `estate/` with `api` (origin remote with a user name), `shared.git` (bare, pushed to from a
 /// clone outside the estate) and `web` (no remote), each holding one synthetic token.
 /// Returns the tokens (api, shared, web).
 fn estate(dir: &TestDir) -> (String, String, String) {
@@ -24,7 +24,7 @@ fn estate(dir: &TestDir) -> (String, String, String) {
             "remote",
             "add",
             "origin",
-            "https://user:Tok3nInUrl@github.com/acme/api.git",
+            "https://deploy@github.com/acme/api.git",
         ],
     );
     std::fs::write(
@@ -269,7 +269,8 @@ kttest!(report_lists_each_repository_scope, |dir, _cmd| {
         o["ref_namespaces"],
         serde_json::json!(["refs/heads", "refs/tags"])
     );
-    assert_eq!(o["tree"]["files_scanned"], 2);
+    // a.py, b.py and .git/config.
+    assert_eq!(o["tree"]["files_scanned"], 3);
     assert_eq!(o["history"]["commits"], 2);
     assert_eq!(o["history"]["blobs"], 2);
     assert_eq!(o["history"]["refs"], 2);
@@ -289,7 +290,8 @@ kttest!(report_lists_each_repository_scope, |dir, _cmd| {
         .expect("namespaces")
         .contains(&serde_json::json!("refs/remotes/origin")));
     assert_eq!(sh["history"]["commits"], 1);
-    assert_eq!(sh["tree"]["files_scanned"], 2);
+    // a.py, b.py and .git/config.
+    assert_eq!(sh["tree"]["files_scanned"], 3);
     assert!(
         sh["warnings"]
             .as_array()
@@ -303,7 +305,7 @@ kttest!(report_lists_each_repository_scope, |dir, _cmd| {
         "{o}"
     );
     // The aggregates are the sums of the repositories.
-    assert_eq!(v["summary"]["files_scanned"], 4);
+    assert_eq!(v["summary"]["files_scanned"], 6);
     assert_eq!(v["summary"]["history"]["commits"], 3);
     // Without --git: the same repositories, no history.
     let (_, v, _) = run_json(dir.command().args(["scan", "src", "--format", "json"]));
@@ -426,6 +428,7 @@ kttest!(
             vec![rp("svc", "app.py"), rp("svc", "local.py")],
             "its history is read, so its working tree is walked too"
         );
-        assert_eq!(scope(&v, "svc")["tree"]["files_scanned"], 2);
+        // app.py, local.py and .git/config.
+        assert_eq!(scope(&v, "svc")["tree"]["files_scanned"], 3);
     }
 );

@@ -88,14 +88,23 @@ kttest!(reports_nothing_for_negatives, |dir, cmd| {
     assert_eq!(code, 0);
 });
 
+// Of `.git/` only `config` is read: a token in a remote URL is a copy of the token on
+// every machine that cloned with it; objects, logs and refs are history's to read.
 kttest!(
-    scans_hidden_files_but_never_dot_git_and_honours_ignore_files,
+    scans_hidden_files_and_only_the_config_of_dot_git_and_honours_ignore_files,
     |dir, _cmd| {
         let mut s = Synth::new(3);
         dir.write(
             ".git/config",
             format!(
                 "[remote]\n  url = https://x:{}@github.com/a/b\n",
+                s.github_pat()
+            ),
+        );
+        dir.write(
+            ".git/logs/HEAD",
+            format!(
+                "0000 1111 A <a@b> 0 +0000\tclone: from https://x:{}@github.com/a/b\n",
                 s.github_pat()
             ),
         );
@@ -111,10 +120,19 @@ kttest!(
         dir.write(".keytraceignore", "vendor/\n");
         dir.write("vendor/lib.py", format!("t = \"{}\"\n", s.github_pat()));
         let (_, found, _) = scan_json(&dir, &[]);
-        assert_eq!(found, vec![place("github-pat-classic", ".npmrc", 2)]);
+        assert_eq!(
+            found,
+            vec![
+                place("github-pat-classic", ".git/config", 2),
+                place("github-pat-classic", ".npmrc", 2)
+            ]
+        );
         let (_, found, _) = scan_json(&dir, &["--no-ignore"]);
         let paths: Vec<&str> = found.iter().map(|x| x.1.as_str()).collect();
-        assert_eq!(paths, vec![".npmrc", "build/out.txt", "vendor/lib.py"]);
+        assert_eq!(
+            paths,
+            vec![".git/config", ".npmrc", "build/out.txt", "vendor/lib.py"]
+        );
     }
 );
 

@@ -1,4 +1,5 @@
-//! Parallel filesystem walk with `ignore`: hidden files included, `.git/` never, no symlink followed.
+//! Parallel filesystem walk with `ignore`: hidden files included, no symlink followed, and of
+//! `.git/` only its `config` (a remote URL with a token in it is a copy of that token).
 //!
 //! Each git repository met below a scanned path is walked as its own root, named after its
 //! directory, so findings name the repository that holds the file and a path relative to it.
@@ -207,6 +208,9 @@ where
 {
     let nested: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
     let met = Arc::clone(&nested);
+    // (`.git/config`, its depth below the walk path) of each working tree met.
+    let git_configs: Arc<Mutex<Vec<(PathBuf, usize)>>> = Arc::default();
+    let configs_met = Arc::clone(&git_configs);
     let mut builder = WalkBuilder::new(&round[0].0);
     for (path, _) in &round[1..] {
         builder.add(path);
@@ -219,6 +223,12 @@ where
         .threads(opts.threads)
         .filter_entry(move |e| {
             if e.file_name() == ".git" {
+                if e.file_type().is_some_and(|t| t.is_dir()) {
+                    configs_met
+                        .lock()
+                        .expect("git config lock")
+                        .push((e.path().join("config"), e.depth() + 1));
+                }
                 return false;
             }
             let dir = e.depth() > 0 && e.file_type().is_some_and(|t| t.is_dir());
@@ -252,8 +262,10 @@ where
         Box::new(|entry| {
             match entry {
                 Ok(entry) => {
-                    if let Some(root) = root_of(entry.path(), entry.depth()) {
-                        visit(&entry, root, opts, on_chunk);
+                    if let (Some(root), Some(file_type)) =
+                        (root_of(entry.path(), entry.depth()), entry.file_type())
+                    {
+                        visit(entry.path(), file_type, root, opts, on_chunk);
                     }
                 }
                 Err(err) => report_walk_error(&err, round, all),
@@ -261,18 +273,24 @@ where
             WalkState::Continue
         })
     });
+    let mut configs = std::mem::take(&mut *git_configs.lock().expect("git config lock"));
+    configs.sort();
+    for (config, depth) in configs {
+        if let (Some(root), Ok(meta)) = (root_of(&config, depth), config.symlink_metadata()) {
+            visit(&config, meta.file_type(), root, opts, on_chunk);
+        }
+    }
     let mut nested = std::mem::take(&mut *nested.lock().expect("nested lock"));
     nested.sort();
     nested.dedup();
     nested
 }
 
-fn visit<F>(entry: &ignore::DirEntry, root: &Root, opts: &WalkOptions, on_chunk: &F)
+fn visit<F>(path: &Path, ft: std::fs::FileType, root: &Root, opts: &WalkOptions, on_chunk: &F)
 where
     F: Fn(&Chunk<'_>) + Sync,
 {
     let counters = &root.counters;
-    let Some(ft) = entry.file_type() else { return };
     if ft.is_symlink() {
         Counters::add(&counters.symlinks);
         return;
@@ -280,9 +298,9 @@ where
     if !ft.is_file() {
         return;
     }
-    let rel = relative(entry.path(), &root.base);
+    let rel = relative(path, &root.base);
     READ_BUF.with_borrow_mut(|buf| {
-        let read = match read_limited(entry.path(), opts.max_file_size, buf) {
+        let read = match read_limited(path, opts.max_file_size, buf) {
             Ok(Some(read)) => read,
             Ok(None) => {
                 Counters::add(&counters.too_large);
