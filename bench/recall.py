@@ -2,7 +2,7 @@
 """Recall and precision of `keytrace scan` on configuration files as real projects write them.
 
     python3 bench/recall.py [--keytrace target/release/keytrace] [--out DIR] [--seed 18]
-                            [--set a|b|c|d|e] [--show-misses] [--peers DIR]
+                            [--set a|b|c|d|e|f] [--show-misses] [--peers DIR]
 
 Writes a small tree of realistic files (docker-compose env, Spring application.yml and
 .properties, .env, terraform.tfvars and .tf, Django settings.py, appsettings.json,
@@ -34,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import recall_c  # noqa: E402  (set C: its templates and the value kinds only it uses)
 import recall_d  # noqa: E402  (set D, likewise)
 import recall_e  # noqa: E402  (set E, likewise)
+import recall_f  # noqa: E402  (set F: its templates only)
 
 HEX = "0123456789abcdef"
 B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -736,7 +737,7 @@ def generate(out, seed, templates=None):
     """Writes the tree; returns (planted, decoys, identifiers) as lists of (path, line, kind)."""
     templates = TEMPLATES if templates is None else templates
     values = Values(seed)
-    fixed = {**FIXED_DECOYS, **recall_c.FIXED, **recall_d.FIXED, **recall_e.FIXED}
+    fixed = {**FIXED_DECOYS, **recall_c.FIXED, **recall_d.FIXED, **recall_e.FIXED, **recall_f.FIXED}
     planted, decoys, identifiers = [], [], []
     if os.path.exists(out):
         shutil.rmtree(out)
@@ -844,10 +845,10 @@ def main():
     ap = common_args(__doc__.splitlines()[0], "keytrace-recall", 18)
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--peer-misses", action="store_true", help="with --show-misses, list the peers' misses too")
-    ap.add_argument("--set", choices=["a", "b", "c", "d", "e"], default="a",
-                    help="template set (b: held out, written after tuning on a; c: held out, other files and providers; d: held out, build/deploy automation, service config, more languages; e: held out, framework config, SDK calls, Terraform state, monitoring, dotfiles, more CI)")
+    ap.add_argument("--set", choices=["a", "b", "c", "d", "e", "f"], default="a",
+                    help="template set (b: held out, written after tuning on a; c: held out, other files and providers; d: held out, build/deploy automation, service config, more languages; e: held out, framework config, SDK calls, Terraform state, monitoring, dotfiles, more CI; f: held out, secrets nested in another format)")
     args = ap.parse_args()
-    templates = {"a": TEMPLATES, "b": TEMPLATES_B, "c": recall_c.TEMPLATES_C, "d": recall_d.TEMPLATES_D, "e": recall_e.TEMPLATES_E}[args.set]
+    templates = {"a": TEMPLATES, "b": TEMPLATES_B, "c": recall_c.TEMPLATES_C, "d": recall_d.TEMPLATES_D, "e": recall_e.TEMPLATES_E, "f": recall_f.TEMPLATES_F}[args.set]
     planted, decoys, identifiers = generate(args.out, args.seed, templates)
     score("keytrace", scan(args.keytrace, args.out), planted, decoys, identifiers, args.show_misses)
     for name, binary in installed_peers(args.peers):
