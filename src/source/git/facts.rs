@@ -15,14 +15,19 @@ pub(crate) fn describe(dir: &Path, name: &str) -> RepositoryScope {
         Err(e) => {
             let mut scope = RepositoryScope::directory(name, &dir.to_string_lossy());
             scope.git = true;
-            scope.warnings.push(Diagnostic::new(
-                Code::UnreadableRepository,
-                name.to_string(),
-                format!("cannot open as a git repository: {}", e.message()),
-            ));
+            scope.warnings.push(unreadable(name, e.message()));
             scope
         }
     }
+}
+
+/// The warning that the repository `name` cannot be opened, and `why`.
+pub(crate) fn unreadable(name: &str, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnreadableRepository,
+        name.to_string(),
+        format!("cannot open as a git repository: {why}"),
+    )
 }
 
 /// [`describe`] of a repository already open (the history read's handle): opening one

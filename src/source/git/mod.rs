@@ -192,10 +192,17 @@ where
     git2::opts::strict_hash_verification(false);
     let mut stats = HistoryStats::default();
     for target in repos {
-        let repo = Repository::open(&target.open_path).map_err(|e| GitError::Repository {
-            repo: target.name.clone(),
-            message: e.message().to_string(),
-        })?;
+        // Discovery found it by its layout alone: one that will not open (its config, format
+        // or owner) is named in a warning, and the others are read.
+        let repo = match Repository::open(&target.open_path) {
+            Ok(repo) => repo,
+            Err(e) => {
+                stats
+                    .warnings
+                    .push(facts::unreadable(&target.name, e.message()));
+                continue;
+            }
+        };
         let at = scope_of(scopes, target, &repo);
         let one = walk_one(pool, target, repo, opts, progress, reuse, &on_chunk)?;
         if past(opts.deadline) {
