@@ -147,6 +147,8 @@ pub struct Loaded {
     pub kept: MemoKept,
     /// The results of the blobs that yield nothing, not parsed yet.
     pub rest: Rest,
+    /// The size of the file these came from (0 when none is reused).
+    pub bytes: u64,
 }
 
 /// Line two of a cache file, checked against its recorded length and CRC but not parsed:
@@ -188,6 +190,7 @@ pub fn load(dir: &Path, repo: &str, key: &str) -> Result<Loaded, CacheError> {
             blobs: 0,
             file: shown.clone(),
         },
+        bytes: 0,
     };
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
@@ -242,6 +245,7 @@ pub fn load(dir: &Path, repo: &str, key: &str) -> Result<Loaded, CacheError> {
             blobs: head.rest_blobs,
             file: shown,
         },
+        bytes: bytes.len() as u64,
     })
 }
 
