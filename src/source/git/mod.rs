@@ -245,9 +245,9 @@ pub fn worker_pool(
     Ok(pool)
 }
 
-/// The history read of one repository (open as `repo`): replayed from `reuse` when its refs are as they were
-/// at the walk it recorded, otherwise planned from the refs and read (then recorded when
-/// whole, so the next sweep may replay it).
+/// The history read of one repository (open as `repo`): replayed from `reuse` when its refs
+/// are as they were at the walk it recorded, otherwise planned from the refs and read (then
+/// recorded when whole, so the next sweep may replay it).
 fn walk_one<F>(
     pool: &rayon::ThreadPool,
     target: &RepoTarget,
