@@ -428,6 +428,34 @@ kttest!(git_bare_repo_and_hard_cases, |dir, _cmd| {
     crate::macros::assert_schema_valid(crate::macros::REPORT_SCHEMA, &v);
 });
 
+// Discovery finds repositories by their layout on disk; one laid out as a repository that
+// libgit2 will not open (here a format from the future) is a warning, and the rest is read.
+kttest!(
+    git_a_repository_that_will_not_open_is_a_warning,
+    |dir, _cmd| {
+        let gh = Synth::new(50).github_pat();
+        std::fs::create_dir(dir.path().join("work")).expect("mkdir");
+        init(&dir.path().join("work"));
+        dir.write("work/config.py", format!("TOKEN = \"{gh}\"\n"));
+        commit(&dir.path().join("work"), 1, "add token");
+        git(dir.path(), &["init", "-q", "--bare", "future.git"]);
+        git(
+            &dir.path().join("future.git"),
+            &["config", "core.repositoryformatversion", "99"],
+        );
+        let (code, v, stderr) = run_in(&dir, ".", &["--git", "."]);
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(places(&v), vec![p("config.py", "tree")]);
+        assert_eq!(v["summary"]["history"]["commits"], 1, "work's history read");
+        assert!(
+            stderr.contains(
+                "warning[unreadable-repository]: future.git: cannot open as a git repository"
+            ),
+            "{stderr}"
+        );
+    }
+);
+
 kttest!(
     git_old_unmanaged_secret_in_the_tree_is_stale_with_max_age,
     |dir, _cmd| {

@@ -4,6 +4,7 @@
 use super::scan::{fingerprinter_from_env, parse_size};
 use super::{ExitStatus, Global};
 use crate::diag::{Code, Diagnostic};
+use crate::fingerprint::Fingerprinter;
 use crate::inventory::Index;
 use crate::link::Linker;
 use crate::matcher::Matcher;
@@ -179,18 +180,27 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
     unsafe {
         git::read_repository_config_only();
     }
+    let fingerprinter = fingerprinter_from_env();
+    // Made here, for the cache files read ahead; an error is reported where it always was.
+    let key = cache_key(args, &fingerprinter);
     // Compiling the rules is the one long fixed cost of a sweep that replays its cache: it
-    // runs beside the search for repositories.
-    let (rules, found) = std::thread::scope(|s| {
+    // runs beside the search for repositories and the reading of their cache files.
+    let (rules, found, mut prefetched) = std::thread::scope(|s| {
         let rules = s.spawn(|| -> anyhow::Result<Matcher> {
             let set = RuleSet::with_user_rules(&args.rules)?;
             Ok(Matcher::new(&set)?)
         });
         let found = targets(args);
-        (rules.join(), found)
+        let prefetched = match &found {
+            Ok((repos, _)) => prefetch(global, args, key.as_deref().ok(), repos, || {
+                rules.is_finished()
+            }),
+            Err(_) => Vec::new(),
+        };
+        (rules.join(), found, prefetched)
     });
     let (repos, mut failed) = found?;
-    let fingerprinter = fingerprinter_from_env();
+    prefetched.resize_with(repos.len(), || None);
     let (index, retires) = match super::inventory::path_for_scan(args.inventory.as_deref()) {
         Some(path) => {
             let loading = super::inventory::start_indexing(&path, &fingerprinter)?;
@@ -222,22 +232,11 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
     };
     let total = (repos.len() + failed.len()) as u64;
     let bar = SweepProgress::new(mode, total, std::io::stderr().is_terminal());
-    let inventory_digest = match super::inventory::path_for_scan(args.inventory.as_deref()) {
-        Some(p) => super::verify_reset::file_digest(&p)?,
-        None => "none".to_string(),
-    };
     let ctx = Sweeper {
         matcher: &matcher,
         linker: &linker,
         index: index.as_ref(),
-        cache_key: cache::key(&[
-            ("keytrace", env!("CARGO_PKG_VERSION").to_string()),
-            ("user-rules", RuleSet::user_sources_digest(&args.rules)?),
-            ("inventory", inventory_digest),
-            ("fingerprint", fingerprinter.key_id().unwrap_or_default()),
-            ("max-age", args.max_age.to_string()),
-            ("max-file-size", args.max_file_size.to_string()),
-        ]),
+        cache_key: key?,
         bar: &bar,
         global,
         now,
@@ -254,11 +253,12 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
                 // A send fails only when writing the spool failed: the sweep stops there.
                 let _ = repos
                     .par_iter()
+                    .zip(prefetched)
                     .with_max_len(1)
-                    .try_for_each_with(done, |done, target| {
+                    .try_for_each_with(done, |done, (target, prior)| {
                         let path = repo_path(target);
                         bar.repo_start(&path);
-                        let result = ctx.sweep_one(args, target);
+                        let result = ctx.sweep_one(args, target, prior);
                         done.send((path, result)).map_err(drop)
                     });
             });
@@ -288,6 +288,90 @@ pub fn run(global: &Global, args: &SweepArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Clean)
 }
 
+/// The settings a cache file must have been written under to be reused: the build, the
+/// user's rules, the inventory and the options that change what a blob yields.
+fn cache_key(args: &SweepArgs, fingerprinter: &Fingerprinter) -> anyhow::Result<String> {
+    let inventory_digest = match super::inventory::path_for_scan(args.inventory.as_deref()) {
+        Some(p) => super::verify_reset::file_digest(&p)?,
+        None => "none".to_string(),
+    };
+    Ok(cache::key(&[
+        ("keytrace", env!("CARGO_PKG_VERSION").to_string()),
+        ("user-rules", RuleSet::user_sources_digest(&args.rules)?),
+        ("inventory", inventory_digest),
+        ("fingerprint", fingerprinter.key_id().unwrap_or_default()),
+        ("max-age", args.max_age.to_string()),
+        ("max-file-size", args.max_file_size.to_string()),
+    ]))
+}
+
+/// What a repository's cache file offers ([`prior`]), read ahead of its sweep.
+type Prior = (BlobMemo, Vec<String>);
+
+/// Cache file bytes read ahead at most: what waits in memory for its repository's turn.
+const PREFETCH_BYTES: u64 = 64 << 20;
+
+/// The cache files of `repos` (in order), read while the rules compile, until `done` says
+/// they are compiled or [`PREFETCH_BYTES`] were read: a re-sweep's workers then start on
+/// replays, not on reading files. None without a cache, with `--repo-max-bytes` (a
+/// repository's size is checked before its cache is read), or without a settings `key`
+/// (the sweep then reports why).
+fn prefetch(
+    global: &Global,
+    args: &SweepArgs,
+    key: Option<&str>,
+    repos: &[RepoTarget],
+    done: impl Fn() -> bool,
+) -> Vec<Option<Prior>> {
+    let (Some(dir), None, Some(key)) = (&args.cache, args.repo_max_bytes, key) else {
+        return Vec::new();
+    };
+    let mut read = 0;
+    let mut out = Vec::new();
+    for target in repos {
+        if done() || read > PREFETCH_BYTES {
+            break;
+        }
+        let mut notes = Vec::new();
+        let (memo, bytes) = prior(global, dir, &repo_path(target), key, &mut notes);
+        read += bytes;
+        out.push(Some((memo, notes)));
+    }
+    out
+}
+
+/// What the cache file of repository `path` offers, its line two parsed only if the
+/// history read asks for it, and the file's size; a file not trusted is named in a warning
+/// (on stderr and in `notes`) and offers nothing.
+fn prior(
+    global: &Global,
+    dir: &Path,
+    path: &str,
+    key: &str,
+    notes: &mut Vec<String>,
+) -> (BlobMemo, u64) {
+    match cache::load(dir, path, key) {
+        Ok(loaded) => {
+            let rest = loaded.rest;
+            let memo = BlobMemo::new(loaded.kept.blobs, loaded.kept.walk)
+                .deferring(rest.blobs, move || rest.parse().map_err(|e| e.to_string()));
+            (memo, loaded.bytes)
+        }
+        Err(e) => {
+            discarded(global, path, &e.to_string(), notes);
+            (BlobMemo::default(), 0)
+        }
+    }
+}
+
+/// Names the cache file of repository `path` that was not trusted, for `why`, in a
+/// warning on stderr and in `notes`.
+fn discarded(global: &Global, path: &str, why: &str, notes: &mut Vec<String>) {
+    let w = Diagnostic::new(Code::CacheDiscarded, path, why);
+    warn(global, &w.to_string());
+    notes.push(w.to_string());
+}
+
 /// What every repository's sweep shares.
 struct Sweeper<'a> {
     matcher: &'a Matcher,
@@ -309,8 +393,14 @@ fn warn(global: &Global, line: &str) {
 
 impl Sweeper<'_> {
     /// Scans one repository (tree and full history) through the shared scan pipeline,
-    /// reusing and then refreshing its cache file when there is a cache.
-    fn sweep_one(&self, args: &SweepArgs, target: &RepoTarget) -> RepoResult {
+    /// reusing (from `prefetched`, if read ahead) and then refreshing its cache file when
+    /// there is a cache.
+    fn sweep_one(
+        &self,
+        args: &SweepArgs,
+        target: &RepoTarget,
+        prefetched: Option<Prior>,
+    ) -> RepoResult {
         let path = repo_path(target);
         if let Some(limit) = args.repo_max_bytes {
             let git_dir = target
@@ -325,17 +415,19 @@ impl Sweeper<'_> {
                 );
             }
         }
-        let mut notes = Vec::new();
-        let cached = args
-            .cache
-            .as_ref()
-            .map(|dir| (dir, self.prior(dir, &path, &mut notes)));
+        let (prefetched, notes) = prefetched.unzip();
+        let mut notes = notes.unwrap_or_default();
+        let cached = args.cache.as_ref().map(|dir| {
+            let memo = prefetched
+                .unwrap_or_else(|| prior(self.global, dir, &path, &self.cache_key, &mut notes).0);
+            (dir, memo)
+        });
         let memo = cached.as_ref().map(|(_, memo)| memo);
         let scanned = self.scan(args, target, memo);
         let mut reused = memo.map_or(0, BlobMemo::reused);
         if let Some((dir, memo)) = cached {
             if let Some(e) = memo.deferred_error() {
-                self.discarded(&path, &e, &mut notes);
+                discarded(self.global, &path, &e, &mut notes);
             }
             // Replayed, or every blob reused: all the file holds was, read or not.
             let unchanged = memo.unchanged();
@@ -365,31 +457,6 @@ impl Sweeper<'_> {
         result.blobs_reused = reused;
         result.errors.extend(notes);
         result
-    }
-
-    /// What the cache file of repository `path` offers, its line two parsed only if the
-    /// history read asks for it; a file not trusted is named in a warning (on stderr and in
-    /// `notes`) and offers nothing.
-    fn prior(&self, dir: &Path, path: &str, notes: &mut Vec<String>) -> BlobMemo {
-        match cache::load(dir, path, &self.cache_key) {
-            Ok(loaded) => {
-                let rest = loaded.rest;
-                BlobMemo::new(loaded.kept.blobs, loaded.kept.walk)
-                    .deferring(rest.blobs, move || rest.parse().map_err(|e| e.to_string()))
-            }
-            Err(e) => {
-                self.discarded(path, &e.to_string(), notes);
-                BlobMemo::default()
-            }
-        }
-    }
-
-    /// Names the cache file of repository `path` that was not trusted, for `why`, in a
-    /// warning on stderr and in `notes`.
-    fn discarded(&self, path: &str, why: &str, notes: &mut Vec<String>) {
-        let w = Diagnostic::new(Code::CacheDiscarded, path, why);
-        warn(self.global, &w.to_string());
-        notes.push(w.to_string());
     }
 
     /// The tree walk and the history read of one repository, linked to the inventory.

@@ -147,6 +147,8 @@ pub struct Loaded {
     pub kept: MemoKept,
     /// The results of the blobs that yield nothing, not parsed yet.
     pub rest: Rest,
+    /// The size of the file these came from (0 when none is reused).
+    pub bytes: u64,
 }
 
 /// Line two of a cache file, checked against its recorded length and CRC but not parsed:
@@ -188,6 +190,7 @@ pub fn load(dir: &Path, repo: &str, key: &str) -> Result<Loaded, CacheError> {
             blobs: 0,
             file: shown.clone(),
         },
+        bytes: 0,
     };
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
@@ -207,17 +210,27 @@ pub fn load(dir: &Path, repo: &str, key: &str) -> Result<Loaded, CacheError> {
         Some(i) => (&bytes[..i], &bytes[i + 1..]),
         None => (&bytes[..], &[][..]),
     };
-    let header: Header = serde_json::from_slice(line).map_err(|e| corrupt(e.to_string()))?;
-    if header.format < FORMAT || (header.format == FORMAT && header.build != BUILD) {
-        return Ok(none());
-    }
-    if header.format != FORMAT {
-        return Err(CacheError::WrongFormat {
-            path: shown,
-            found: header.format,
-        });
-    }
-    let head: Head = serde_json::from_slice(line).map_err(|e| corrupt(e.to_string()))?;
+    // Line one is read as this build's head; only a line that is not one is read again for
+    // its format and build alone, which tell another build's file (void) from a corrupt one.
+    let head = match serde_json::from_slice::<Head>(line) {
+        Ok(head) if head.format == FORMAT && head.build == BUILD => head,
+        not_ours => {
+            let header: Header =
+                serde_json::from_slice(line).map_err(|e| corrupt(e.to_string()))?;
+            if header.format < FORMAT || (header.format == FORMAT && header.build != BUILD) {
+                return Ok(none());
+            }
+            if header.format != FORMAT {
+                return Err(CacheError::WrongFormat {
+                    path: shown,
+                    found: header.format,
+                });
+            }
+            return Err(corrupt(
+                not_ours.err().map(|e| e.to_string()).unwrap_or_default(),
+            ));
+        }
+    };
     if head.repo != repo {
         return Err(CacheError::OtherRepository {
             path: shown,
@@ -242,6 +255,7 @@ pub fn load(dir: &Path, repo: &str, key: &str) -> Result<Loaded, CacheError> {
             blobs: head.rest_blobs,
             file: shown,
         },
+        bytes: bytes.len() as u64,
     })
 }
 
@@ -336,6 +350,16 @@ mod tests {
             Err(CacheError::Corrupt { .. })
         ));
         std::fs::write(&path, &whole[..whole.len() - 3]).expect("tear line two");
+        assert!(matches!(
+            load(dir.path(), "/r", &k),
+            Err(CacheError::Corrupt { .. })
+        ));
+        // This format and build, but not a head: corrupt, not void.
+        std::fs::write(
+            &path,
+            format!("{{\"format\": {FORMAT}, \"build\": \"{BUILD}\"}}"),
+        )
+        .expect("write");
         assert!(matches!(
             load(dir.path(), "/r", &k),
             Err(CacheError::Corrupt { .. })

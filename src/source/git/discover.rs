@@ -3,7 +3,7 @@
 
 use crate::diag::{Code, Diagnostic};
 use crate::source::fs::looks_bare;
-use git2::{ConfigLevel, Repository, RepositoryOpenFlags};
+use git2::ConfigLevel;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -146,21 +146,23 @@ pub unsafe fn read_repository_config_only() -> bool {
     .all(|level| unsafe { git2::opts::set_search_path(level, "") }.is_ok())
 }
 
-/// Opens `dir` as a repository and records it once (worktrees share their common directory).
+/// Records the repository at `dir` once (worktrees share their common directory), from
+/// its layout on disk alone: opening it with libgit2 (config and all) is left to the history
+/// read, which would open it again anyway, and which names one that will not open.
 fn consider(dir: &Path, found: &mut BTreeMap<PathBuf, RepoTarget>, warnings: &mut Vec<Diagnostic>) {
-    let repo = match Repository::open_ext(dir, RepositoryOpenFlags::NO_SEARCH, [] as [&Path; 0]) {
-        Ok(r) => r,
-        Err(e) => {
-            warnings.push(Diagnostic::new(
-                Code::UnreadableRepository,
-                dir.display().to_string(),
-                format!("cannot open as a git repository: {}", e.message()),
-            ));
+    let layout = match Layout::of(dir) {
+        Ok(l) => l,
+        Err(why) => {
+            warnings.push(super::facts::unreadable(&dir.display().to_string(), &why));
             return;
         }
     };
-    let gitdir = repo.path().to_path_buf();
-    if dir.join(".git").is_file() && gitdir.components().any(|c| c.as_os_str() == "modules") {
+    if dir.join(".git").is_file()
+        && layout
+            .gitdir
+            .components()
+            .any(|c| c.as_os_str() == "modules")
+    {
         warnings.push(Diagnostic::new(
             Code::GitSubmodule,
             dir.display().to_string(),
@@ -168,17 +170,144 @@ fn consider(dir: &Path, found: &mut BTreeMap<PathBuf, RepoTarget>, warnings: &mu
         ));
         return;
     }
-    let common = repo
-        .commondir()
-        .canonicalize()
-        .unwrap_or_else(|_| repo.commondir().to_path_buf());
-    let workdir = repo
-        .workdir()
-        .map(|w| w.canonicalize().unwrap_or_else(|_| w.to_path_buf()));
+    let common = layout.common.canonicalize().unwrap_or(layout.common);
+    let workdir = layout.workdir.map(|w| w.canonicalize().unwrap_or(w));
     let named = workdir.clone().unwrap_or_else(|| dir.to_path_buf());
     found.entry(common).or_insert(RepoTarget {
         open_path: dir.to_path_buf(),
         name: name_of(&named),
         workdir,
     });
+}
+
+/// Where the repository at a directory keeps itself, as git lays it out.
+#[derive(Debug, PartialEq, Eq)]
+struct Layout {
+    /// The git directory: `.git`, the one a `.git` file names, or the directory itself.
+    gitdir: PathBuf,
+    /// Where objects and refs live: the git directory, or the main repository's for a
+    /// linked worktree (its `commondir` file).
+    common: PathBuf,
+    /// The working tree; `None` for a bare repository.
+    workdir: Option<PathBuf>,
+}
+
+impl Layout {
+    /// The layout of `dir`: a working tree with a `.git` directory or a `.git` file
+    /// (`gitdir: PATH`, a linked worktree or a submodule), a `.git` directory itself, or a
+    /// bare repository; why not, when it holds no HEAD, objects and refs where git keeps them.
+    fn of(dir: &Path) -> Result<Layout, String> {
+        let dot_git = dir.join(".git");
+        let (gitdir, workdir) = match std::fs::metadata(&dot_git) {
+            Ok(m) if m.is_dir() => (dot_git, Some(dir.to_path_buf())),
+            Ok(_) => (linked_gitdir(&dot_git, dir)?, Some(dir.to_path_buf())),
+            Err(_) if dir.file_name().is_some_and(|n| n == ".git") => {
+                (dir.to_path_buf(), dir.parent().map(Path::to_path_buf))
+            }
+            Err(_) => (dir.to_path_buf(), None),
+        };
+        let common = match std::fs::read_to_string(gitdir.join("commondir")) {
+            Ok(text) => gitdir.join(text.trim_end()),
+            Err(_) => gitdir.clone(),
+        };
+        let holds = gitdir.join("HEAD").is_file()
+            && common.join("objects").is_dir()
+            && common.join("refs").is_dir();
+        if !holds {
+            return Err(format!(
+                "{} holds no HEAD, objects/ and refs/",
+                gitdir.display()
+            ));
+        }
+        Ok(Layout {
+            gitdir,
+            common,
+            workdir,
+        })
+    }
+}
+
+/// The git directory a `.git` file in `dir` names (`gitdir: PATH`, relative to `dir`).
+fn linked_gitdir(file: &Path, dir: &Path) -> Result<PathBuf, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    text.strip_prefix("gitdir:")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| dir.join(p))
+        .ok_or_else(|| format!("{} names no `gitdir:`", file.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Layout;
+    use std::path::{Path, PathBuf};
+
+    fn git(dir: &Path, args: &[&str]) {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.org"])
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .expect("git")
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
+    fn canonical(p: &Path) -> PathBuf {
+        p.canonicalize().expect("canonical")
+    }
+
+    /// The layout read from the file system is the one libgit2 opens.
+    #[test]
+    fn the_layout_on_disk_is_the_repository_libgit2_opens() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let top = canonical(tmp.path());
+        let work = top.join("work");
+        std::fs::create_dir(&work).expect("mkdir");
+        git(&work, &["init", "-q", "."]);
+        std::fs::write(work.join("a.txt"), "a\n").expect("write");
+        git(&work, &["add", "a.txt"]);
+        git(&work, &["commit", "-q", "-m", "a"]);
+        git(&top, &["clone", "-q", "--bare", "work", "mirror.git"]);
+        git(&work, &["worktree", "add", "-q", "../linked"]);
+        for dir in ["work", "mirror.git", "linked", "work/.git"] {
+            let dir = top.join(dir);
+            let layout = Layout::of(&dir).expect("a repository");
+            let repo = git2::Repository::open_ext(
+                &dir,
+                git2::RepositoryOpenFlags::NO_SEARCH,
+                [] as [&Path; 0],
+            )
+            .expect("libgit2 opens it");
+            assert_eq!(canonical(&layout.gitdir), canonical(repo.path()), "{dir:?}");
+            assert_eq!(
+                canonical(&layout.common),
+                canonical(repo.commondir()),
+                "{dir:?}"
+            );
+            assert_eq!(
+                layout.workdir.as_deref().map(canonical),
+                repo.workdir().map(canonical),
+                "{dir:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_directory_without_head_objects_and_refs_is_no_repository() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let head_only = tmp.path().join("head-only");
+        std::fs::create_dir_all(head_only.join(".git")).expect("mkdir");
+        std::fs::write(head_only.join(".git/HEAD"), "garbage\n").expect("write");
+        let bad_link = tmp.path().join("bad-link");
+        std::fs::create_dir(&bad_link).expect("mkdir");
+        std::fs::write(bad_link.join(".git"), "not a gitdir line\n").expect("write");
+        let dangling = tmp.path().join("dangling");
+        std::fs::create_dir(&dangling).expect("mkdir");
+        std::fs::write(dangling.join(".git"), "gitdir: ../nowhere\n").expect("write");
+        for dir in [head_only, bad_link, dangling, tmp.path().to_path_buf()] {
+            assert!(Layout::of(&dir).is_err(), "{dir:?}");
+        }
+    }
 }

@@ -10,19 +10,31 @@ use std::path::Path;
 /// The scope entry of the repository at `dir` (a working tree or a bare repository), with
 /// no counts yet; a repository that cannot be opened is named in a warning.
 pub(crate) fn describe(dir: &Path, name: &str) -> RepositoryScope {
+    match Repository::open_ext(dir, RepositoryOpenFlags::NO_SEARCH, [] as [&Path; 0]) {
+        Ok(repo) => describe_open(&repo, dir, name),
+        Err(e) => {
+            let mut scope = RepositoryScope::directory(name, &dir.to_string_lossy());
+            scope.git = true;
+            scope.warnings.push(unreadable(name, e.message()));
+            scope
+        }
+    }
+}
+
+/// The warning that the repository `name` cannot be opened, and `why`.
+pub(crate) fn unreadable(name: &str, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnreadableRepository,
+        name.to_string(),
+        format!("cannot open as a git repository: {why}"),
+    )
+}
+
+/// [`describe`] of a repository already open (the history read's handle): opening one
+/// again, reading its config again, cost as much as replaying it from a sweep cache.
+pub(crate) fn describe_open(repo: &Repository, dir: &Path, name: &str) -> RepositoryScope {
     let mut scope = RepositoryScope::directory(name, &dir.to_string_lossy());
     scope.git = true;
-    let repo = match Repository::open_ext(dir, RepositoryOpenFlags::NO_SEARCH, [] as [&Path; 0]) {
-        Ok(r) => r,
-        Err(e) => {
-            scope.warnings.push(Diagnostic::new(
-                Code::UnreadableRepository,
-                name.to_string(),
-                format!("cannot open as a git repository: {}", e.message()),
-            ));
-            return scope;
-        }
-    };
     scope.bare = repo.is_bare();
     scope.shallow = repo.is_shallow();
     if let Ok(head) = repo.head() {
@@ -55,7 +67,7 @@ pub(crate) fn describe(dir: &Path, name: &str) -> RepositoryScope {
             fetch,
         });
     }
-    scope.ref_namespaces = ref_namespaces(&repo);
+    scope.ref_namespaces = ref_namespaces(repo);
     scope
 }
 

@@ -13,6 +13,7 @@ mod scope;
 
 pub use discover::{discover, read_repository_config_only, Discovery, RepoTarget};
 pub(crate) use facts::describe;
+use facts::describe_open;
 
 use crate::diag::{Code, Diagnostic};
 use crate::types::{Chunk, HistoryCounts, Origin, RepositoryScope};
@@ -191,7 +192,19 @@ where
     git2::opts::strict_hash_verification(false);
     let mut stats = HistoryStats::default();
     for target in repos {
-        let one = walk_one(pool, target, opts, progress, reuse, &on_chunk)?;
+        // Discovery found it by its layout alone: one that will not open (its config, format
+        // or owner) is named in a warning, and the others are read.
+        let repo = match Repository::open(&target.open_path) {
+            Ok(repo) => repo,
+            Err(e) => {
+                stats
+                    .warnings
+                    .push(facts::unreadable(&target.name, e.message()));
+                continue;
+            }
+        };
+        let at = scope_of(scopes, target, &repo);
+        let one = walk_one(pool, target, repo, opts, progress, reuse, &on_chunk)?;
         if past(opts.deadline) {
             return Err(timed_out(&target.name));
         }
@@ -199,7 +212,7 @@ where
         stats.shallow_repositories += one.shallow_repositories;
         stats.counts.add(&one.counts);
         stats.warnings.extend(one.warnings.iter().cloned());
-        let scope = scope_of(scopes, target);
+        let scope = &mut scopes[at];
         scope.history = Some(one.counts);
         scope.warnings.extend(one.warnings);
         scope.warnings.sort();
@@ -232,12 +245,13 @@ pub fn worker_pool(
     Ok(pool)
 }
 
-/// The history read of one repository: replayed from `reuse` when its refs are as they were
-/// at the walk it recorded, otherwise planned from the refs and read (then recorded when
-/// whole, so the next sweep may replay it).
+/// The history read of one repository (open as `repo`): replayed from `reuse` when its refs
+/// are as they were at the walk it recorded, otherwise planned from the refs and read (then
+/// recorded when whole, so the next sweep may replay it).
 fn walk_one<F>(
     pool: &rayon::ThreadPool,
     target: &RepoTarget,
+    repo: Repository,
     opts: &HistoryOptions,
     progress: &dyn Progress,
     reuse: Option<&dyn Reuse>,
@@ -246,10 +260,6 @@ fn walk_one<F>(
 where
     F: Fn(&Chunk<'_>, Role, Option<&str>) + Sync,
 {
-    let repo = Repository::open(&target.open_path).map_err(|e| GitError::Repository {
-        repo: target.name.clone(),
-        message: e.message().to_string(),
-    })?;
     let mut one = HistoryStats {
         repositories: 1,
         ..HistoryStats::default()
@@ -320,21 +330,18 @@ fn past(deadline: Option<std::time::Instant>) -> bool {
     deadline.is_some_and(|d| std::time::Instant::now() >= d)
 }
 
-/// The scope entry of `target`'s root, made from the repository when the walk did not list it.
-fn scope_of<'s>(
-    scopes: &'s mut Vec<RepositoryScope>,
-    target: &RepoTarget,
-) -> &'s mut RepositoryScope {
+/// Where `target`'s root is in `scopes`, its entry described from `repo` (the history
+/// read's handle, not opened again) when the working-tree walk did not list it.
+fn scope_of(scopes: &mut Vec<RepositoryScope>, target: &RepoTarget, repo: &Repository) -> usize {
     let root = target.workdir.as_ref().unwrap_or(&target.open_path);
     let shown = root.to_string_lossy();
-    let i = match scopes.iter().position(|s| s.root == shown) {
-        Some(i) => i,
-        None => {
-            scopes.push(describe(root, &target.name));
+    scopes
+        .iter()
+        .position(|s| s.root == shown)
+        .unwrap_or_else(|| {
+            scopes.push(describe_open(repo, root, &target.name));
             scopes.len() - 1
-        }
-    };
-    &mut scopes[i]
+        })
 }
 
 /// Index one repository per its scope and list the blobs to read, sorted by path for locality.
