@@ -107,6 +107,22 @@ pub(crate) fn rejection(value: &str) -> Option<&'static str> {
             return Some("reference");
         }
     }
+    // A call, not a literal: Python `password=dict(type='str', no_log=True)`,
+    // `password = FieldAttribute(isa='string')`.
+    if is_call_expression(bytes) {
+        return Some("code");
+    }
+    // A template variable: ansible-test's `@ESXI1_PASSWORD`, autoconf's `@DB_PASSWORD@`.
+    if let Some(name) = value.strip_prefix('@') {
+        let name = name.strip_suffix('@').unwrap_or(name);
+        if name.len() >= 3
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Some("reference");
+        }
+    }
     // A Google API resource kind (`identitytoolkit#VerifyPasswordResponse`, `drive#file`).
     if let Some((service, kind)) = value.split_once('#') {
         if !service.is_empty()
@@ -134,6 +150,27 @@ pub(crate) fn rejection(value: &str) -> Option<&'static str> {
         return Some("sequential characters");
     }
     None
+}
+
+/// `name(` then nothing, `)`, or a keyword argument's `name=`: what an unquoted value
+/// cut at its first space looks like when it is a call in code.
+fn is_call_expression(bytes: &[u8]) -> bool {
+    let Some(open) = bytes.iter().position(|&b| b == b'(') else {
+        return false;
+    };
+    let callee = &bytes[..open];
+    let rest = &bytes[open + 1..];
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    callee.len() >= 3
+        && callee
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && callee.iter().all(|b| word(b) || *b == b'.')
+        && (rest.is_empty()
+            || rest == b")"
+            || rest.split_last().is_some_and(|(&last, name)| {
+                last == b'=' && !name.is_empty() && name.iter().all(word)
+            }))
 }
 
 fn has_ascending_run(bytes: &[u8], len: usize) -> bool {
@@ -179,6 +216,11 @@ mod tests {
             "0123456789",
             "changeme",
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "dict(type=",
+            "FieldAttribute(isa=",
+            "get_password()",
+            "@ESXI1_PASSWORD",
+            "@DB_PASSWORD@",
         ] {
             assert!(rejection(v).is_some(), "{v} should be rejected");
         }
@@ -186,6 +228,9 @@ mod tests {
             "ghp_Zq3Vn8RkT2wLp5YsB7xHc4JmD9fGa10abcde",
             "s3cr3t-P4ss!word",
             "hunter2hunter2",
+            "Tq4(mZ8x!",
+            "P@ssw0rd(2024)",
+            "@Zx9!kq2Lm",
         ] {
             assert_eq!(rejection(v), None, "{v} should pass");
         }
