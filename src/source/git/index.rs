@@ -41,9 +41,9 @@ impl Hasher for OidHasher {
 
 /// A map by object id that compares ids as bytes: `Oid`'s own `==` is a call into libgit2,
 /// which was a sixth of the tree walk.
-struct OidMap<V>(HashMap<[u8; 20], V, BuildHasherDefault<OidHasher>>);
+pub(super) struct OidMap<V>(HashMap<[u8; 20], V, BuildHasherDefault<OidHasher>>);
 
-fn key(oid: &Oid) -> [u8; 20] {
+pub(super) fn key(oid: &Oid) -> [u8; 20] {
     <[u8; 20]>::try_from(oid.as_bytes()).unwrap_or_default()
 }
 
@@ -53,9 +53,21 @@ impl<V> Default for OidMap<V> {
     }
 }
 
+impl<V: Send> rayon::iter::FromParallelIterator<(Oid, V)> for OidMap<V> {
+    fn from_par_iter<I: IntoParallelIterator<Item = (Oid, V)>>(items: I) -> Self {
+        OidMap(items.into_par_iter().map(|(k, v)| (key(&k), v)).collect())
+    }
+}
+
 impl<V> OidMap<V> {
-    fn get(&self, oid: &Oid) -> Option<&V> {
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub(super) fn get(&self, oid: &Oid) -> Option<&V> {
         self.0.get(&key(oid))
+    }
+    pub(super) fn remove(&mut self, oid: &Oid) -> Option<V> {
+        self.0.remove(&key(oid))
     }
     fn get_raw(&self, id: &[u8; 20]) -> Option<&V> {
         self.0.get(id)
@@ -63,7 +75,7 @@ impl<V> OidMap<V> {
     fn contains_key(&self, oid: &Oid) -> bool {
         self.0.contains_key(&key(oid))
     }
-    fn insert(&mut self, oid: Oid, value: V) -> Option<V> {
+    pub(super) fn insert(&mut self, oid: Oid, value: V) -> Option<V> {
         self.0.insert(key(&oid), value)
     }
     fn entry(&mut self, oid: Oid) -> std::collections::hash_map::Entry<'_, [u8; 20], V> {
@@ -712,7 +724,7 @@ mod tests {
             |parsed| super::super::scope::all(&repo, &packs, "r", None, &mut Vec::new(), parsed);
         let plan = scope(super::super::scope::read_packed_commits(&packs));
         // Commits read ahead from the packs are those the walk over parents reads itself.
-        let plain = scope(HashMap::new());
+        let plain = scope(OidMap::default());
         assert_eq!(
             format!("{:?}", plan.commits),
             format!("{:?}", plain.commits)
