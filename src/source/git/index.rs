@@ -317,7 +317,8 @@ impl Index {
     }
 
     /// Walks `roots` in order (after any [`Index::preseed`]; once), recording new blobs: in
-    /// up to `parts` ranges on `pool`, each reading trees through its own `reader()`.
+    /// up to `parts` ranges on `pool`, each reading trees through its own `reader()` and
+    /// each a task of its own (rayon would otherwise walk neighbouring ranges as one).
     pub(super) fn walk<'a>(
         &mut self,
         pool: &rayon::ThreadPool,
@@ -332,6 +333,7 @@ impl Index {
             pool.install(|| {
                 roots
                     .par_chunks(per_part)
+                    .with_max_len(1)
                     .map(|range| Part::new(base).walk(&mut reader(), range, deadline))
                     .collect()
             })
