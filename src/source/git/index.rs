@@ -41,9 +41,9 @@ impl Hasher for OidHasher {
 
 /// A map by object id that compares ids as bytes: `Oid`'s own `==` is a call into libgit2,
 /// which was a sixth of the tree walk.
-struct OidMap<V>(HashMap<[u8; 20], V, BuildHasherDefault<OidHasher>>);
+pub(super) struct OidMap<V>(HashMap<[u8; 20], V, BuildHasherDefault<OidHasher>>);
 
-fn key(oid: &Oid) -> [u8; 20] {
+pub(super) fn key(oid: &Oid) -> [u8; 20] {
     <[u8; 20]>::try_from(oid.as_bytes()).unwrap_or_default()
 }
 
@@ -53,9 +53,21 @@ impl<V> Default for OidMap<V> {
     }
 }
 
+impl<V: Send> rayon::iter::FromParallelIterator<(Oid, V)> for OidMap<V> {
+    fn from_par_iter<I: IntoParallelIterator<Item = (Oid, V)>>(items: I) -> Self {
+        OidMap(items.into_par_iter().map(|(k, v)| (key(&k), v)).collect())
+    }
+}
+
 impl<V> OidMap<V> {
-    fn get(&self, oid: &Oid) -> Option<&V> {
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub(super) fn get(&self, oid: &Oid) -> Option<&V> {
         self.0.get(&key(oid))
+    }
+    pub(super) fn remove(&mut self, oid: &Oid) -> Option<V> {
+        self.0.remove(&key(oid))
     }
     fn get_raw(&self, id: &[u8; 20]) -> Option<&V> {
         self.0.get(id)
@@ -63,7 +75,7 @@ impl<V> OidMap<V> {
     fn contains_key(&self, oid: &Oid) -> bool {
         self.0.contains_key(&key(oid))
     }
-    fn insert(&mut self, oid: Oid, value: V) -> Option<V> {
+    pub(super) fn insert(&mut self, oid: Oid, value: V) -> Option<V> {
         self.0.insert(key(&oid), value)
     }
     fn entry(&mut self, oid: Oid) -> std::collections::hash_map::Entry<'_, [u8; 20], V> {
@@ -192,16 +204,22 @@ struct Part<'a> {
     /// Commits counted per finished tree index (root trees only, before propagation).
     root_counts: Vec<u64>,
     /// Every tree read, in order, with the warning when it could not be read.
-    read: Vec<(Oid, Option<Diagnostic>)>,
+    read: TreeReads,
     /// Submodule entries met: (tree holding it, path, commit it pins).
-    gitlinks: Vec<(Oid, String, Oid)>,
+    gitlinks: Gitlinks,
 }
+
+/// Every tree a range read, in order, with the warning when it could not be read.
+type TreeReads = Vec<(Oid, Option<Diagnostic>)>;
+
+/// Submodule entries a range met: (tree holding it, path, commit it pins).
+type Gitlinks = Vec<(Oid, String, Oid)>;
 
 /// What a range's walk found, for [`Index::merge`].
 struct Found {
     blobs: Vec<BlobEntry>,
-    read: Vec<(Oid, Option<Diagnostic>)>,
-    gitlinks: Vec<(Oid, String, Oid)>,
+    read: TreeReads,
+    gitlinks: Gitlinks,
 }
 
 struct Frame {
@@ -299,7 +317,8 @@ impl Index {
     }
 
     /// Walks `roots` in order (after any [`Index::preseed`]; once), recording new blobs: in
-    /// up to `parts` ranges on `pool`, each reading trees through its own `reader()`.
+    /// up to `parts` ranges on `pool`, each reading trees through its own `reader()` and
+    /// each a task of its own (rayon would otherwise walk neighbouring ranges as one).
     pub(super) fn walk<'a>(
         &mut self,
         pool: &rayon::ThreadPool,
@@ -314,48 +333,29 @@ impl Index {
             pool.install(|| {
                 roots
                     .par_chunks(per_part)
+                    .with_max_len(1)
                     .map(|range| Part::new(base).walk(&mut reader(), range, deadline))
                     .collect()
             })
         };
-        self.merge(found);
+        self.merge(pool, found);
     }
 
     /// Joins the ranges' walks, earliest first: the first range to meet a blob or tree
-    /// gives its path, commit and warnings, and every range adds its commit counts.
-    fn merge(&mut self, parts: Vec<Found>) {
-        let mut first_read: OidMap<usize> = OidMap::default();
-        let mut submodules = BTreeMap::new();
-        let mut non_utf8 = BTreeSet::new();
-        for (p, part) in parts.into_iter().enumerate() {
-            for (oid, failure) in part.read {
-                if let Entry::Vacant(v) = first_read.entry(oid) {
-                    v.insert(p);
-                    self.trees_read += 1;
-                    if let Some(w) = failure {
-                        self.unreadable += 1;
-                        self.warnings.push(w);
-                    }
-                }
-            }
-            for (tree, path, link) in part.gitlinks {
-                if first_read.get(&tree) == Some(&p) {
-                    submodules.entry(path).or_insert(link);
-                }
-            }
-            for b in part.blobs {
-                match self.blob_ids.entry(b.oid) {
-                    Entry::Occupied(i) => self.blobs[*i.get() as usize].count += b.count,
-                    Entry::Vacant(v) => {
-                        v.insert(self.blobs.len() as u32);
-                        if b.lossy {
-                            non_utf8.insert(b.path.clone());
-                        }
-                        self.blobs.push(b);
-                    }
-                }
-            }
-        }
+    /// gives its path, commit and warnings, and every range adds its commit counts. The
+    /// trees and the blobs, which do not depend on each other, are joined at once on `pool`.
+    fn merge(&mut self, pool: &rayon::ThreadPool, parts: Vec<Found>) {
+        let (trees, blobs): (Vec<_>, Vec<_>) = parts
+            .into_iter()
+            .map(|p| ((p.read, p.gitlinks), p.blobs))
+            .unzip();
+        let (ids, all) = (&mut self.blob_ids, &mut self.blobs);
+        let (trees, non_utf8) =
+            pool.install(|| rayon::join(|| join_trees(trees), || join_blobs(ids, all, blobs)));
+        self.trees_read += trees.read;
+        self.unreadable += trees.failures.len() as u64;
+        self.warnings.extend(trees.failures);
+        let submodules = trees.submodules;
         for (path, oid) in submodules {
             self.warnings.push(Diagnostic::new(
                 Code::GitSubmodule,
@@ -371,6 +371,72 @@ impl Index {
             ));
         }
     }
+}
+
+/// The tree reads of a walk's ranges, joined ([`join_trees`]).
+struct TreesJoined {
+    /// Distinct trees read.
+    read: u64,
+    /// Why each tree that could not be read could not, as first met.
+    failures: Vec<Diagnostic>,
+    /// Submodule path → the commit it pins, as first met.
+    submodules: BTreeMap<String, Oid>,
+}
+
+/// Each range's trees read and submodule entries met, joined earliest range first: the
+/// first range to read a tree gives its warning and the submodules it holds.
+fn join_trees(parts: Vec<(TreeReads, Gitlinks)>) -> TreesJoined {
+    let mut first_read: OidMap<usize> = OidMap::default();
+    first_read
+        .0
+        .reserve(parts.iter().map(|(read, _)| read.len()).sum());
+    let mut joined = TreesJoined {
+        read: 0,
+        failures: Vec::new(),
+        submodules: BTreeMap::new(),
+    };
+    for (p, (read, gitlinks)) in parts.into_iter().enumerate() {
+        for (oid, failure) in read {
+            if let Entry::Vacant(v) = first_read.entry(oid) {
+                v.insert(p);
+                joined.read += 1;
+                joined.failures.extend(failure);
+            }
+        }
+        for (tree, path, link) in gitlinks {
+            if first_read.get(&tree) == Some(&p) {
+                joined.submodules.entry(path).or_insert(link);
+            }
+        }
+    }
+    joined
+}
+
+/// Each range's blobs added to `ids` and `blobs`, earliest range first: the first range to
+/// meet a blob gives its path and commit, and every range adds its commit count. Returns
+/// the paths that are not UTF-8.
+fn join_blobs(
+    ids: &mut OidMap<u32>,
+    blobs: &mut Vec<BlobEntry>,
+    parts: Vec<Vec<BlobEntry>>,
+) -> BTreeSet<String> {
+    let met: usize = parts.iter().map(Vec::len).sum();
+    ids.0.reserve(met);
+    blobs.reserve(met);
+    let mut non_utf8 = BTreeSet::new();
+    for b in parts.into_iter().flatten() {
+        match ids.entry(b.oid) {
+            Entry::Occupied(i) => blobs[*i.get() as usize].count += b.count,
+            Entry::Vacant(v) => {
+                v.insert(blobs.len() as u32);
+                if b.lossy {
+                    non_utf8.insert(b.path.clone());
+                }
+                blobs.push(b);
+            }
+        }
+    }
+    non_utf8
 }
 
 /// The raw bytes of a tree, or the warning saying why it cannot be read.
@@ -712,7 +778,7 @@ mod tests {
             |parsed| super::super::scope::all(&repo, &packs, "r", None, &mut Vec::new(), parsed);
         let plan = scope(super::super::scope::read_packed_commits(&packs));
         // Commits read ahead from the packs are those the walk over parents reads itself.
-        let plain = scope(HashMap::new());
+        let plain = scope(OidMap::default());
         assert_eq!(
             format!("{:?}", plan.commits),
             format!("{:?}", plain.commits)

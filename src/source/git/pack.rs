@@ -55,13 +55,41 @@ struct Pack {
     idx: Mmap,
     data: Mmap,
     count: usize,
-    /// Offsets of the entries some delta applies to, sorted, once [`Packs::survey`] ran.
-    bases: OnceLock<Vec<u64>>,
+    /// The entries some delta applies to, once [`Packs::survey`] ran.
+    bases: OnceLock<Bases>,
 }
+
+/// The entries of a pack some delta applies to: their offsets, sorted, and how many deltas
+/// apply to each.
+struct Bases {
+    offsets: Vec<u64>,
+    deltas: Vec<u32>,
+}
+
+impl Bases {
+    /// How often the entry at `offset` is used in a read of everything, if it is a base:
+    /// once for each delta of it, and once read itself.
+    fn uses(&self, offset: u64) -> Option<u32> {
+        let i = self.offsets.binary_search(&offset).ok()?;
+        Some(self.deltas[i].saturating_add(1))
+    }
+}
+
+/// An object kept in the cache.
+struct Kept {
+    object: Object,
+    /// The shard's tick when last used (least recently used entries go first).
+    tick: u64,
+    /// Uses still to come ([`Bases::uses`]); [`UNCOUNTED`] when not known.
+    left: u32,
+}
+
+/// Uses left of an object whose uses are not known: it stays until the budget evicts it.
+const UNCOUNTED: u32 = u32::MAX;
 
 #[derive(Default)]
 struct Shard {
-    entries: HashMap<(u32, u64), (Object, u64)>,
+    entries: HashMap<(u32, u64), Kept>,
     bytes: usize,
     tick: u64,
 }
@@ -118,8 +146,10 @@ impl Packs {
     /// some delta applies to, so that such an entry is kept when it is asked for itself, not
     /// only when met as a base (a whole-history read asks for most bases before their deltas,
     /// as a pack deltifies older versions against newer ones, and without this decoded each
-    /// of them twice); and returns the ids of the commits stored whole, for the caller to
-    /// read ahead. Worth it for a read of everything, not for a read of a few objects.
+    /// of them twice), and how many deltas apply to each, so that a base leaves the cache
+    /// once all of them are applied and it was read (see [`Packs::cached`]); and returns the
+    /// ids of the commits stored whole, for the caller to read ahead. Worth it for a read of
+    /// everything, not for a read of a few objects.
     pub(super) fn survey(&self) -> Vec<Oid> {
         let mut commits = Vec::new();
         for pack in &self.packs {
@@ -204,7 +234,7 @@ impl Packs {
 
     /// [`Packs::read_within_or`] from the packs.
     fn decode_within(&self, at: Packed, max: u64) -> Decoded<Limited> {
-        if let Some(hit) = self.cached(at.pack, at.offset) {
+        if let Some(hit) = self.cached(at.pack, at.offset, true) {
             return Ok(match hit.len() as u64 {
                 size if size > max => Limited::TooLarge(size),
                 _ => Limited::Object(hit),
@@ -219,7 +249,7 @@ impl Packs {
             }
             let object = Arc::new(inflate(input, e.size)?);
             return Ok(Limited::Object(
-                self.kept_if_base(at.pack, at.offset, object),
+                self.kept_if_base(at.pack, at.offset, object, true),
             ));
         };
         // A delta larger than the limit is not inflated whole to learn that its result is.
@@ -239,11 +269,13 @@ impl Packs {
             if size > max {
                 return Ok(Limited::TooLarge(size));
             }
-            let base = self.decode(at.pack, base_at)?;
-            self.keep(at.pack, base_at, &base);
+            let base = self.decode(at.pack, base_at, true)?;
+            if self.packs[at.pack as usize].bases.get().is_none() {
+                self.keep(at.pack, base_at, &base, true);
+            }
             let object = Arc::new(apply(&base, &delta)?);
             Ok(Limited::Object(
-                self.kept_if_base(at.pack, at.offset, object),
+                self.kept_if_base(at.pack, at.offset, object, true),
             ))
         });
         if delta.capacity() <= 16 << 20 {
@@ -254,18 +286,20 @@ impl Packs {
 
     /// The content of the object at `at`.
     fn read(&self, at: Packed) -> Option<Object> {
-        self.decode(at.pack, at.offset).ok()
+        self.decode(at.pack, at.offset, false).ok()
     }
 
-    fn decode(&self, pack_no: u32, offset: u64) -> Decoded<Object> {
+    fn decode(&self, pack_no: u32, offset: u64, counted: bool) -> Decoded<Object> {
         let pack = &self.packs[pack_no as usize];
         let mut deltas: Vec<(u64, Entry)> = Vec::new();
         let mut at = offset;
+        let mut from_cache = false;
         let mut object = loop {
-            if let Some(hit) = self.cached(pack_no, at) {
+            if let Some(hit) = self.cached(pack_no, at, counted || !deltas.is_empty()) {
                 if deltas.is_empty() {
                     return Ok(hit);
                 }
+                from_cache = true;
                 break hit;
             }
             let e = pack.entry(at)?;
@@ -280,60 +314,91 @@ impl Packs {
                 None => break Arc::new(inflate(&pack.data[e.start..], e.size)?),
             }
         };
-        // Each object a delta applies to is kept; the one asked for only when it is a base.
+        // Each object a delta applies to is kept (unless it came from the cache, which
+        // counted this use); the one asked for only when it is a base.
         let mut base_at = at;
         for (at, e) in deltas.iter().rev() {
-            self.keep(pack_no, base_at, &object);
+            if !std::mem::take(&mut from_cache) {
+                self.keep(pack_no, base_at, &object, true);
+            }
             object = Arc::new(undelta(&object, &pack.data[e.start..], e.size)?);
             base_at = *at;
         }
-        Ok(self.kept_if_base(pack_no, offset, object))
+        Ok(self.kept_if_base(pack_no, offset, object, counted))
     }
 
     /// `object`, decoded from entry `offset`, after keeping it when some delta applies to it
     /// (known after [`Packs::survey`]; before, it is kept only when met as a base).
-    fn kept_if_base(&self, pack_no: u32, offset: u64, object: Object) -> Object {
+    fn kept_if_base(&self, pack_no: u32, offset: u64, object: Object, counted: bool) -> Object {
         let bases = self.packs[pack_no as usize].bases.get();
-        if bases.is_some_and(|b| b.binary_search(&offset).is_ok()) {
-            self.keep(pack_no, offset, &object);
+        if bases.is_some_and(|b| b.uses(offset).is_some()) {
+            self.keep(pack_no, offset, &object, counted);
         }
         object
+    }
+
+    /// How often the entry at `offset` is used after the use it is decoded for (when that
+    /// one is `counted`).
+    fn uses_left(&self, pack_no: u32, offset: u64, counted: bool) -> u32 {
+        let bases = self.packs[pack_no as usize].bases.get();
+        bases
+            .and_then(|b| b.uses(offset))
+            .map_or(UNCOUNTED, |n| n - u32::from(counted))
     }
 
     fn shard(&self, offset: u64) -> &Mutex<Shard> {
         &self.cache[(offset as usize / 8) % SHARDS]
     }
 
-    fn cached(&self, pack: u32, offset: u64) -> Option<Object> {
+    /// The object at `offset` if kept, counting this use of it when `counted`: after its
+    /// last use (every delta of it applied, and it read itself as a blob) it leaves the
+    /// cache, which then holds what is still to come instead of evicting it for what is done
+    /// with (a whole-history read decoded a tenth of the objects of the bench repository
+    /// twice, under the same budget). A tree's own reads are not counted: the ranges of a
+    /// tree walk read the same trees again, and each miss decodes its whole chain again.
+    fn cached(&self, pack: u32, offset: u64, counted: bool) -> Option<Object> {
         let mut shard = self.shard(offset).lock().expect("pack cache");
         shard.tick += 1;
         let tick = shard.tick;
-        let (object, used) = shard.entries.get_mut(&(pack, offset))?;
-        *used = tick;
-        Some(object.clone())
+        let kept = shard.entries.get_mut(&(pack, offset))?;
+        kept.tick = tick;
+        let object = kept.object.clone();
+        match kept.left {
+            _ if !counted => {}
+            UNCOUNTED => {}
+            0 | 1 => {
+                shard.entries.remove(&(pack, offset));
+                shard.bytes -= object.len();
+            }
+            _ => kept.left -= 1,
+        }
+        Some(object)
     }
 
-    /// Keeps delta base `object`; over budget, the least recently used half of the shard goes.
-    fn keep(&self, pack_no: u32, offset: u64, object: &Object) {
-        if object.len() > CACHE_BYTES / SHARDS / 4 {
+    /// Keeps delta base `object`, just decoded for one use, while uses of it are to come;
+    /// over budget, the least recently used half of the shard goes.
+    fn keep(&self, pack_no: u32, offset: u64, object: &Object, counted: bool) {
+        let left = self.uses_left(pack_no, offset, counted);
+        if object.len() > CACHE_BYTES / SHARDS / 4 || left == 0 {
             return;
         }
         let mut shard = self.shard(offset).lock().expect("pack cache");
         shard.tick += 1;
         let tick = shard.tick;
-        if shard
-            .entries
-            .insert((pack_no, offset), (object.clone(), tick))
-            .is_none()
-        {
+        // Kept already (decoded by two threads at once): its count is left as it is.
+        if !shard.entries.contains_key(&(pack_no, offset)) {
+            let object = object.clone();
             shard.bytes += object.len();
+            shard
+                .entries
+                .insert((pack_no, offset), Kept { object, tick, left });
         }
         if shard.bytes > CACHE_BYTES / SHARDS {
-            let mut ticks: Vec<u64> = shard.entries.values().map(|(_, t)| *t).collect();
+            let mut ticks: Vec<u64> = shard.entries.values().map(|k| k.tick).collect();
             let mid = ticks.len() / 2;
             let cutoff = *ticks.select_nth_unstable(mid).1;
-            shard.entries.retain(|_, (_, t)| *t >= cutoff);
-            shard.bytes = shard.entries.values().map(|(o, _)| o.len()).sum();
+            shard.entries.retain(|_, k| k.tick >= cutoff);
+            shard.bytes = shard.entries.values().map(|k| k.object.len()).sum();
         }
     }
 }
@@ -362,10 +427,10 @@ impl Pack {
         })
     }
 
-    /// Offsets of the entries some other entry is a delta of, sorted and without repeats, and
+    /// The entries some other entry is a delta of, with how many deltas each has, and
     /// the ids of the commits stored whole (a damaged entry is in neither: reading it is left
     /// to libgit2 anyway).
-    fn survey(&self) -> (Vec<u64>, Vec<Oid>) {
+    fn survey(&self) -> (Bases, Vec<Oid>) {
         let none = || (Vec::new(), Vec::new());
         let (mut bases, commits): (Vec<u64>, Vec<Oid>) = (0..self.count)
             .into_par_iter()
@@ -386,8 +451,16 @@ impl Pack {
                 (bases, commits)
             });
         bases.par_sort_unstable();
-        bases.dedup();
-        (bases, commits)
+        let mut counted = Bases {
+            offsets: Vec::new(),
+            deltas: Vec::new(),
+        };
+        for run in bases.chunk_by(|a, b| a == b) {
+            counted.offsets.push(run[0]);
+            let deltas = u32::try_from(run.len()).unwrap_or(UNCOUNTED - 1);
+            counted.deltas.push(deltas);
+        }
+        (counted, commits)
     }
 
     fn oid(&self, i: usize) -> &[u8] {

@@ -1,7 +1,7 @@
 //! What part of history a scan covers: every ref (optionally since a date), a revision range,
 //! or the index. Resolves refs and commits; a range that cannot be trusted is an error.
 
-use super::index::{object_warning, CommitInfo};
+use super::index::{key, object_warning, CommitInfo, OidMap};
 use super::pack::Packs;
 use super::GitError;
 use crate::diag::{Code, Diagnostic};
@@ -17,7 +17,8 @@ pub(super) struct Plan {
     pub base_trees: Vec<Oid>,
     /// Refs that point straight at a tree or blob: (ref name, object, kind).
     pub loose: Vec<(String, Oid, ObjectType)>,
-    /// Parent commit id → its tree, for commits in scope and at its edge.
+    /// Parent commit id → its tree, for commits in scope and at its edge (a limited scope
+    /// only: what finds the base version of a changed file).
     pub trees_of: HashMap<Oid, Oid>,
     pub refs: u64,
     /// Whether findings already present in the base version of a file are dropped.
@@ -90,15 +91,16 @@ fn target_of(r: &git2::Reference<'_>) -> String {
 struct Commits<'a> {
     repo: &'a Repository,
     packs: Option<&'a Packs>,
-    /// Commits already read from the packs ([`read_packed_commits`]).
-    parsed: HashMap<Oid, CommitInfo>,
+    /// Commits already read from the packs ([`read_packed_commits`]), each taken out when
+    /// asked for (the walk over parents asks for each commit once).
+    parsed: OidMap<CommitInfo>,
 }
 
 /// The commits stored whole in the packs, read and parsed in parallel on the current rayon
 /// pool, ahead of the walk over parents, which then only looks them up: read one by one as
 /// that walk met them, they were a third of the planning's work, all on one core. Also
 /// lists the packs' delta bases ([`Packs::survey`]), in the same pass over their entries.
-pub(super) fn read_packed_commits(packs: &Packs) -> HashMap<Oid, CommitInfo> {
+pub(super) fn read_packed_commits(packs: &Packs) -> OidMap<CommitInfo> {
     packs
         .survey()
         .into_par_iter()
@@ -108,7 +110,7 @@ pub(super) fn read_packed_commits(packs: &Packs) -> HashMap<Oid, CommitInfo> {
 }
 
 impl<'a> Commits<'a> {
-    fn new(repo: &'a Repository, packs: &'a Packs, parsed: HashMap<Oid, CommitInfo>) -> Self {
+    fn new(repo: &'a Repository, packs: &'a Packs, parsed: OidMap<CommitInfo>) -> Self {
         let grafted = ["shallow", "info/grafts"]
             .iter()
             .any(|f| repo.commondir().join(f).exists());
@@ -119,10 +121,10 @@ impl<'a> Commits<'a> {
         }
     }
 
-    fn info(&self, id: Oid) -> Result<CommitInfo, git2::Error> {
+    fn info(&mut self, id: Oid) -> Result<CommitInfo, git2::Error> {
         // Read from the packs as below, unless grafted.
-        if let (Some(_), Some(c)) = (self.packs, self.parsed.get(&id)) {
-            return Ok(c.clone());
+        if let Some(c) = self.packs.and_then(|_| self.parsed.remove(&id)) {
+            return Ok(c);
         }
         let raw = self.packs.and_then(|p| p.read_commit(id));
         if let Some(c) = raw.and_then(|raw| parse_commit(id, &raw)) {
@@ -264,19 +266,22 @@ fn tips(repo: &Repository, name: &str, plan: &mut Plan, warn: &mut Vec<Diagnosti
 
 /// Every commit reachable from `tips`, with unreadable ones warned about and skipped.
 fn reachable(
-    commits: &Commits<'_>,
+    mut commits: Commits<'_>,
     tips: Vec<Oid>,
     name: &str,
     warn: &mut Vec<Diagnostic>,
 ) -> Vec<CommitInfo> {
-    let mut seen: HashSet<Oid> = tips.iter().copied().collect();
+    let mut seen: OidMap<()> = OidMap::default();
+    for t in &tips {
+        seen.insert(*t, ());
+    }
     let mut stack = tips;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(commits.parsed.len());
     while let Some(id) = stack.pop() {
         match commits.info(id) {
             Ok(c) => {
                 for p in &c.parents {
-                    if seen.insert(*p) {
+                    if seen.insert(*p, ()).is_none() {
                         stack.push(*p);
                     }
                 }
@@ -288,8 +293,10 @@ fn reachable(
     out
 }
 
+/// By commit time, then id (compared as bytes: `Oid`'s own order is a call into libgit2).
+/// Ids are unique, so an unstable sort gives the one order.
 fn sort_oldest_first(commits: &mut [CommitInfo]) {
-    commits.sort_by_key(|c| (c.time, c.id));
+    commits.sort_unstable_by_key(|c| (c.time, key(&c.id)));
 }
 
 /// Commits in scope outside `kept`'s parents become the base whose trees are pre-seeded.
@@ -323,19 +330,15 @@ pub(super) fn all(
     name: &str,
     since: Option<i64>,
     warn: &mut Vec<Diagnostic>,
-    parsed: HashMap<Oid, CommitInfo>,
+    parsed: OidMap<CommitInfo>,
 ) -> Plan {
     let mut plan = Plan::default();
     let tips = tips(repo, name, &mut plan, warn);
-    plan.commits = reachable(&Commits::new(repo, packs, parsed), tips, name, warn);
+    plan.commits = reachable(Commits::new(repo, packs, parsed), tips, name, warn);
     if let Some(since) = since {
         plan.commits.retain(|c| c.time >= since);
         plan.limited = true;
         edge(repo, &mut plan, name, warn);
-    } else {
-        for c in &plan.commits {
-            plan.trees_of.insert(c.id, c.tree);
-        }
     }
     sort_oldest_first(&mut plan.commits);
     plan
@@ -386,7 +389,7 @@ pub(super) fn range(
         limited: true,
         ..Plan::default()
     };
-    let commits = Commits::new(repo, packs, HashMap::new());
+    let mut commits = Commits::new(repo, packs, OidMap::default());
     for id in walk {
         let id = id.map_err(|e| bad(e.message().to_string()))?;
         if shallow.contains(&id) {
@@ -459,7 +462,7 @@ mod tests {
                     let theirs = Commits {
                         repo: &repo,
                         packs: None,
-                        parsed: HashMap::new(),
+                        parsed: OidMap::default(),
                     }
                     .info(id);
                     let shown = String::from_utf8_lossy(sig);
