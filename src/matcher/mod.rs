@@ -600,8 +600,14 @@ fn captures(
         caps.get(1).map(|g| at + g.start()..at + g.end())
     };
     if compiled.rule.names.is_empty() {
+        let hay = &bytes[window.clone()];
+        // Most windows hold no match: finding that out needs no capture slots, which
+        // `captures_iter` allocates (and frees) for every window it is given.
+        if !regex.is_match(hay) {
+            return Vec::new();
+        }
         return regex
-            .captures_iter(&bytes[window.clone()])
+            .captures_iter(hay)
             .filter_map(|caps| capture(window.start, caps))
             .collect();
     }
