@@ -131,7 +131,7 @@ impl Decoders {
         &self,
         path: &str,
         bytes: &[u8],
-        hits: &[(usize, Range<usize>)],
+        hits: &super::KeywordHits,
         gates: Gates,
     ) -> Vec<View> {
         let mut views = json_string_views(bytes, hits);
@@ -359,14 +359,14 @@ fn decode_text(value: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// JSON string literals that hold a keyword hit and backslash escapes, unescaped.
-fn json_string_views(bytes: &[u8], hits: &[(usize, Range<usize>)]) -> Vec<View> {
+fn json_string_views(bytes: &[u8], hits: &super::KeywordHits) -> Vec<View> {
     let mut done: Vec<Range<usize>> = Vec::new();
     let mut views = Vec::new();
     // Without a backslash anywhere no string has an escape: one pass instead of one per hit.
-    if hits.is_empty() || memchr::memchr(b'\\', bytes).is_none() {
+    if hits.by_rule.is_empty() || memchr::memchr(b'\\', bytes).is_none() {
         return views;
     }
-    for (_, hit) in hits {
+    for hit in hits.spans() {
         if done.iter().any(|r| r.contains(&hit.start)) {
             continue;
         }

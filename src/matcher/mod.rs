@@ -324,14 +324,14 @@ impl Matcher {
         }
     }
 
-    /// Keyword hits per rule: `(rule index, byte offset of the hit)`, sorted;
-    /// and which decoder gate words the bytes contain.
-    fn keyword_hits(&self, bytes: &[u8]) -> (Vec<(usize, Range<usize>)>, decode::Gates) {
-        let mut hits = Vec::new();
+    /// The keyword hits of `bytes`, each rule's together; and which decoder gate words
+    /// the bytes contain.
+    fn keyword_hits(&self, bytes: &[u8]) -> (KeywordHits, decode::Gates) {
+        let mut found: Vec<(Range<usize>, usize)> = Vec::new();
         let mut gates = decode::Gates::default();
         self.prefilter.for_each_hit(bytes, |keyword, start, end| {
-            for &rule in &self.keyword_rules[keyword] {
-                hits.push((rule, start..end));
+            if !self.keyword_rules[keyword].is_empty() {
+                found.push((start..end, keyword));
             }
             if let Some(word) = self.keyword_gates[keyword] {
                 if bytes[start..end] == *decode::GATE_WORDS[word].as_bytes() {
@@ -339,29 +339,46 @@ impl Matcher {
                 }
             }
         });
-        // Keyed by one integer rather than a pair: the same order, a fifth cheaper to sort.
-        hits.sort_unstable_by_key(|(r, span)| ((*r as u128) << 64) | span.start as u128);
+        // A keyword occurs at most once at a place: the order is total.
+        found.sort_unstable_by_key(|(span, keyword)| (span.start, *keyword));
+        let mut by_rule = Vec::new();
+        let occurrences = found
+            .into_iter()
+            .enumerate()
+            .map(|(at, (span, keyword))| {
+                by_rule.extend(self.keyword_rules[keyword].iter().map(|&rule| (rule, at)));
+                // Found once per keyword occurrence, whatever the number of its rules.
+                Occurrence::new(bytes, span)
+            })
+            .collect();
+        by_rule.sort_unstable();
+        let hits = KeywordHits {
+            occurrences,
+            by_rule,
+        };
         (hits, gates)
     }
 
     /// Runs each hit rule's regex around its hits and keeps the captures that pass every check.
-    fn confirm(&self, bytes: &[u8], hits: &[(usize, Range<usize>)]) -> Vec<Candidate> {
+    fn confirm(&self, bytes: &[u8], hits: &KeywordHits) -> Vec<Candidate> {
         let mut out: Vec<Candidate> = Vec::new();
         let mut vetoes: Vec<Veto> = Vec::new();
+        let by_rule = &hits.by_rule;
         let mut i = 0;
-        while i < hits.len() {
-            let rule_idx = hits[i].0;
-            let end = hits[i..]
+        while i < by_rule.len() {
+            let rule_idx = by_rule[i].0;
+            let end = by_rule[i..]
                 .iter()
                 .position(|(r, _)| *r != rule_idx)
-                .map_or(hits.len(), |n| i + n);
+                .map_or(by_rule.len(), |n| i + n);
             let compiled = &self.rules[rule_idx];
             let Some(regex) = compiled.regex() else {
                 i = end;
                 continue;
             };
             let mut seen_spans: HashSet<(usize, usize)> = HashSet::new();
-            for window in windows(bytes, &hits[i..end], compiled.rule.window) {
+            let occurrences = by_rule[i..end].iter().map(|&(_, at)| &hits.occurrences[at]);
+            for window in windows(bytes, occurrences, compiled.rule.window) {
                 for span in captures(compiled, regex, bytes, window) {
                     if !seen_spans.insert((span.start, span.end)) {
                         continue;
@@ -583,8 +600,14 @@ fn captures(
         caps.get(1).map(|g| at + g.start()..at + g.end())
     };
     if compiled.rule.names.is_empty() {
+        let hay = &bytes[window.clone()];
+        // Most windows hold no match: finding that out needs no capture slots, which
+        // `captures_iter` allocates (and frees) for every window it is given.
+        if !regex.is_match(hay) {
+            return Vec::new();
+        }
         return regex
-            .captures_iter(&bytes[window.clone()])
+            .captures_iter(hay)
             .filter_map(|caps| capture(window.start, caps))
             .collect();
     }
@@ -609,23 +632,78 @@ fn overlaps(a: &RawMatch, b: &RawMatch) -> bool {
         || b.canonical.contains(a.canonical.as_str())
 }
 
-/// Merged byte ranges around a rule's keyword hits where its regex runs.
-fn windows(bytes: &[u8], hits: &[(usize, Range<usize>)], extra: usize) -> Vec<Range<usize>> {
-    let mut out: Vec<Range<usize>> = Vec::new();
-    for (_, hit) in hits {
-        let lo = hit.start.saturating_sub(WINDOW_SIDE);
-        let mut start = lines::start_of_previous_line(bytes, hit.start, lo);
+/// A chunk's occurrences of the keywords that rules use, and the rules each one calls.
+struct KeywordHits {
+    /// In order of position.
+    occurrences: Vec<Occurrence>,
+    /// `(rule, index in occurrences)`, sorted: each rule's hits together, in order of position.
+    by_rule: Vec<(usize, usize)>,
+}
+
+impl KeywordHits {
+    /// Where the keywords are, each once per rule it calls, in the order of `by_rule`.
+    fn spans(&self) -> impl Iterator<Item = &Range<usize>> {
+        self.by_rule
+            .iter()
+            .map(|&(_, at)| &self.occurrences[at].keyword)
+    }
+}
+
+/// One keyword occurrence and the lines around it, as every rule of the keyword sees
+/// them: the line before to the line after, at most [`WINDOW_SIDE`] bytes either side
+/// (grown so as not to cut a token in two).
+struct Occurrence {
+    keyword: Range<usize>,
+    start: usize,
+    /// End of the line after the keyword's, before any growing.
+    lines_end: usize,
+    /// `lines_end` grown to the end of the token it falls in.
+    end: usize,
+}
+
+impl Occurrence {
+    fn new(bytes: &[u8], keyword: Range<usize>) -> Occurrence {
+        let lo = keyword.start.saturating_sub(WINDOW_SIDE);
+        let mut start = lines::start_of_previous_line(bytes, keyword.start, lo);
         if start == lo && lo > 0 {
             start = lines::start_of_token(bytes, lo, lo.saturating_sub(TOKEN_REACH));
         }
-        let hi = (hit.end + WINDOW_SIDE).min(bytes.len());
-        let mut end = lines::end_of_next_line(bytes, hit.end, hi);
-        if extra > 0 {
-            end = end.max((hit.end + extra).min(bytes.len()));
+        let hi = (keyword.end + WINDOW_SIDE).min(bytes.len());
+        let lines_end = lines::end_of_next_line(bytes, keyword.end, hi);
+        Occurrence {
+            keyword,
+            start,
+            lines_end,
+            end: whole_token_end(bytes, lines_end),
         }
-        if end < bytes.len() && !bytes[end].is_ascii_whitespace() {
-            end = lines::end_of_token(bytes, end, end + TOKEN_REACH);
-        }
+    }
+}
+
+/// `end`, or past the rest of the token it falls in.
+fn whole_token_end(bytes: &[u8], end: usize) -> usize {
+    if end < bytes.len() && !bytes[end].is_ascii_whitespace() {
+        lines::end_of_token(bytes, end, end + TOKEN_REACH)
+    } else {
+        end
+    }
+}
+
+/// Merged byte ranges around a rule's keyword hits where its regex runs: the lines
+/// around each hit, and at least `extra` bytes past its keyword.
+fn windows<'a>(
+    bytes: &[u8],
+    hits: impl Iterator<Item = &'a Occurrence>,
+    extra: usize,
+) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for hit in hits {
+        let reach = (hit.keyword.end + extra).min(bytes.len());
+        let end = if extra > 0 && reach > hit.lines_end {
+            whole_token_end(bytes, reach)
+        } else {
+            hit.end
+        };
+        let start = hit.start;
         match out.last_mut() {
             Some(last) if start <= last.end => last.end = last.end.max(end),
             _ => out.push(start..end),
