@@ -248,7 +248,8 @@ impl BlobMemo {
     /// the same walk recorded. Then there is nothing to write back.
     pub fn unchanged(&self) -> bool {
         if self.replayed.load(Ordering::Relaxed) {
-            return true;
+            // Unless the walk replayed was described anew.
+            return self.recorded.lock().expect("memo lock").is_none();
         }
         let kept = self.kept.lock().expect("memo lock").len();
         let recorded = self.recorded.lock().expect("memo lock");
@@ -264,9 +265,10 @@ impl BlobMemo {
         if self.replayed.load(Ordering::Relaxed) {
             self.later();
             let (later, _) = self.later.into_inner().unwrap_or_default();
+            let redescribed = self.recorded.into_inner().expect("memo lock");
             return MemoKept {
                 blobs: self.prior.into_iter().chain(later).collect(),
-                walk: self.walk,
+                walk: redescribed.or(self.walk),
             };
         }
         MemoKept {
@@ -340,7 +342,36 @@ impl Reuse for Reusing<'_, '_> {
     }
 
     fn replay(&self, repo: &str, refs: &str) -> Option<Walk> {
-        let walk = self.memo.walk.as_ref().filter(|w| w.refs == refs)?;
+        self.replay_if(repo, |w| w.refs == refs)
+    }
+
+    fn replay_unopened(&self, repo: &str, files: &str) -> Option<Walk> {
+        self.replay_if(repo, |w| {
+            w.scope.is_some() && w.files.as_deref() == Some(files)
+        })
+    }
+
+    /// Keeps of the walk only the blobs that yield something: the rest add nothing to a
+    /// replay, and the walk's counts already say how many there were.
+    fn record(&self, mut walk: Walk) {
+        let kept = self.memo.kept.lock().expect("memo lock");
+        walk.blobs.retain(|b| {
+            kept.get(&b.oid).is_some_and(|r| {
+                r.path == b.path() && (!r.candidates.is_empty() || !r.warnings.is_empty())
+            })
+        });
+        *self.memo.recorded.lock().expect("memo lock") = Some(walk);
+    }
+
+    fn redescribe(&self, walk: Walk) {
+        *self.memo.recorded.lock().expect("memo lock") = Some(walk);
+    }
+}
+
+impl Reusing<'_, '_> {
+    /// Replays the memo's walk of `repo` if `fits` it.
+    fn replay_if(&self, repo: &str, fits: impl Fn(&Walk) -> bool) -> Option<Walk> {
+        let walk = self.memo.walk.as_ref().filter(|w| fits(w))?;
         // Every recorded blob must be held as it was read, or nothing is replayed.
         let origins: Vec<Origin> = walk.blobs.iter().map(git::WalkBlob::origin).collect();
         let priors: Option<Vec<&BlobResult>> = walk
@@ -355,18 +386,6 @@ impl Reuse for Reusing<'_, '_> {
         self.memo.replayed.store(true, Ordering::Relaxed);
         self.memo.reused.store(self.memo.held(), Ordering::Relaxed);
         Some(walk.clone())
-    }
-
-    /// Keeps of the walk only the blobs that yield something: the rest add nothing to a
-    /// replay, and the walk's counts already say how many there were.
-    fn record(&self, mut walk: Walk) {
-        let kept = self.memo.kept.lock().expect("memo lock");
-        walk.blobs.retain(|b| {
-            kept.get(&b.oid).is_some_and(|r| {
-                r.path == b.path() && (!r.candidates.is_empty() || !r.warnings.is_empty())
-            })
-        });
-        *self.memo.recorded.lock().expect("memo lock") = Some(walk);
     }
 }
 

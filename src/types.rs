@@ -389,7 +389,7 @@ pub struct StoredCandidate {
 }
 
 /// What the working-tree walk of one root read and skipped (also summed over all roots).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TreeCounts {
     pub files_scanned: u64,
     pub bytes_scanned: u64,
@@ -420,7 +420,7 @@ pub struct HistoryCounts {
 }
 
 /// A configured git remote, its URL stripped of any credentials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteInfo {
     pub name: String,
     pub url: String,
@@ -431,7 +431,7 @@ pub struct RemoteInfo {
 /// One repository (or plain directory) a scan covered: what it is, where its HEAD was and
 /// what was read of it. Reset verification records it as the scope of its verdict, so the
 /// holes (shallow history, missing ref namespaces, skips) are named per repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepositoryScope {
     /// The name findings carry as `location.repo`.
     pub name: String,

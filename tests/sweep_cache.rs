@@ -501,3 +501,102 @@ kttest!(
         );
     }
 );
+
+kttest!(
+    sweep_cache_replays_an_unchanged_mirror_unopened_and_sees_each_change_to_its_files,
+    |dir, _cmd| {
+        let mut synth = Synth::new(31);
+        let (old, new) = (synth.github_pat(), synth.github_pat());
+        for i in 0..3 {
+            let src = dir.path().join(format!("src/r{i}"));
+            dir.write(&format!("src/r{i}/deploy.env"), format!("TOKEN={old}\n"));
+            crate::git::init(&src);
+            commit(&src, 1, "first");
+            let mirror = format!("estate/m{i}.git");
+            git(
+                dir.path(),
+                &["clone", "-q", "--mirror", &format!("src/r{i}"), &mirror],
+            );
+        }
+        let mirror = |i: u32| dir.path().join(format!("estate/m{i}.git"));
+        let (first, walked) = sweep_at(&dir, "first.json", JUNE_2025, true);
+        assert_eq!(walked, 3);
+        // The walk is recorded with the digest of the mirror's files and its scope.
+        for file in std::fs::read_dir(dir.path().join(CACHE)).expect("cache dir") {
+            let text = std::fs::read_to_string(file.expect("entry").path()).expect("read");
+            let walk = &head_and_rest(&text).0["walk"];
+            assert!(
+                walk["files"]
+                    .as_str()
+                    .is_some_and(|f| f.starts_with("sha256:")),
+                "{walk}"
+            );
+            assert_eq!(walk["scope"]["bare"], true, "{walk}");
+        }
+        let unchanged = |out: &str, plain: &str| {
+            let (again, walked) = sweep_at(&dir, out, JUNE_2025, true);
+            let (fresh, _) = sweep_at(&dir, plain, JUNE_2025, false);
+            assert_eq!(without_blob_counts(&again), without_blob_counts(&fresh));
+            (again, walked)
+        };
+        let (again, walked) = unchanged("again.json", "plain.json");
+        assert_eq!((walked, totals(&parse(&again))), (0, (0, 3)));
+        assert_eq!(without_blob_counts(&again), without_blob_counts(&first));
+
+        // Only the config changes (a remote's URL): nothing is walked, and the walk is kept
+        // described anew, so that the next sweep replays it unopened again.
+        let before = walk_of(&dir, "m1.git");
+        git(
+            &mirror(1),
+            &["remote", "set-url", "origin", "https://git.example.org/m1"],
+        );
+        assert_eq!(unchanged("url.json", "url-plain.json").1, 0);
+        let after = walk_of(&dir, "m1.git");
+        assert_ne!(after["files"], before["files"]);
+        assert_eq!(after["scope"]["remote_url"], "https://git.example.org/m1");
+        assert_eq!(after["blobs"], before["blobs"]);
+        assert_eq!(unchanged("url2.json", "url2-plain.json").1, 0);
+        assert_eq!(walk_of(&dir, "m1.git"), after);
+        // A push of a new commit: that mirror is walked (its two blobs), only the new blob
+        // is read, and its token is found.
+        dir.write("src/r2/deploy.env", format!("TOKEN={new}\n"));
+        commit(&dir.path().join("src/r2"), 2, "rotate");
+        git(
+            &dir.path().join("src/r2"),
+            &["push", "-q", "../../estate/m2.git", "main"],
+        );
+        let (pushed, walked) = unchanged("pushed.json", "pushed-plain.json");
+        assert_eq!((walked, totals(&parse(&pushed)).0), (2, 1));
+        assert_eq!(parse(&pushed)["totals"]["unmanaged_values"], 2);
+        // The pushed ref packed: the files differ, the refs do not; nothing is walked.
+        let before = walk_of(&dir, "m2.git");
+        git(&mirror(2), &["pack-refs", "--all"]);
+        assert_eq!(unchanged("packed.json", "packed-plain.json").1, 0);
+        assert_ne!(walk_of(&dir, "m2.git")["files"], before["files"]);
+        // A config that includes another file cannot be vouched for by its bytes: the
+        // mirror is opened again (and still replayed from its refs).
+        dir.write("estate/extra.config", "[remote \"origin\"]\n");
+        let config = mirror(0).join("config");
+        let text = std::fs::read_to_string(&config).expect("config");
+        std::fs::write(
+            &config,
+            format!("{text}[include]\n\tpath = ../extra.config\n"),
+        )
+        .expect("write config");
+        assert_eq!(unchanged("include.json", "include-plain.json").1, 0);
+        assert_cache_has_no_plaintext(&dir, &[&old, &new]);
+        assert!(!pushed.contains(&new) && !pushed.contains(&old));
+    }
+);
+
+/// The walk the cache file of the repository whose path ends with `name` records.
+fn walk_of(dir: &TestDir, name: &str) -> Value {
+    for file in std::fs::read_dir(dir.path().join(CACHE)).expect("cache dir") {
+        let text = std::fs::read_to_string(file.expect("entry").path()).expect("cache file");
+        let head = head_and_rest(&text).0;
+        if head["repo"].as_str().is_some_and(|r| r.ends_with(name)) {
+            return head["walk"].clone();
+        }
+    }
+    panic!("no cache file of {name}")
+}

@@ -315,6 +315,8 @@ mod tests {
             blobs: blobs(true),
             walk: walk.then(|| Walk {
                 refs: "sha256:refs".into(),
+                files: None,
+                scope: None,
                 counts: Default::default(),
                 shallow: false,
                 warnings: Vec::new(),

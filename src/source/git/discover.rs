@@ -135,7 +135,7 @@ pub unsafe fn read_repository_config_only() -> bool {
     if sets_safe_directories {
         return false;
     }
-    [
+    let skipped = [
         ConfigLevel::System,
         ConfigLevel::XDG,
         ConfigLevel::Global,
@@ -143,7 +143,19 @@ pub unsafe fn read_repository_config_only() -> bool {
     ]
     .into_iter()
     // SAFETY: the caller guarantees no other thread is using libgit2.
-    .all(|level| unsafe { git2::opts::set_search_path(level, "") }.is_ok())
+    .all(|level| unsafe { git2::opts::set_search_path(level, "") }.is_ok());
+    REPOSITORY_CONFIG_ONLY.store(skipped, std::sync::atomic::Ordering::Relaxed);
+    skipped
+}
+
+/// Set by [`read_repository_config_only`] once the other config files are skipped.
+static REPOSITORY_CONFIG_ONLY: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Whether a repository opened now reads its own config only (see
+/// [`read_repository_config_only`]): what its files alone then say of it is all there is.
+pub(super) fn repository_config_only() -> bool {
+    REPOSITORY_CONFIG_ONLY.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Records the repository at `dir` once (worktrees share their common directory), from

@@ -79,8 +79,14 @@ pub trait Reuse: Sync {
     /// The walk of `repo` recorded under refs digest `refs`, if held: its blobs' results
     /// have then been handed over at their recorded origins, and nothing is to be read.
     fn replay(&self, repo: &str, refs: &str) -> Option<Walk>;
+    /// Likewise, the walk of bare repository `repo` recorded with its scope under
+    /// [`scope::files_state`] digest `files`: the repository need not even be opened.
+    fn replay_unopened(&self, repo: &str, files: &str) -> Option<Walk>;
     /// A whole walk just done (every blob read or reused), to replay next time.
     fn record(&self, walk: Walk);
+    /// The walk just replayed, described anew from files that changed while its refs did
+    /// not (a config edit, `git pack-refs`), to be kept in place of the one replayed.
+    fn redescribe(&self, walk: Walk);
 }
 
 /// One whole history walk of a repository, as a reuser keeps it: what it started from
@@ -89,6 +95,13 @@ pub trait Reuse: Sync {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Walk {
     pub refs: String,
+    /// The digest of the bare repository's ref and config files taken before the walk
+    /// (see [`scope::files_state`]); with `scope`, what a replay without opening it needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<String>,
+    /// The repository as described when the walk began (without its history and warnings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<RepositoryScope>,
     pub counts: HistoryCounts,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub shallow: bool,
@@ -192,6 +205,27 @@ where
     git2::opts::strict_hash_verification(false);
     let mut stats = HistoryStats::default();
     for target in repos {
+        // A bare repository whose ref and config files are as at the walk recorded with
+        // them is replayed unopened: its scope comes from the record.
+        let files = reuse
+            .filter(|_| replays_unopened(target, opts))
+            .and_then(|_| scope::files_state(&target.open_path));
+        let unopened = reuse
+            .zip(files.as_deref())
+            .and_then(|(r, f)| r.replay_unopened(&target.name, f));
+        if let Some(walk) = unopened {
+            let root = target.open_path.to_string_lossy();
+            let at = match scopes.iter().position(|s| s.root == root) {
+                Some(at) => at,
+                None => {
+                    scopes.extend(walk.scope.clone());
+                    scopes.len() - 1
+                }
+            };
+            let one = replayed(walk, progress, &target.name);
+            add_walk(&mut stats, &mut scopes[at], one);
+            continue;
+        }
         // Discovery found it by its layout alone: one that will not open (its config, format
         // or owner) is named in a warning, and the others are read.
         let repo = match Repository::open(&target.open_path) {
@@ -204,23 +238,60 @@ where
             }
         };
         let at = scope_of(scopes, target, &repo);
-        let one = walk_one(pool, target, repo, opts, progress, reuse, &on_chunk)?;
+        let described = files.map(|f| {
+            let mut scope = scopes[at].clone();
+            scope.history = None;
+            scope.warnings.clear();
+            (f, scope)
+        });
+        let one = walk_one(
+            pool, target, repo, opts, progress, reuse, described, &on_chunk,
+        )?;
         if past(opts.deadline) {
             return Err(timed_out(&target.name));
         }
-        stats.repositories += one.repositories;
-        stats.shallow_repositories += one.shallow_repositories;
-        stats.counts.add(&one.counts);
-        stats.warnings.extend(one.warnings.iter().cloned());
-        let scope = &mut scopes[at];
-        scope.history = Some(one.counts);
-        scope.warnings.extend(one.warnings);
-        scope.warnings.sort();
+        add_walk(&mut stats, &mut scopes[at], one);
     }
     scopes.sort_by(|a, b| (&a.name, &a.root).cmp(&(&b.name, &b.root)));
     stats.warnings.sort();
     stats.warnings.dedup();
     Ok(stats)
+}
+
+/// Whether `target` may be replayed without opening it: a bare repository (a working
+/// tree is walked anyway) read in full, with only its own config in effect (another
+/// config's `url.<base>.insteadOf` would change its remotes unseen by [`scope::files_state`]).
+fn replays_unopened(target: &RepoTarget, opts: &HistoryOptions) -> bool {
+    target.workdir.is_none()
+        && matches!(opts.scope, Scope::All { since: None })
+        && discover::repository_config_only()
+}
+
+/// Adds one repository's history read to the totals and to its scope.
+fn add_walk(stats: &mut HistoryStats, scope: &mut RepositoryScope, one: HistoryStats) {
+    stats.repositories += one.repositories;
+    stats.shallow_repositories += one.shallow_repositories;
+    stats.counts.add(&one.counts);
+    stats.warnings.extend(one.warnings.iter().cloned());
+    scope.history = Some(one.counts);
+    scope.warnings.extend(one.warnings);
+    scope.warnings.sort();
+}
+
+/// The history read of a repository whose recorded `walk` was replayed: nothing was read.
+fn replayed(walk: Walk, progress: &dyn Progress, repo: &str) -> HistoryStats {
+    progress.begin(repo, 0);
+    progress.end();
+    HistoryStats {
+        repositories: 1,
+        counts: HistoryCounts {
+            blobs_scanned: 0,
+            bytes_scanned: 0,
+            ..walk.counts
+        },
+        shallow_repositories: u64::from(walk.shallow),
+        warnings: walk.warnings,
+    }
 }
 
 /// The pool of `threads` workers (0: one per core), built once per process: a sweep reads
@@ -247,7 +318,9 @@ pub fn worker_pool(
 
 /// The history read of one repository (open as `repo`): replayed from `reuse` when its refs
 /// are as they were at the walk it recorded, otherwise planned from the refs and read (then
-/// recorded when whole, so the next sweep may replay it).
+/// recorded when whole, so the next sweep may replay it, with `described`: the digest of
+/// its files and its scope as described, taken before the walk).
+#[allow(clippy::too_many_arguments)]
 fn walk_one<F>(
     pool: &rayon::ThreadPool,
     target: &RepoTarget,
@@ -255,6 +328,7 @@ fn walk_one<F>(
     opts: &HistoryOptions,
     progress: &dyn Progress,
     reuse: Option<&dyn Reuse>,
+    described: Option<(String, RepositoryScope)>,
     on_chunk: &F,
 ) -> Result<HistoryStats, GitError>
 where
@@ -268,17 +342,20 @@ where
     let refs = reuse
         .filter(|_| matches!(opts.scope, Scope::All { since: None }))
         .map(|r| (r, scope::refs_state(&repo)));
-    if let Some(walk) = refs.as_ref().and_then(|(r, s)| r.replay(&target.name, s)) {
-        progress.begin(&target.name, 0);
-        progress.end();
-        one.counts = HistoryCounts {
-            blobs_scanned: 0,
-            bytes_scanned: 0,
-            ..walk.counts
-        };
-        one.shallow_repositories = u64::from(walk.shallow);
-        one.warnings = walk.warnings;
-        return Ok(one);
+    if let Some((r, walk)) = refs
+        .as_ref()
+        .and_then(|(r, s)| Some((r, r.replay(&target.name, s)?)))
+    {
+        if let Some((files, scope)) = described {
+            if walk.files.as_ref() != Some(&files) || walk.scope.as_ref() != Some(&scope) {
+                r.redescribe(Walk {
+                    files: Some(files),
+                    scope: Some(scope),
+                    ..walk.clone()
+                });
+            }
+        }
+        return Ok(replayed(walk, progress, &target.name));
     }
     // Staged scope reads a handful of objects: libgit2 alone serves it.
     let packs = match opts.scope {
@@ -308,6 +385,8 @@ where
     match (refs, whole) {
         (Some((r, state)), true) => r.record(Walk {
             refs: state,
+            files: described.as_ref().map(|(f, _)| f.clone()),
+            scope: described.map(|(_, s)| s),
             counts: one.counts.clone(),
             shallow: one.shallow_repositories > 0,
             warnings: one.warnings.clone(),

@@ -8,6 +8,7 @@ use crate::diag::{Code, Diagnostic};
 use git2::{ObjectType, Oid, Repository};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
 
 /// The commits in scope, oldest first, and the trees whose content counts as already present.
 #[derive(Debug, Default)]
@@ -63,6 +64,98 @@ pub(super) fn refs_state(repo: &Repository) -> String {
         h.update(b"\n");
     }
     format!("sha256:{}", crate::fingerprint::hex(&h.finalize()))
+}
+
+/// `sha256:` over the files of bare repository `gitdir` that everything a history read
+/// starts from and reports is read from: HEAD, the loose and packed refs, the config (the
+/// remotes), the stash reflog, the shallow boundary, grafts and alternates, each by name
+/// and content. While it holds, so does [`refs_state`] and every fact the repository's
+/// scope reports, so a sweep may replay the repository without opening it with libgit2,
+/// whose open, ref iteration and config parse were most of what replaying one cost.
+///
+/// None when the files cannot say that alone: a read error other than absence, the
+/// reftable ref format, or a config that includes other files.
+pub(super) fn files_state(gitdir: &Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    const FILES: [&str; 8] = [
+        "HEAD",
+        "config",
+        "packed-refs",
+        "shallow",
+        "commondir",
+        "info/grafts",
+        "logs/refs/stash",
+        "objects/info/alternates",
+    ];
+    if gitdir.join("reftable").exists() {
+        return None;
+    }
+    let mut h = Sha256::new();
+    for name in FILES {
+        let bytes = read_if_present(&gitdir.join(name))?;
+        if name == "config" && bytes.as_deref().is_some_and(includes_other_files) {
+            return None;
+        }
+        hash_entry(&mut h, name, bytes.as_deref());
+    }
+    let mut refs = Vec::new();
+    loose_ref_files(&gitdir.join("refs"), "refs", &mut refs)?;
+    refs.sort();
+    for (name, bytes) in &refs {
+        hash_entry(&mut h, name, Some(bytes));
+    }
+    Some(format!("sha256:{}", crate::fingerprint::hex(&h.finalize())))
+}
+
+/// A file's bytes, None for a file that is not there, or nothing for one that cannot be read.
+fn read_if_present(path: &Path) -> Option<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Some(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(None),
+        Err(_) => None,
+    }
+}
+
+/// Whether a git config has an `[include]` or `[includeIf …]` section.
+fn includes_other_files(config: &[u8]) -> bool {
+    config
+        .split(|&b| b == b'\n')
+        .map(|l| l.trim_ascii_start())
+        .any(|l| l.len() >= 8 && l[..8].eq_ignore_ascii_case(b"[include"))
+}
+
+/// One named entry of a digest, its absence distinct from an empty file.
+fn hash_entry(h: &mut sha2::Sha256, name: &str, bytes: Option<&[u8]>) {
+    use sha2::Digest;
+    h.update(name.as_bytes());
+    match bytes {
+        Some(b) => {
+            h.update(b"\0+");
+            h.update((b.len() as u64).to_le_bytes());
+            h.update(b);
+        }
+        None => h.update(b"\0-"),
+    }
+}
+
+/// Every file under the loose-ref directory `dir` (named `name` from the git directory),
+/// with its content; nothing when one cannot be read.
+fn loose_ref_files(dir: &Path, name: &str, out: &mut Vec<(String, Vec<u8>)>) -> Option<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(()),
+        Err(_) => return None,
+    };
+    for entry in entries {
+        let entry = entry.ok()?;
+        let child = format!("{name}/{}", entry.file_name().to_str()?);
+        if entry.file_type().ok()?.is_dir() {
+            loose_ref_files(&entry.path(), &child, out)?;
+        } else {
+            out.push((child, std::fs::read(entry.path()).ok()?));
+        }
+    }
+    Some(())
 }
 
 /// The stash reflog, if the repository has one. Its file is looked for first: libgit2
@@ -415,6 +508,48 @@ pub(super) fn range(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digest moves with every file a replay depends on, and is withheld where the
+    /// files cannot vouch for the repository.
+    #[test]
+    fn the_files_digest_moves_with_each_file_and_is_withheld_when_it_cannot_vouch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let git = dir.path();
+        Repository::init_bare(git).expect("repo");
+        let base = files_state(git).expect("a digest");
+        assert_eq!(files_state(git).as_deref(), Some(base.as_str()), "stable");
+        let mut seen = vec![base];
+        let id = "0123456789abcdef0123456789abcdef01234567\n";
+        for (path, bytes) in [
+            ("refs/heads/main", id),
+            ("refs/tags/v1", id),
+            ("packed-refs", "# pack-refs with: peeled\n"),
+            ("shallow", id),
+            ("logs/refs/stash", "x\n"),
+            ("HEAD", "ref: refs/heads/other\n"),
+            (
+                "config",
+                "[remote \"origin\"]\n\turl = https://example.org/x\n",
+            ),
+        ] {
+            let file = git.join(path);
+            std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&file, bytes).expect("write");
+            let now = files_state(git).expect("a digest");
+            assert!(!seen.contains(&now), "{path} did not move the digest");
+            seen.push(now);
+        }
+        // An empty file is not an absent one.
+        std::fs::write(git.join("info/grafts"), "").expect("write");
+        assert!(!seen.contains(&files_state(git).expect("a digest")));
+
+        std::fs::write(git.join("config"), "[core]\n\t[IncludeIf \"gitdir:x\"]\n").expect("write");
+        assert_eq!(files_state(git), None, "a config that includes others");
+        std::fs::write(git.join("config"), "[core]\n").expect("write");
+        assert!(files_state(git).is_some());
+        std::fs::create_dir(git.join("reftable")).expect("mkdir");
+        assert_eq!(files_state(git), None, "reftable refs");
+    }
 
     /// Commits as odd as a repository may hold: each is read as libgit2 reads it, or left to it.
     #[test]
