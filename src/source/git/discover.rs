@@ -169,7 +169,7 @@ fn consider(dir: &Path, found: &mut BTreeMap<PathBuf, RepoTarget>, warnings: &mu
             return;
         }
     };
-    if dir.join(".git").is_file()
+    if layout.linked
         && layout
             .gitdir
             .components()
@@ -182,8 +182,14 @@ fn consider(dir: &Path, found: &mut BTreeMap<PathBuf, RepoTarget>, warnings: &mu
         ));
         return;
     }
-    let common = layout.common.canonicalize().unwrap_or(layout.common);
-    let workdir = layout.workdir.map(|w| w.canonicalize().unwrap_or(w));
+    // `dir` is canonical (a canonical root, its ancestors, or a directory listed under it
+    // that is no symbolic link): so are the paths of a layout that followed no file.
+    let canonical = |p: PathBuf| match layout.followed {
+        true => p.canonicalize().unwrap_or(p),
+        false => p,
+    };
+    let common = canonical(layout.common);
+    let workdir = layout.workdir.map(canonical);
     let named = workdir.clone().unwrap_or_else(|| dir.to_path_buf());
     found.entry(common).or_insert(RepoTarget {
         open_path: dir.to_path_buf(),
@@ -202,6 +208,11 @@ struct Layout {
     common: PathBuf,
     /// The working tree; `None` for a bare repository.
     workdir: Option<PathBuf>,
+    /// Whether the git directory is the one a `.git` file names.
+    linked: bool,
+    /// Whether a file named where the repository is (`.git` or `commondir`): its paths
+    /// are then not known to be canonical.
+    followed: bool,
 }
 
 impl Layout {
@@ -210,17 +221,19 @@ impl Layout {
     /// bare repository; why not, when it holds no HEAD, objects and refs where git keeps them.
     fn of(dir: &Path) -> Result<Layout, String> {
         let dot_git = dir.join(".git");
-        let (gitdir, workdir) = match std::fs::metadata(&dot_git) {
-            Ok(m) if m.is_dir() => (dot_git, Some(dir.to_path_buf())),
-            Ok(_) => (linked_gitdir(&dot_git, dir)?, Some(dir.to_path_buf())),
-            Err(_) if dir.file_name().is_some_and(|n| n == ".git") => {
-                (dir.to_path_buf(), dir.parent().map(Path::to_path_buf))
-            }
-            Err(_) => (dir.to_path_buf(), None),
+        let (gitdir, workdir, linked) = match std::fs::metadata(&dot_git) {
+            Ok(m) if m.is_dir() => (dot_git, Some(dir.to_path_buf()), false),
+            Ok(_) => (linked_gitdir(&dot_git, dir)?, Some(dir.to_path_buf()), true),
+            Err(_) if dir.file_name().is_some_and(|n| n == ".git") => (
+                dir.to_path_buf(),
+                dir.parent().map(Path::to_path_buf),
+                false,
+            ),
+            Err(_) => (dir.to_path_buf(), None, false),
         };
-        let common = match std::fs::read_to_string(gitdir.join("commondir")) {
-            Ok(text) => gitdir.join(text.trim_end()),
-            Err(_) => gitdir.clone(),
+        let (common, shared) = match std::fs::read_to_string(gitdir.join("commondir")) {
+            Ok(text) => (gitdir.join(text.trim_end()), true),
+            Err(_) => (gitdir.clone(), false),
         };
         let holds = gitdir.join("HEAD").is_file()
             && common.join("objects").is_dir()
@@ -235,6 +248,8 @@ impl Layout {
             gitdir,
             common,
             workdir,
+            linked,
+            followed: linked || shared,
         })
     }
 }

@@ -109,11 +109,20 @@ pub(super) fn files_state(gitdir: &Path) -> Option<String> {
 
 /// A file's bytes, None for a file that is not there, or nothing for one that cannot be read.
 fn read_if_present(path: &Path) -> Option<Option<Vec<u8>>> {
-    match std::fs::read(path) {
+    match read_small(path) {
         Ok(bytes) => Some(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(None),
         Err(_) => None,
     }
+}
+
+/// A small file's bytes, read without asking its size first (`std::fs::read` does): ref
+/// files are a few dozen bytes, and a replay reads one or two per repository.
+fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(64);
+    std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Whether a git config has an `[include]` or `[includeIf …]` section.
@@ -152,7 +161,7 @@ fn loose_ref_files(dir: &Path, name: &str, out: &mut Vec<(String, Vec<u8>)>) -> 
         if entry.file_type().ok()?.is_dir() {
             loose_ref_files(&entry.path(), &child, out)?;
         } else {
-            out.push((child, std::fs::read(entry.path()).ok()?));
+            out.push((child, read_small(&entry.path()).ok()?));
         }
     }
     Some(())
